@@ -1,0 +1,511 @@
+"""ExecSpawner: a generic JupyterHub spawner that runs an external command
+(``acactl``) once per lifecycle event.
+
+The spawner knows nothing about Azure.  It only implements the exec protocol
+that ``acactl`` speaks:
+
+* argv: ``command + [--config PATH] + <subcommand args>``
+  (``start --progress json``, ``poll``, ``stop``); stdin is /dev/null.
+* environment: the hub's own ``os.environ`` (acactl authenticates to Azure with
+  it), then ``extra_env``, then ``get_env()`` (which wins), then the protocol
+  variables ``ACACTL_FORWARD`` (comma-separated ``get_env()`` keys),
+  ``ACACTL_USER_OPTIONS`` (JSON of ``user_options``, always) and
+  ``ACACTL_STATE`` (JSON of the state ``start`` printed, only when there is
+  one).
+* stdout: exactly one JSON object; stderr: human log lines, and during
+  ``start --progress json`` also JSON lines ``{"progress": N, "message": "..."}``
+  that are forwarded to :meth:`ExecSpawner.progress`.
+* failure: non-zero exit and ``{"error": {"code": "...", "message": "..."}}``.
+
+Install: put this file on the hub's ``PYTHONPATH`` (for example copy it next
+to ``jupyterhub_config.py``, which is on the path when the hub is started from
+that directory, or into site-packages) and set
+``c.JupyterHub.spawner_class = "exec_spawner.ExecSpawner"``.
+"""
+
+import asyncio
+import json
+import os
+import re
+import signal
+from collections import deque
+
+from jupyterhub.spawner import Spawner
+from jupyterhub.traitlets import Command
+from traitlets import Dict, Float, Unicode
+
+try:  # JupyterHub >= 6.0: logged without traceback, counted as a spawn "failure"
+    from jupyterhub.spawner import SpawnException
+except ImportError:  # pragma: no cover - older JupyterHub
+    SpawnException = None
+
+__all__ = ["ExecSpawner", "ExecSpawnerError"]
+
+# Variables owned by the protocol: never inherited from the hub's environment,
+# never taken from get_env(), never listed in ACACTL_FORWARD.
+PROTOCOL_VARS = ("ACACTL_FORWARD", "ACACTL_STATE", "ACACTL_USER_OPTIONS")
+STATE_KEY = "acactl"
+
+# Names of get_env() keys whose values are redacted from anything we log or
+# show (acactl should never print them, this is defence in depth).
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|_KEY$", re.IGNORECASE)
+_MIN_SECRET_LEN = 8
+_REASON_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
+
+_MAX_STDOUT = 1 << 20  # one JSON object; anything bigger is garbage
+_MAX_LINE = 64 << 10  # stderr lines longer than this are split
+_ERR_TAIL = 20  # stderr lines kept for error messages
+_REAP_TIMEOUT = 5  # after SIGKILL, how long to wait for the pipes to close
+
+
+class ExecSpawnerError(RuntimeError):
+    """acactl failed (stop), or could not be run at all."""
+
+
+class _CommandTimeout(Exception):
+    pass
+
+
+class _Result:
+    def __init__(self, returncode, stdout, stderr_tail):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr_tail = stderr_tail
+
+    def json(self):
+        """stdout parsed as one JSON object, or None."""
+        try:
+            value = json.loads(self.stdout.decode("utf-8", "replace").strip())
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def error(self):
+        """(code, message) from an error object on stdout, else from stderr."""
+        doc = self.json() or {}
+        err = doc.get("error")
+        if isinstance(err, dict) and (err.get("code") or err.get("message")):
+            return str(err.get("code") or "error"), str(err.get("message") or "")
+        tail = "; ".join(self.stderr_tail) or "no error output"
+        return f"exit_{self.returncode}", tail
+
+
+class ExecSpawner(Spawner):
+    """Run each server through an external command (``acactl``)."""
+
+    command = Command(
+        ["acactl"],
+        config=True,
+        help="""The command to run (a list, or a string for a single word).
+
+        The subcommand and its arguments are appended; use an absolute path,
+        the hub's PATH is not guaranteed.""",
+    )
+
+    config_file = Unicode(
+        "",
+        config=True,
+        help="If set, `--config PATH` is passed before the subcommand.",
+    )
+
+    term_grace = Float(
+        20,
+        config=True,
+        help="""Seconds the command gets to clean up after SIGTERM before SIGKILL.
+
+        Used when start() is cancelled (JupyterHub's start_timeout): acactl then
+        deletes what it created.  The wait is shielded from further
+        cancellation, so start_timeout must leave room for it.""",
+    )
+
+    poll_timeout = Float(
+        60,
+        config=True,
+        help="""Seconds `poll` may take; after that the command is killed and the
+        server is reported as still running (an error never means "gone").""",
+    )
+
+    extra_env = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        config=True,
+        help="""Extra environment variables for the command itself (e.g. acactl's
+        own settings).  Not forwarded into the container (not in
+        ACACTL_FORWARD); get_env() wins on a name clash.""",
+    )
+
+    # Profiles (later): an options_form built from `acactl profiles` will be
+    # added here, as an `options_form` callable (async) that runs
+    # `self._run(["profiles", ...])` and renders the result; the chosen
+    # profile already reaches acactl through ACACTL_USER_OPTIONS, which
+    # acactl validates.  Nothing in start/poll/stop needs to change.
+
+    # The JSON object `start` printed under "state"; None = no server known.
+    acactl_state = None
+
+    _progress_events = ()
+    _progress_wakeup = None
+    _start_running = False
+
+    # --- state ----------------------------------------------------------
+
+    def load_state(self, state):
+        super().load_state(state)
+        value = state.get(STATE_KEY)
+        self.acactl_state = value if isinstance(value, dict) else None
+
+    def get_state(self):
+        state = super().get_state()
+        if self.acactl_state is not None:
+            state[STATE_KEY] = self.acactl_state
+        return state
+
+    def clear_state(self):
+        super().clear_state()
+        self.acactl_state = None
+        # The hub calls clear_state() before the spawn hooks and start(): a
+        # progress stream opened from now on must not replay the last spawn.
+        self._progress_events = []
+
+    # --- lifecycle --------------------------------------------------------
+
+    async def start(self):
+        self._progress_events = events = []
+        self._start_running = True
+        try:
+            result = await self._run(
+                ["start", "--progress", "json"],
+                on_json=lambda obj: self._add_progress(events, obj),
+            )
+        except _CommandTimeout:  # pragma: no cover - start has no timeout
+            raise self._spawn_error("timeout", "acactl start timed out")
+        except OSError as e:
+            raise self._spawn_error("exec_failed", f"cannot run acactl: {e}")
+        finally:
+            self._start_running = False
+            self._notify_progress()
+
+        if result.returncode != 0:
+            code, message = result.error()
+            raise self._spawn_error(code, message)
+
+        doc = result.json()
+        if doc is None:
+            raise self._spawn_error(
+                "bad_output", "acactl start printed no JSON object on stdout"
+            )
+        state = doc.get("state")
+        if isinstance(state, dict):
+            # Keep it even if the rest is wrong: the server may exist, and
+            # with state the hub's poll/stop can still find and delete it.
+            self.acactl_state = state
+        url = doc.get("url")
+        if not (isinstance(url, str) and re.match(r"https?://[^/\s]+", url)):
+            raise self._spawn_error(
+                "bad_output", f"acactl start returned no usable url: {url!r}"
+            )
+        if not isinstance(state, dict):
+            raise self._spawn_error(
+                "bad_output", "acactl start returned no state object"
+            )
+        self.log.info(
+            "acactl started %s for %s at %s", doc.get("name"), self._log_name, url
+        )
+        return url
+
+    async def poll(self):
+        if self.acactl_state is None:
+            return 0  # never started (or already known to be gone)
+        try:
+            result = await self._run(["poll"], timeout=self.poll_timeout, quiet=True)
+        except _CommandTimeout:
+            self.log.warning(
+                "acactl poll for %s timed out after %ss (killed); assuming it is still running",
+                self._log_name,
+                self.poll_timeout,
+            )
+            return None
+        except OSError as e:
+            self.log.warning(
+                "cannot run acactl poll for %s (%s); assuming it is still running",
+                self._log_name,
+                e,
+            )
+            return None
+
+        if result.returncode != 0:
+            code, message = result.error()
+            self.log.warning(
+                "acactl poll for %s failed [%s]: %s; assuming it is still running",
+                self._log_name,
+                code,
+                message,
+            )
+            return None
+        doc = result.json()
+        exit_status = doc.get("exit_status", "missing") if doc else "missing"
+        if exit_status is None:
+            return None
+        if type(exit_status) is not int:
+            self.log.warning(
+                "acactl poll for %s printed unusable output (exit_status %r); "
+                "assuming it is still running",
+                self._log_name,
+                exit_status,
+            )
+            return None
+        self.log.info(
+            "acactl poll: server of %s is %s (exit status %s)",
+            self._log_name,
+            doc.get("status"),
+            exit_status,
+        )
+        self.acactl_state = None
+        return exit_status
+
+    async def stop(self, now=False):
+        # `now` is ignored: acactl always deletes the app.  Run even without
+        # state: acactl can derive the app's name from the environment.
+        try:
+            result = await self._run(["stop"])
+        except OSError as e:
+            raise ExecSpawnerError(f"cannot run acactl stop: {e}") from None
+        if result.returncode != 0:
+            code, message = result.error()
+            raise ExecSpawnerError(f"acactl stop failed [{code}]: {message}")
+        doc = result.json() or {}
+        self.log.info(
+            "acactl stopped %s for %s (deleted: %s)",
+            doc.get("name"),
+            self._log_name,
+            doc.get("deleted"),
+        )
+        self.acactl_state = None
+
+    # --- progress ---------------------------------------------------------
+
+    async def progress(self):
+        """Replay this spawn's progress events, then follow new ones until
+        start() has returned.  Several clients may iterate at once."""
+        events, seen = None, 0
+        while True:
+            if self._progress_events is not events:
+                events, seen = self._progress_events, 0
+            while seen < len(events):
+                seen += 1
+                yield events[seen - 1]
+            if not (self._start_running or self._start_pending):
+                return
+            if self._progress_wakeup is None:
+                self._progress_wakeup = asyncio.Event()
+            try:
+                # the timeout re-checks the flags, which the hub changes
+                # without telling us (e.g. a pre_spawn_hook failing)
+                await asyncio.wait_for(self._progress_wakeup.wait(), 1)
+            except asyncio.TimeoutError:
+                pass
+
+    def _add_progress(self, events, obj):
+        if "progress" not in obj and "message" not in obj:
+            return False
+        event = {}
+        progress = obj.get("progress")
+        if isinstance(progress, (int, float)) and not isinstance(progress, bool):
+            event["progress"] = max(0, min(100, int(progress)))
+        if "message" in obj:
+            event["message"] = self._redact(str(obj["message"]))
+        if event:
+            events.append(event)
+            self._notify_progress()
+        return True
+
+    def _notify_progress(self):
+        wakeup, self._progress_wakeup = self._progress_wakeup, None
+        if wakeup is not None:
+            wakeup.set()
+
+    # --- running the command ---------------------------------------------
+
+    def _argv(self, args):
+        argv = list(self.command)
+        if self.config_file:
+            argv += ["--config", self.config_file]
+        return argv + list(args)
+
+    def _child_env(self):
+        """The command's environment, and the secret values to redact."""
+        user_env = {
+            k: "" if v is None else str(v)
+            for k, v in self.get_env().items()
+            if k not in PROTOCOL_VARS
+        }
+        forward = sorted(k for k in user_env if "," not in k)
+        if len(forward) != len(user_env):
+            self.log.warning("not forwarding environment names containing ','")
+        env = {k: v for k, v in os.environ.items() if k not in PROTOCOL_VARS}
+        env.update(self.extra_env)
+        env.update(user_env)
+        env["ACACTL_FORWARD"] = ",".join(forward)
+        env["ACACTL_USER_OPTIONS"] = json.dumps(self.user_options or {}, default=str)
+        if self.acactl_state is not None:
+            env["ACACTL_STATE"] = json.dumps(self.acactl_state)
+        secrets = {v for k, v in user_env.items() if _SECRET_NAME.search(k)}
+        secrets.add(self.api_token or "")
+        self._secrets = sorted(
+            (s for s in secrets if len(s) >= _MIN_SECRET_LEN), key=len, reverse=True
+        )
+        return env
+
+    def _redact(self, text):
+        for secret in getattr(self, "_secrets", ()):
+            text = text.replace(secret, "***")
+        return text
+
+    async def _run(self, args, *, timeout=None, on_json=None, quiet=False):
+        """Run `command args`; return a _Result.
+
+        stderr lines go to self.log (JSON objects to `on_json` first, if it
+        accepts them).  On timeout the child is killed and _CommandTimeout is
+        raised.  On cancellation the child gets SIGTERM and `term_grace`
+        seconds (shielded: further cancellations do not cut the wait short),
+        then SIGKILL, and the CancelledError is re-raised.
+        """
+        subcommand = args[0]
+        env = self._child_env()
+        log_line = self.log.debug if quiet else self.log.info
+        tail = deque(maxlen=_ERR_TAIL)
+
+        def on_stderr(raw):
+            line = self._redact(raw.decode("utf-8", "replace").rstrip("\r"))
+            if not line.strip():
+                return
+            if on_json is not None and line.lstrip().startswith("{"):
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    obj = None
+                if isinstance(obj, dict) and on_json(obj):
+                    self.log.debug("acactl %s [%s] progress: %s", subcommand, self._log_name, line)
+                    return
+            tail.append(line)
+            log_line("acactl %s [%s]: %s", subcommand, self._log_name, line)
+
+        proc = await asyncio.create_subprocess_exec(
+            *self._argv(args),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        pump = asyncio.ensure_future(self._pump(proc, on_stderr))
+        try:
+            if timeout is None:
+                returncode, stdout = await asyncio.shield(pump)
+            else:
+                returncode, stdout = await asyncio.wait_for(
+                    asyncio.shield(pump), timeout
+                )
+        except asyncio.CancelledError:
+            reaper = asyncio.ensure_future(self._terminate(proc, pump, subcommand))
+            while not reaper.done():
+                try:
+                    await asyncio.shield(reaper)
+                except asyncio.CancelledError:
+                    continue  # the child gets its grace period regardless
+            raise
+        except asyncio.TimeoutError:
+            self._signal(proc, signal.SIGKILL)
+            await self._reap(pump)
+            raise _CommandTimeout() from None
+        return _Result(returncode, stdout, list(tail))
+
+    async def _pump(self, proc, on_stderr):
+        stdout, _ = await asyncio.gather(
+            _read_capped(proc.stdout), _read_lines(proc.stderr, on_stderr, self.log)
+        )
+        return await proc.wait(), stdout
+
+    async def _terminate(self, proc, pump, subcommand):
+        try:
+            if proc.returncode is None:
+                self.log.warning(
+                    "acactl %s for %s cancelled: sending SIGTERM, grace %ss",
+                    subcommand,
+                    self._log_name,
+                    self.term_grace,
+                )
+                self._signal(proc, signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(asyncio.shield(pump), self.term_grace)
+                    return
+                except asyncio.TimeoutError:
+                    self.log.warning(
+                        "acactl %s for %s did not exit within %ss: sending SIGKILL",
+                        subcommand,
+                        self._log_name,
+                        self.term_grace,
+                    )
+                    self._signal(proc, signal.SIGKILL)
+            await self._reap(pump)
+        except Exception:  # never let cleanup errors replace the cancellation
+            self.log.exception("error while terminating acactl %s", subcommand)
+
+    @staticmethod
+    def _signal(proc, sig):
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    async def _reap(self, pump):
+        try:
+            await asyncio.wait_for(asyncio.shield(pump), _REAP_TIMEOUT)
+        except asyncio.TimeoutError:
+            pump.cancel()  # something else holds the pipes open
+        except Exception:
+            pass
+
+    def _spawn_error(self, code, message):
+        code = self._redact(str(code))
+        text = f"acactl start failed [{code}]: {self._redact(message)}"
+        if SpawnException is None:  # pragma: no cover
+            return ExecSpawnerError(text)
+        reason = _REASON_CHARS.sub("_", code)[:64] or "error"
+        exc = SpawnException(text, reason=reason, status_code=500)
+        # what the progress page and the spawn error page show the user
+        exc.jupyterhub_message = text
+        return exc
+
+
+async def _read_capped(stream):
+    chunks, size = [], 0
+    while True:
+        chunk = await stream.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        if size < _MAX_STDOUT:
+            chunks.append(chunk)
+        size += len(chunk)
+
+
+async def _read_lines(stream, on_line, log):
+    def emit(line):
+        try:
+            on_line(line)
+        except Exception:
+            log.exception("error handling acactl output")
+
+    buf = b""
+    while True:
+        chunk = await stream.read(65536)
+        if not chunk:
+            break
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for line in lines:
+            emit(line)
+        while len(buf) > _MAX_LINE:
+            emit(buf[:_MAX_LINE])
+            buf = buf[_MAX_LINE:]
+    if buf:
+        emit(buf)
