@@ -1,0 +1,463 @@
+//! The ARM client: one reqwest client, bearer tokens from `auth`, retries with exponential backoff
+//! and jitter (429 with Retry-After, 5xx, connection errors, 409 operation-in-progress) bounded in
+//! attempts and total time, and the LRO primitives (Azure-AsyncOperation and Location polling).
+
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::model::{
+    ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision,
+};
+use crate::auth::TokenProvider;
+use crate::error::Error;
+use crate::output;
+use crate::settings::ArmSettings;
+
+/// ARM said no, or could not be reached. `code`/`message` are ARM's own when it sent an error body.
+#[derive(Debug, Clone)]
+pub struct ArmError {
+    pub status: Option<u16>,
+    pub code: String,
+    pub message: String,
+}
+
+impl ArmError {
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404) && self.code.eq_ignore_ascii_case("ResourceNotFound")
+    }
+}
+
+impl std::fmt::Display for ArmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "ARM answered {s} {}: {}", self.code, self.message),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl From<ArmError> for Error {
+    fn from(e: ArmError) -> Self {
+        Error::runtime(e.code.clone(), e.to_string())
+    }
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ArmError> {
+        serde_json::from_slice(&self.body).map_err(|e| ArmError {
+            status: Some(self.status.as_u16()),
+            code: "InvalidResponse".into(),
+            message: format!("ARM sent a body acactl cannot read: {e}"),
+        })
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+    /// Retry-After in seconds (ARM sends seconds; an HTTP date is treated as absent).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+    }
+    fn error(&self) -> ArmError {
+        let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
+        let detail = parsed.and_then(|p| p.error);
+        ArmError {
+            status: Some(self.status.as_u16()),
+            code: detail
+                .as_ref()
+                .and_then(|d| d.code.clone())
+                .unwrap_or_else(|| format!("Http{}", self.status.as_u16())),
+            message: detail.and_then(|d| d.message).unwrap_or_else(|| {
+                let text = String::from_utf8_lossy(&self.body);
+                let text = text.trim();
+                if text.is_empty() {
+                    self.status.canonical_reason().unwrap_or("").to_string()
+                } else {
+                    text.chars().take(300).collect()
+                }
+            }),
+        }
+    }
+}
+
+pub struct PutStarted {
+    pub async_operation: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+pub enum DeleteStarted {
+    /// 204: there was nothing to delete.
+    Absent,
+    /// 200: deleted synchronously.
+    Done,
+    /// 202: poll `url` (Azure-AsyncOperation status body if `async_status`, else Location).
+    Accepted {
+        url: Option<String>,
+        async_status: bool,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Codes ARM uses for "another operation is in progress, retry".
+const CONFLICT_RETRY: &[&str] = &[
+    "ContainerAppOperationInProgress",
+    "ContainerAppLockConflict",
+    "ManagedEnvironmentOperationInProgress",
+    "RetryableErrorDueToAnotherOperation",
+    "Conflict",
+];
+
+pub struct Arm {
+    http: reqwest::Client,
+    base: String,
+    api_version: String,
+    auth: TokenProvider,
+    token: RefCell<Option<String>>,
+    retry: ArmSettings,
+    rng: Cell<u64>,
+}
+
+impl Arm {
+    pub fn new(
+        http: reqwest::Client,
+        base: &str,
+        api_version: &str,
+        auth: TokenProvider,
+        retry: ArmSettings,
+    ) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+            ^ ((std::process::id() as u64) << 32);
+        Arm {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            api_version: api_version.to_string(),
+            auth,
+            token: RefCell::new(None),
+            retry,
+            rng: Cell::new(seed | 1),
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn url(&self, id: &str) -> String {
+        format!("{}{}?api-version={}", self.base, id, self.api_version)
+    }
+
+    async fn bearer(&self, fresh: bool) -> Result<String, Error> {
+        if !fresh {
+            if let Some(t) = self.token.borrow().clone() {
+                return Ok(t);
+            }
+        }
+        let t = self.auth.token(fresh).await?;
+        *self.token.borrow_mut() = Some(t.clone());
+        Ok(t)
+    }
+
+    /// Jitter in [0.5, 1.5) from a xorshift; backoff need not be cryptographic.
+    fn jitter(&self, d: Duration) -> Duration {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        d.mul_f64(0.5 + (x % 1000) as f64 / 1000.0)
+    }
+
+    /// One logical request with retries. Returns the final response whatever its status; only
+    /// transport failures that outlast the retries are errors here.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, Error> {
+        let started = Instant::now();
+        let mut refreshed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let token = self.bearer(false).await?;
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(&token)
+                .header("accept", "application/json");
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            output::debug(&format!("{method} {}", short(url)));
+            let outcome = req.send().await;
+            let (retryable, delay_hint, failure) = match outcome {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    let bytes = match resp.bytes().await {
+                        Ok(b) => b.to_vec(),
+                        Err(e) => {
+                            let err = ArmError {
+                                status: Some(status.as_u16()),
+                                code: "ConnectionError".into(),
+                                message: e.to_string(),
+                            };
+                            if attempt < self.retry.max_attempts
+                                && self.within_budget(started, Duration::ZERO)
+                            {
+                                tokio::time::sleep(self.backoff(attempt)).await;
+                                continue;
+                            }
+                            return Err(err.into());
+                        }
+                    };
+                    let r = Response {
+                        status,
+                        headers,
+                        body: bytes,
+                    };
+                    output::debug(&format!("-> {}", status.as_u16()));
+                    if status == StatusCode::UNAUTHORIZED && !refreshed {
+                        // A cached token may have been revoked: fetch a fresh one once.
+                        refreshed = true;
+                        self.bearer(true).await?;
+                        continue;
+                    }
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::REQUEST_TIMEOUT
+                        || status.is_server_error()
+                        || (status == StatusCode::CONFLICT
+                            && CONFLICT_RETRY
+                                .iter()
+                                .any(|c| r.error().code.eq_ignore_ascii_case(c)));
+                    if !retryable {
+                        return Ok(r);
+                    }
+                    let hint = r.retry_after();
+                    let err = r.error();
+                    (true, hint, RetryFailure::Response(r, err))
+                }
+                Err(e) => {
+                    let code = if e.is_timeout() {
+                        "Timeout"
+                    } else {
+                        "ConnectionError"
+                    };
+                    let mut message = e.to_string();
+                    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+                    while let Some(s) = src {
+                        message.push_str(&format!(": {s}"));
+                        src = s.source();
+                    }
+                    (
+                        true,
+                        None,
+                        RetryFailure::Transport(ArmError {
+                            status: None,
+                            code: code.into(),
+                            message,
+                        }),
+                    )
+                }
+            };
+            let delay = delay_hint.unwrap_or_else(|| self.backoff(attempt));
+            if retryable && attempt < self.retry.max_attempts && self.within_budget(started, delay)
+            {
+                output::verbose(&format!(
+                    "{} on {method} {}; retrying in {:.1} s (attempt {attempt}/{})",
+                    failure.describe(),
+                    short(url),
+                    delay.as_secs_f64(),
+                    self.retry.max_attempts
+                ));
+                tokio::time::sleep(delay).await;
+                continue;
+            }
+            return match failure {
+                RetryFailure::Response(r, _) => Ok(r),
+                RetryFailure::Transport(e) => Err(e.into()),
+            };
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry
+            .retry_base
+            .saturating_mul(1u32 << attempt.min(8).saturating_sub(1));
+        self.jitter(exp.min(Duration::from_secs(30)))
+    }
+
+    fn within_budget(&self, started: Instant, delay: Duration) -> bool {
+        started.elapsed() + delay <= self.retry.retry_max_total
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ArmError> {
+        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
+        if r.status.is_success() {
+            r.json()
+        } else {
+            Err(r.error())
+        }
+    }
+
+    /// The app, or `None` on ARM's 404 ResourceNotFound (and only then).
+    pub async fn get_app(&self, id: &str) -> Result<Option<ContainerApp>, ArmError> {
+        match self.get_json::<ContainerApp>(&self.url(id)).await {
+            Ok(app) => Ok(Some(app)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn put_app(&self, id: &str, body: &Value) -> Result<PutStarted, ArmError> {
+        let r = self
+            .send(Method::PUT, &self.url(id), Some(body))
+            .await
+            .map_err(to_arm)?;
+        if r.status != StatusCode::OK && r.status != StatusCode::CREATED {
+            return Err(r.error());
+        }
+        Ok(PutStarted {
+            async_operation: r.header("azure-asyncoperation"),
+            retry_after: r.retry_after(),
+        })
+    }
+
+    /// GET an Azure-AsyncOperation URL (verbatim: it carries signed query parameters).
+    pub async fn operation_status(
+        &self,
+        url: &str,
+    ) -> Result<(OperationStatus, Option<Duration>), ArmError> {
+        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
+        if !r.status.is_success() {
+            return Err(r.error());
+        }
+        Ok((r.json()?, r.retry_after()))
+    }
+
+    pub async fn delete_app(&self, id: &str) -> Result<DeleteStarted, ArmError> {
+        let r = self
+            .send(Method::DELETE, &self.url(id), None)
+            .await
+            .map_err(to_arm)?;
+        match r.status.as_u16() {
+            204 => Ok(DeleteStarted::Absent),
+            404 if r.error().is_not_found() => Ok(DeleteStarted::Absent),
+            200 => Ok(DeleteStarted::Done),
+            202 => {
+                let asyncop = r.header("azure-asyncoperation");
+                Ok(DeleteStarted::Accepted {
+                    async_status: asyncop.is_some(),
+                    url: asyncop.or_else(|| r.header("location")),
+                    retry_after: r.retry_after(),
+                })
+            }
+            _ => Err(r.error()),
+        }
+    }
+
+    /// Poll a Location URL once: `Ok(true)` when the operation finished.
+    pub async fn location_done(&self, url: &str) -> Result<(bool, Option<Duration>), ArmError> {
+        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
+        match r.status.as_u16() {
+            202 => Ok((false, r.retry_after())),
+            200 | 201 | 204 => Ok((true, None)),
+            404 => Ok((true, None)),
+            _ => Err(r.error()),
+        }
+    }
+
+    pub async fn get_revision(
+        &self,
+        app_id: &str,
+        revision: &str,
+    ) -> Result<Option<Revision>, ArmError> {
+        match self
+            .get_json::<Revision>(&self.url(&format!("{app_id}/revisions/{revision}")))
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn list_replicas(
+        &self,
+        app_id: &str,
+        revision: &str,
+    ) -> Result<Vec<Replica>, ArmError> {
+        match self
+            .get_json::<Page<Replica>>(
+                &self.url(&format!("{app_id}/revisions/{revision}/replicas")),
+            )
+            .await
+        {
+            Ok(p) => Ok(p.value),
+            Err(e) if e.status == Some(404) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn get_environment(&self, env_id: &str) -> Result<ManagedEnvironment, ArmError> {
+        self.get_json(&self.url(env_id)).await
+    }
+
+    /// All pages of a list, following `nextLink` verbatim.
+    pub async fn list_all<T: DeserializeOwned>(&self, first: &str) -> Result<Vec<T>, ArmError> {
+        let mut out = Vec::new();
+        let mut next = Some(first.to_string());
+        while let Some(url) = next {
+            let page: Page<T> = self.get_json(&url).await?;
+            out.extend(page.value);
+            next = page.next_link.filter(|l| !l.is_empty());
+        }
+        Ok(out)
+    }
+}
+
+enum RetryFailure {
+    Response(Response, ArmError),
+    Transport(ArmError),
+}
+
+impl RetryFailure {
+    fn describe(&self) -> String {
+        match self {
+            RetryFailure::Response(r, e) => format!("{} {}", r.status.as_u16(), e.code),
+            RetryFailure::Transport(e) => e.code.clone(),
+        }
+    }
+}
+
+fn to_arm(e: Error) -> ArmError {
+    ArmError {
+        status: None,
+        code: e.code,
+        message: e.message,
+    }
+}
+
+/// URLs without their (possibly huge, signed) query string, for logs.
+fn short(url: &str) -> &str {
+    url.split('?').next().unwrap_or(url)
+}

@@ -1,0 +1,7 @@
+//! Azure Resource Manager: wire types (`model`) and the one client (`client`: auth, retries,
+//! long-running operations). Nothing here knows about JupyterHub.
+
+pub mod client;
+pub mod model;
+
+pub use client::{Arm, DeleteStarted, PutStarted};

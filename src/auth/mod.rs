@@ -1,0 +1,266 @@
+//! Credential selection per cloud (azure_identity 1.x) and the on-disk token cache.
+
+mod cache;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions};
+use azure_identity::{
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
+};
+
+use crate::error::{Error, Result};
+use crate::output;
+use crate::settings::{Cloud, CredentialKind, CredentialSettings, Env};
+
+pub use cache::TokenCache;
+
+/// Refresh this long before a token expires.
+const EARLY: Duration = Duration::from_secs(300);
+const IMDS_PROBE: &str = "http://169.254.169.254/metadata/instance?api-version=2021-02-01";
+
+pub struct TokenProvider {
+    cloud: Cloud,
+    settings: CredentialSettings,
+    http: reqwest::Client,
+    cache: Option<TokenCache>,
+    env: Box<dyn Env>,
+}
+
+impl TokenProvider {
+    pub fn new(
+        cloud: Cloud,
+        settings: CredentialSettings,
+        http: reqwest::Client,
+        cache: Option<TokenCache>,
+        env: Box<dyn Env>,
+    ) -> Self {
+        TokenProvider {
+            cloud,
+            settings,
+            http,
+            cache,
+            env,
+        }
+    }
+
+    /// The credential `auto` resolves to from the environment alone (CLI and IMDS are tried in order
+    /// when nothing else is configured).
+    fn resolved_kind(&self) -> CredentialKind {
+        match self.settings.kind {
+            CredentialKind::Auto if self.env.var("AZURE_FEDERATED_TOKEN_FILE").is_some() => {
+                CredentialKind::WorkloadIdentity
+            }
+            CredentialKind::Auto if self.env.var("IDENTITY_ENDPOINT").is_some() => {
+                CredentialKind::ManagedIdentity
+            }
+            CredentialKind::Auto if self.env.var("AZURE_CLIENT_SECRET").is_some() => {
+                CredentialKind::ClientSecret
+            }
+            k => k,
+        }
+    }
+
+    fn tenant(&self) -> Option<String> {
+        self.settings
+            .tenant_id
+            .clone()
+            .or_else(|| self.env.var("AZURE_TENANT_ID"))
+    }
+
+    fn client_id(&self) -> Option<String> {
+        self.settings
+            .client_id
+            .clone()
+            .or_else(|| self.env.var("AZURE_CLIENT_ID"))
+    }
+
+    fn cache_key(&self, kind: CredentialKind) -> String {
+        format!(
+            "{}|{}|{}|{:?}|{}|{}|{}",
+            self.cloud.name,
+            self.cloud.authority_host,
+            self.cloud.token_scope,
+            kind,
+            self.tenant().unwrap_or_default(),
+            self.client_id().unwrap_or_default(),
+            self.env.var("IDENTITY_ENDPOINT").unwrap_or_default()
+        )
+    }
+
+    /// A bearer token for ARM: from the disk cache when it is valid for 5 more minutes, else from
+    /// the credential (and then cached). `fresh` skips the cache (after a 401).
+    pub async fn token(&self, fresh: bool) -> Result<String> {
+        let kind = self.resolved_kind();
+        let key = self.cache_key(kind);
+        if !fresh {
+            if let Some(cache) = &self.cache {
+                if let Some(t) = cache.get(&key, EARLY) {
+                    output::register_secret(&t);
+                    output::debug("using the cached ARM token");
+                    return Ok(t);
+                }
+            }
+        }
+        let scope = self.cloud.token_scope.as_str();
+        let token = match kind {
+            CredentialKind::Auto => self.auto_chain(scope).await?,
+            other => {
+                let cred = self.credential(other)?;
+                fetch(cred.as_ref(), scope, other).await?
+            }
+        };
+        let value = token.token.secret().to_string();
+        output::register_secret(&value);
+        if let Some(cache) = &self.cache {
+            cache.put(&key, &value, token.expires_on.unix_timestamp());
+        }
+        Ok(value)
+    }
+
+    async fn auto_chain(&self, scope: &str) -> Result<azure_core::credentials::AccessToken> {
+        let mut tried = Vec::new();
+        match self.credential(CredentialKind::AzureCli) {
+            Ok(cli) => match fetch(cli.as_ref(), scope, CredentialKind::AzureCli).await {
+                Ok(t) => return Ok(t),
+                Err(e) => tried.push(format!("azure-cli: {}", e.message)),
+            },
+            Err(e) => tried.push(format!("azure-cli: {}", e.message)),
+        }
+        match self.imds_credential().await {
+            Ok(mi) => return fetch(mi.as_ref(), scope, CredentialKind::Imds).await,
+            Err(e) => tried.push(format!("imds: {}", e.message)),
+        }
+        Err(Error::runtime(
+            "CredentialUnavailable",
+            format!(
+                "no Azure credential found (credential: auto). Tried, in order: workload identity (AZURE_FEDERATED_TOKEN_FILE not set), Container Apps managed identity (IDENTITY_ENDPOINT not set), client secret (AZURE_CLIENT_SECRET not set), {}",
+                tried.join("; ")
+            ),
+        ))
+    }
+
+    fn client_options(&self) -> ClientOptions {
+        let cloud = match self.cloud.name.as_str() {
+            "AzureChinaCloud" => CloudConfiguration::AzureChina,
+            "AzureUSGovernment" => CloudConfiguration::AzureGovernment,
+            "AzureCloud" => CloudConfiguration::AzurePublic,
+            _ => {
+                let mut c = CustomConfiguration::default();
+                c.authority_host = self.cloud.authority_host.clone();
+                CloudConfiguration::Custom(c)
+            }
+        };
+        ClientOptions {
+            transport: Some(crate::http::transport(&self.http)),
+            cloud: Some(Arc::new(cloud)),
+            // Bounded: a poll must not hang on a flapping token endpoint.
+            retry: RetryOptions::exponential(ExponentialRetryOptions {
+                max_retries: 2,
+                initial_delay: azure_core::time::Duration::milliseconds(200),
+                max_total_elapsed: azure_core::time::Duration::seconds(10),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn credential(&self, kind: CredentialKind) -> Result<Arc<dyn TokenCredential>> {
+        let unavailable = |what: &str, e: azure_core::Error| {
+            Error::runtime("CredentialUnavailable", format!("{what}: {e}"))
+        };
+        Ok(match kind {
+            CredentialKind::WorkloadIdentity => WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options: self.client_options() },
+                client_id: self.client_id(),
+                tenant_id: self.tenant(),
+                token_file_path: self.env.var("AZURE_FEDERATED_TOKEN_FILE").map(Into::into),
+                ..Default::default()
+            }))
+            .map_err(|e| unavailable("workload identity (needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID)", e))?,
+            CredentialKind::ManagedIdentity | CredentialKind::Imds => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
+                client_options: self.client_options(),
+                ..Default::default()
+            }))
+            .map_err(|e| unavailable("managed identity", e))?,
+            CredentialKind::ClientSecret => {
+                let tenant = self.tenant().ok_or_else(|| Error::config("credential client-secret needs a tenant: set credential.tenant_id or AZURE_TENANT_ID"))?;
+                let client = self.client_id().ok_or_else(|| Error::config("credential client-secret needs a client id: set credential.client_id or AZURE_CLIENT_ID"))?;
+                let secret = self.env.var("AZURE_CLIENT_SECRET").ok_or_else(|| Error::config("credential client-secret needs AZURE_CLIENT_SECRET in the environment (never in the config file)"))?;
+                output::register_secret(&secret);
+                ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(ClientSecretCredentialOptions { client_options: self.client_options() }))
+                    .map_err(|e| unavailable("client secret", e))?
+            }
+            CredentialKind::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions { tenant_id: self.tenant(), ..Default::default() }))
+                .map_err(|e| unavailable("azure cli", e))?,
+            CredentialKind::Auto => unreachable!("auto is resolved by the chain"),
+        })
+    }
+
+    /// IMDS only after one short probe: off Azure, azure_identity retries IMDS for over a minute.
+    async fn imds_credential(&self) -> Result<Arc<dyn TokenCredential>> {
+        let probe = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_millis(800))
+            .build()
+            .map_err(|e| Error::runtime("CredentialUnavailable", format!("imds probe: {e}")))?;
+        match probe
+            .get(IMDS_PROBE)
+            .header("Metadata", "true")
+            .send()
+            .await
+        {
+            Ok(_) => self.credential(CredentialKind::Imds),
+            Err(_) => Err(Error::runtime(
+                "CredentialUnavailable",
+                "the instance metadata endpoint (169.254.169.254) did not answer within 0.8 s",
+            )),
+        }
+    }
+}
+
+async fn fetch(
+    cred: &dyn TokenCredential,
+    scope: &str,
+    kind: CredentialKind,
+) -> Result<azure_core::credentials::AccessToken> {
+    // Bounded whatever the credential does internally.
+    match tokio::time::timeout(Duration::from_secs(30), cred.get_token(&[scope], None)).await {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(Error::runtime(
+            "AuthenticationFailed",
+            format!(
+                "could not get an ARM token ({}): {}",
+                kind_name(kind),
+                first_line(&e.to_string())
+            ),
+        )
+        .with_source(anyhow::Error::new(e))),
+        Err(_) => Err(Error::runtime(
+            "AuthenticationFailed",
+            format!("getting an ARM token ({}) took over 30 s", kind_name(kind)),
+        )),
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+pub fn kind_name(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::Auto => "auto",
+        CredentialKind::WorkloadIdentity => "workload-identity",
+        CredentialKind::ManagedIdentity => "managed-identity",
+        CredentialKind::ClientSecret => "client-secret",
+        CredentialKind::AzureCli => "azure-cli",
+        CredentialKind::Imds => "imds",
+    }
+}

@@ -1,0 +1,103 @@
+//! One file per command; each returns the JSON document to print (or an Error).
+
+pub mod generate;
+pub mod poll;
+pub mod start;
+pub mod stop;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::arm::Arm;
+use crate::auth::{TokenCache, TokenProvider};
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::request::{self, State};
+use crate::settings::{Env, ProcessEnv, Settings};
+use crate::spec;
+
+/// The ARM client for these settings (no network until the first request).
+pub fn arm(settings: &Settings) -> Result<Arm> {
+    let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
+    let cache = settings.cache_dir.as_deref().and_then(TokenCache::open);
+    let auth = TokenProvider::new(
+        settings.cloud.clone(),
+        settings.credential.clone(),
+        http.clone(),
+        cache,
+        Box::new(ProcessEnv),
+    );
+    Ok(Arm::new(
+        http,
+        &settings.cloud.resource_manager,
+        &settings.api_version,
+        auth,
+        settings.arm.clone(),
+    ))
+}
+
+/// Which app a poll/stop is about: the state's resource id when the hub gave one, else the name
+/// rebuilt from (hub id, user, server).
+pub struct AppRef {
+    pub id: String,
+    pub name: String,
+    pub from_state: bool,
+    pub user: Option<String>,
+    pub server: Option<String>,
+}
+
+pub fn app_ref(
+    target: &crate::cli::TargetArgs,
+    settings: &Settings,
+    env: &dyn Env,
+) -> Result<AppRef> {
+    if target.user.is_none() {
+        if let Some(State { id, name, .. }) = request::state(env)? {
+            return Ok(AppRef {
+                id,
+                name,
+                from_state: true,
+                user: None,
+                server: None,
+            });
+        }
+    }
+    let t = request::target(target, env)?;
+    let name = naming::app_name(&settings.hub_id, &t.user, &t.server);
+    Ok(AppRef {
+        id: spec::app_id(settings, &name),
+        name,
+        from_state: false,
+        user: Some(t.user),
+        server: Some(t.server),
+    })
+}
+
+/// Tagged as acactl's, of this hub, and (when we know who) of this server.
+pub fn is_ours(app: &crate::arm::model::ContainerApp, settings: &Settings, r: &AppRef) -> bool {
+    match (&r.user, &r.server) {
+        (Some(u), Some(s)) => spec::owned_by(app, settings, u, s),
+        _ => {
+            app.tag(spec::TAG_MANAGED_BY) == Some("acactl")
+                && app.tag(spec::TAG_HUB) == Some(settings.hub_id.as_str())
+        }
+    }
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub fn seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    nanos ^ ((std::process::id() as u64) << 40)
+}

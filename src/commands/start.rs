@@ -1,0 +1,456 @@
+//! `acactl start`: create (or adopt) the server's app, wait until Jupyter answers through the
+//! ingress, print `{name, url, state}`. On any failure, timeout or SIGTERM after a PUT was sent,
+//! delete the app before exiting non-zero.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::arm::Arm;
+use crate::arm::model::ContainerApp;
+use crate::cli::StartArgs;
+use crate::commands::{self, AppRef};
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::output;
+use crate::request::{self, STATE_VERSION};
+use crate::settings::{Env, Settings};
+use crate::spec::{self, ServerSpec};
+use crate::status::{self, Phase};
+
+pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
+    let req = request::server_request(&args.target, settings, env)?;
+    let suffix = naming::spawn_suffix(commands::seed());
+    let spec = spec::build(settings, &req, &commands::now_rfc3339(), &suffix)?;
+
+    if args.dry_run {
+        let location = settings
+            .location
+            .clone()
+            .unwrap_or_else(|| "<location of the managed environment>".into());
+        let body = spec.to_arm(&location, true);
+        return Ok(json!({
+            "dry_run": true,
+            "name": spec.name,
+            "url": spec.url,
+            "request": {
+                "method": "PUT",
+                "url": format!("{}{}?api-version={}", settings.cloud.resource_manager, spec.id, settings.api_version),
+                "body": body,
+            }
+        }));
+    }
+    if !req.forward_declared {
+        return Err(Error::usage(
+            "MissingForward",
+            "ACACTL_FORWARD is not set: start forwards exactly the variables it names (the exec spawner sets it to the keys of Spawner.get_env())",
+        ));
+    }
+    if req.api_token.is_none() {
+        return Err(Error::usage(
+            "MissingApiToken",
+            "JUPYTERHUB_API_TOKEN is not set: the single-user server cannot authenticate with the hub without it",
+        ));
+    }
+
+    let arm = commands::arm(settings)?;
+    let starter = Starter {
+        arm: &arm,
+        settings,
+        spec: &spec,
+        put_sent: Cell::new(false),
+    };
+    let deadline = Instant::now() + settings.server.start_timeout;
+    let outcome = tokio::select! {
+        r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
+            Ok(r) => r,
+            Err(_) => Err(Error::runtime("StartTimeout", format!(
+                "{} was not ready within server.start_timeout ({} s)", spec.name, settings.server.start_timeout.as_secs()))),
+        },
+        sig = terminated() => Err(Error::runtime("Terminated", format!("start of {} interrupted by {sig}", spec.name))),
+    };
+    match outcome {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            if starter.put_sent.get() {
+                cleanup(&arm, settings, &spec).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn terminated() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+/// Delete what we created or changed, bounded: the exec spawner gives us a short grace after SIGTERM.
+async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
+    output::progress(100, &format!("Start failed; deleting {}", spec.name));
+    let r = AppRef {
+        id: spec.id.clone(),
+        name: spec.name.clone(),
+        from_state: false,
+        user: None,
+        server: None,
+    };
+    let _ = settings;
+    let attempt = async {
+        loop {
+            match arm.delete_app(&r.id).await {
+                Ok(_) => return true,
+                Err(e) if e.status == Some(409) => {
+                    tokio::time::sleep(Duration::from_millis(500)).await
+                }
+                Err(e) => {
+                    output::warn(&format!(
+                        "could not delete {} after the failed start: {e}; `acactl gc` will",
+                        spec.name
+                    ));
+                    return false;
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(15), attempt).await {
+        Ok(true) => output::info(&format!("deleted {} after the failed start", spec.name)),
+        Ok(false) => {}
+        Err(_) => output::warn(&format!(
+            "could not delete {} within 15 s after the failed start; `acactl gc` will",
+            spec.name
+        )),
+    }
+}
+
+struct Starter<'a> {
+    arm: &'a Arm,
+    settings: &'a Settings,
+    spec: &'a ServerSpec,
+    put_sent: Cell<bool>,
+}
+
+impl Starter<'_> {
+    fn revision_name(&self) -> String {
+        format!("{}--{}", self.spec.name, self.spec.revision_suffix)
+    }
+
+    async fn run(&self, deadline: Instant) -> Result<Value> {
+        let spec = self.spec;
+        output::progress(5, &format!("Preparing {}", spec.name));
+        let location = match &self.settings.location {
+            Some(l) => l.clone(),
+            None => {
+                let env = self
+                    .arm
+                    .get_environment(&self.settings.environment_id)
+                    .await?;
+                let l = env.location.ok_or_else(|| {
+                    Error::runtime("InvalidResponse", "the managed environment has no location")
+                })?;
+                l.to_lowercase().replace(' ', "")
+            }
+        };
+        let mut body = serde_json::to_value(spec.to_arm(&location, false))
+            .map_err(|e| Error::runtime("Internal", e.to_string()))?;
+
+        let mut adopting = false;
+        if let Some(existing) = self.arm.get_app(&spec.id).await? {
+            if !commands::is_ours(&existing, self.settings, &self.app_ref()) {
+                return Err(Error::runtime(
+                    "NameConflict",
+                    format!(
+                        "an app named {} exists but its tags do not say it is this server's (hub {}); refusing to touch it",
+                        spec.name, self.settings.hub_id
+                    ),
+                ));
+            }
+            match status::app_phase(&existing) {
+                Phase::Deleting => {
+                    output::progress(
+                        8,
+                        &format!("Waiting for the previous {} to finish deleting", spec.name),
+                    );
+                    self.wait_gone(deadline).await?;
+                }
+                Phase::Failed(reason) => {
+                    output::progress(8, &format!("Replacing the failed {} ({reason})", spec.name));
+                    let r = self.app_ref();
+                    super::stop::delete_and_wait(
+                        self.arm,
+                        self.settings,
+                        &r,
+                        deadline.saturating_duration_since(Instant::now()),
+                    )
+                    .await?;
+                    self.wait_gone(deadline).await?;
+                }
+                _ => {
+                    adopting = true;
+                    // Keep the original creation time: the app is older than this spawn.
+                    if let Some(created) = existing.tag(spec::TAG_CREATED) {
+                        body["tags"][spec::TAG_CREATED] = Value::String(created.to_string());
+                    }
+                }
+            }
+        }
+
+        let verb = if adopting {
+            "Updating the existing"
+        } else {
+            "Creating"
+        };
+        output::progress(10, &format!("{verb} container app {}", spec.name));
+        self.put_sent.set(true);
+        let started = self.put_with_conflict_wait(&body, deadline).await?;
+        if let Some(url) = &started.async_operation {
+            self.follow_operation(url, started.retry_after, deadline)
+                .await?;
+        }
+        self.wait_revision_ready(deadline).await?;
+        output::progress(
+            85,
+            &format!("Waiting for Jupyter to answer at {}", spec.url),
+        );
+        self.wait_http(deadline).await?;
+        output::progress(100, &format!("Server ready at {}", spec.url));
+        let state = request::State {
+            version: STATE_VERSION,
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            url: Some(spec.url.clone()),
+            hub_id: Some(self.settings.hub_id.clone()),
+        };
+        Ok(json!({ "name": spec.name, "url": spec.url, "state": state }))
+    }
+
+    fn app_ref(&self) -> AppRef {
+        AppRef {
+            id: self.spec.id.clone(),
+            name: self.spec.name.clone(),
+            from_state: false,
+            user: None,
+            server: None,
+        }
+    }
+
+    async fn put_with_conflict_wait(
+        &self,
+        body: &Value,
+        deadline: Instant,
+    ) -> Result<crate::arm::PutStarted> {
+        loop {
+            match self.arm.put_app(&self.spec.id, body).await {
+                Ok(s) => return Ok(s),
+                Err(e)
+                    if e.status == Some(409)
+                        && Instant::now() + self.settings.arm.poll_interval < deadline =>
+                {
+                    output::verbose(&format!("{e}; waiting"));
+                    tokio::time::sleep(self.settings.arm.poll_interval).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn wait_gone(&self, deadline: Instant) -> Result<()> {
+        loop {
+            if self.arm.get_app(&self.spec.id).await?.is_none() {
+                return Ok(());
+            }
+            sleep_until_next(self.settings.arm.poll_interval, deadline).await;
+        }
+    }
+
+    /// Poll the Azure-AsyncOperation status; meanwhile look at the new revision's replicas so an
+    /// image-pull failure or a crash loop fails the start within a poll or two.
+    async fn follow_operation(
+        &self,
+        url: &str,
+        first_wait: Option<Duration>,
+        deadline: Instant,
+    ) -> Result<()> {
+        let mut wait = first_wait.unwrap_or(self.settings.arm.poll_interval);
+        let mut pct = 20u8;
+        loop {
+            sleep_until_next(wait, deadline).await;
+            let (op, next) = self.arm.operation_status(url).await?;
+            let st = op.status.clone().unwrap_or_default();
+            match st.to_ascii_lowercase().as_str() {
+                "succeeded" => return Ok(()),
+                "failed" | "canceled" => {
+                    let e = op.error.unwrap_or_default();
+                    let code = e.code.unwrap_or_else(|| "ProvisioningFailed".into());
+                    let mut message = format!(
+                        "provisioning {} {}: {code}: {}",
+                        self.spec.name,
+                        st.to_ascii_lowercase(),
+                        e.message.unwrap_or_default()
+                    );
+                    if let Some(reason) = self.revision_failure().await {
+                        message.push_str(&format!(" (revision: {reason})"));
+                    }
+                    return Err(Error::runtime(code, message));
+                }
+                _ => {}
+            }
+            let app = self.arm.get_app(&self.spec.id).await?;
+            let replicas = self.check_revision(app.as_ref()).await?;
+            pct = (pct + 8).min(75);
+            if let Some(app) = &app {
+                output::progress(
+                    pct,
+                    &format!(
+                        "Provisioning {}: {}",
+                        self.spec.name,
+                        status::describe(app, &replicas)
+                    ),
+                );
+            }
+            wait = next.unwrap_or(self.settings.arm.poll_interval);
+        }
+    }
+
+    /// Replicas of our revision, failing fast on a fatal state.
+    async fn check_revision(
+        &self,
+        app: Option<&ContainerApp>,
+    ) -> Result<Vec<crate::arm::model::Replica>> {
+        let ours = self.revision_name();
+        let latest = app
+            .and_then(|a| a.props().latest_revision_name.clone())
+            .unwrap_or_default();
+        if !latest.eq_ignore_ascii_case(&ours) {
+            return Ok(Vec::new());
+        }
+        let replicas = self.arm.list_replicas(&self.spec.id, &ours).await?;
+        let revision = self.arm.get_revision(&self.spec.id, &ours).await?;
+        if let Some(reason) = status::revision_failure(revision.as_ref(), &replicas) {
+            return Err(revision_error(&self.spec.name, &reason));
+        }
+        Ok(replicas)
+    }
+
+    async fn revision_failure(&self) -> Option<String> {
+        let ours = self.revision_name();
+        let replicas = self.arm.list_replicas(&self.spec.id, &ours).await.ok()?;
+        let revision = self.arm.get_revision(&self.spec.id, &ours).await.ok()?;
+        status::revision_failure(revision.as_ref(), &replicas)
+    }
+
+    async fn wait_revision_ready(&self, deadline: Instant) -> Result<()> {
+        let ours = self.revision_name();
+        loop {
+            let app = self.arm.get_app(&self.spec.id).await?.ok_or_else(|| {
+                Error::runtime(
+                    "AppVanished",
+                    format!(
+                        "{} disappeared while starting (deleted by someone else?)",
+                        self.spec.name
+                    ),
+                )
+            })?;
+            let phase = status::app_phase(&app);
+            let ready = app
+                .props()
+                .latest_ready_revision_name
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(&ours));
+            match phase {
+                Phase::Running if ready => return Ok(()),
+                Phase::Failed(reason) => {
+                    return Err(Error::runtime(
+                        "ProvisioningFailed",
+                        format!("{} {reason}", self.spec.name),
+                    ));
+                }
+                _ => {}
+            }
+            let replicas = self.check_revision(Some(&app)).await?;
+            output::progress(
+                80,
+                &format!(
+                    "Activating {}: {}",
+                    self.spec.name,
+                    status::describe(&app, &replicas)
+                ),
+            );
+            sleep_until_next(self.settings.arm.poll_interval, deadline).await;
+        }
+    }
+
+    /// Ready means Jupyter itself answers `<prefix>api` through the ingress (ACA's own 404 page or
+    /// a 503 while the container starts do not count).
+    async fn wait_http(&self, deadline: Instant) -> Result<()> {
+        let url = format!("{}{}", self.spec.url, self.spec.readiness_path);
+        let mut last;
+        let mut checks = 0u32;
+        loop {
+            let r = self
+                .arm
+                .http()
+                .get(&url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            match r {
+                Ok(resp) => {
+                    let code = resp.status().as_u16();
+                    let body: Option<Value> = resp.json().await.ok();
+                    if code == 200 && body.as_ref().is_some_and(|b| b.get("version").is_some()) {
+                        return Ok(());
+                    }
+                    last = format!("HTTP {code}");
+                }
+                Err(e) => last = e.to_string(),
+            }
+            checks += 1;
+            if checks % 10 == 0 {
+                // Still not answering: make sure the revision did not start crashing.
+                let app = self.arm.get_app(&self.spec.id).await?;
+                self.check_revision(app.as_ref()).await?;
+            }
+            output::verbose(&format!("{url}: {last}"));
+            if Instant::now() + Duration::from_millis(500) >= deadline {
+                return Err(Error::runtime(
+                    "StartTimeout",
+                    format!("{url} never answered like Jupyter (last: {last})"),
+                ));
+            }
+            sleep_until_next(Duration::from_millis(500), deadline).await;
+        }
+    }
+}
+
+fn revision_error(name: &str, reason: &str) -> Error {
+    let code = if reason.contains("ImagePull")
+        || reason.contains("ErrImagePull")
+        || reason.contains("InvalidImageName")
+    {
+        "ImagePullFailed"
+    } else if reason.contains("CrashLoop")
+        || reason.contains("crashing")
+        || reason.contains("Crashing")
+    {
+        "ContainerCrashing"
+    } else {
+        "RevisionFailed"
+    };
+    Error::runtime(code, format!("{name} cannot start: {reason}"))
+}
+
+async fn sleep_until_next(wait: Duration, deadline: Instant) {
+    let until = (Instant::now() + wait).min(deadline);
+    tokio::time::sleep_until(until.into()).await;
+}

@@ -1,0 +1,90 @@
+//! acactl: thin entry point. Parse, build a current-thread runtime, run, map errors to exit codes.
+
+mod arm;
+mod auth;
+mod cli;
+mod commands;
+mod error;
+mod http;
+mod naming;
+mod output;
+mod request;
+mod settings;
+mod spec;
+mod status;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Exit};
+use crate::output::{ProgressMode, Verbosity};
+use crate::settings::ProcessEnv;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return code.into();
+        }
+    };
+    let verbosity = match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, 1) => Verbosity::Verbose,
+        _ => Verbosity::Debug,
+    };
+    let progress = match &cli.command {
+        Command::Start(a) => a.progress,
+        _ => ProgressMode::None,
+    };
+    output::init(verbosity, progress);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error(&Error::runtime(
+                "RuntimeError",
+                format!("cannot start the async runtime: {e}"),
+            ));
+            return Exit::Runtime.into();
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Do not wait for stray connections to close.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code.into(),
+        Err(e) => {
+            output::error(&e);
+            e.exit.into()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<Exit, Error> {
+    if let Command::Generate(g) = &cli.command {
+        use std::io::Write;
+        let _ = std::io::stdout().write_all(&commands::generate::render(g.what));
+        return Ok(Exit::Ok);
+    }
+    let env = ProcessEnv;
+    let settings = settings::load(&cli.global, &env)?;
+    let doc = match &cli.command {
+        Command::Start(args) => commands::start::run(args, &settings, &env).await?,
+        Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
+        Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
+        Command::Generate(_) => unreachable!("handled above"),
+    };
+    output::result(&doc);
+    Ok(Exit::Ok)
+}

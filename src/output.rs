@@ -1,0 +1,235 @@
+//! The only writer to stdout and stderr. stdout carries exactly one machine-readable document;
+//! everything human (logs, progress, errors) goes to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+
+/// Secret values registered at run time. Every line we print is scrubbed of them: a second line of
+/// defence behind never formatting secrets in the first place.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+pub fn register_secret(value: &str) {
+    // Very short values would redact ordinary words; tokens are long.
+    if value.len() >= 8 {
+        if let Ok(mut s) = SECRETS.lock() {
+            s.push(value.to_string());
+        }
+    }
+}
+
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Ok(s) = SECRETS.lock() {
+        for secret in s.iter() {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "<redacted>");
+            }
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A progress bar on a terminal, plain log lines otherwise.
+    Auto,
+    /// JupyterHub-style `{"progress": N, "message": ...}` JSON lines on stderr.
+    Json,
+    /// Plain log lines.
+    Plain,
+    /// No progress output.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet = 0,
+    Normal = 1,
+    Verbose = 2,
+    Debug = 3,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+static PROGRESS: Mutex<ProgressMode> = Mutex::new(ProgressMode::Plain);
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Called once from main; everything else is process-global because output is.
+pub fn init(verbosity: Verbosity, progress: ProgressMode) {
+    VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+    set_progress(progress);
+}
+
+pub fn set_progress(progress: ProgressMode) {
+    let progress = match progress {
+        ProgressMode::Auto
+            if std::io::stderr().is_terminal() && verbosity() < Verbosity::Verbose =>
+        {
+            ProgressMode::Auto
+        }
+        ProgressMode::Auto => ProgressMode::Plain,
+        other => other,
+    };
+    if let Ok(mut p) = PROGRESS.lock() {
+        *p = progress;
+    }
+}
+
+pub fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        2 => Verbosity::Verbose,
+        _ => Verbosity::Debug,
+    }
+}
+
+/// A start-up phase: `pct` 0-100.
+pub fn progress(pct: u8, message: &str) {
+    let message = redact(message);
+    let mode = PROGRESS.lock().map(|p| *p).unwrap_or(ProgressMode::Plain);
+    match mode {
+        ProgressMode::Json => {
+            let line = json!({ "progress": pct.min(100), "message": message });
+            stderr_line(&line.to_string());
+        }
+        ProgressMode::Auto => {
+            if let Ok(mut guard) = BAR.lock() {
+                let bar = guard.get_or_insert_with(|| {
+                    let bar = ProgressBar::new(100);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} [{elapsed_precise}] {bar:30} {pos:>3}% {msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                });
+                bar.set_position(pct.min(100) as u64);
+                bar.set_message(message);
+            }
+        }
+        ProgressMode::Plain => {
+            if verbosity() > Verbosity::Quiet {
+                log_line("", &format!("[{pct:>3}%] {message}"));
+            }
+        }
+        ProgressMode::None => {}
+    }
+}
+
+pub fn finish_progress() {
+    if let Ok(mut guard) = BAR.lock() {
+        if let Some(bar) = guard.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn info(message: &str) {
+    if verbosity() >= Verbosity::Normal {
+        log_line("", message);
+    }
+}
+
+pub fn verbose(message: &str) {
+    if verbosity() >= Verbosity::Verbose {
+        log_line("", message);
+    }
+}
+
+pub fn debug(message: &str) {
+    if verbosity() >= Verbosity::Debug {
+        log_line("debug: ", message);
+    }
+}
+
+pub fn warn(message: &str) {
+    if verbosity() > Verbosity::Quiet {
+        log_line("warning: ", message);
+    }
+}
+
+fn log_line(prefix: &str, message: &str) {
+    let line = format!("acactl: {prefix}{}", redact(message));
+    let bar = BAR.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) => bar.suspend(|| stderr_line(&line)),
+        None => stderr_line(&line),
+    }
+}
+
+/// The one machine-readable result on stdout.
+pub fn result(value: &Value) {
+    finish_progress();
+    // One line for programs; indented for a person at a terminal.
+    let text = if std::io::stdout().is_terminal() {
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    } else {
+        value.to_string()
+    };
+    stdout_line(&redact(&text));
+}
+
+/// Human text on stdout (tables), for admin commands that chose a table.
+pub fn text(text: &str) {
+    finish_progress();
+    let mut out = redact(text);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    write_stdout(out.as_bytes());
+}
+
+/// An error: JSON on stdout (the spawner parses it), `error:` + `Caused by:` lines on stderr.
+pub fn error(err: &Error) {
+    finish_progress();
+    let doc = json!({ "error": { "code": err.code, "message": err.message } });
+    stdout_line(&redact(&doc.to_string()));
+    let mut text = format!("error: {}", err.message);
+    if let Some(source) = &err.source {
+        for cause in source.chain() {
+            let cause = cause.to_string();
+            if !err.message.contains(&cause) {
+                text.push_str(&format!("\n  Caused by: {cause}"));
+            }
+        }
+    }
+    stderr_line(&redact(&text));
+}
+
+fn stdout_line(line: &str) {
+    let mut s = line.to_string();
+    s.push('\n');
+    write_stdout(s.as_bytes());
+}
+
+/// A closed stdout (broken pipe) is not an error worth reporting: the reader went away.
+fn write_stdout(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|_| out.flush());
+}
+
+fn stderr_line(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_registered_secrets_only_when_long_enough() {
+        register_secret("abc");
+        register_secret("s3cr3t-token-value");
+        assert_eq!(redact("x s3cr3t-token-value y abc"), "x <redacted> y abc");
+    }
+}

@@ -1,0 +1,269 @@
+//! What JupyterHub hands a spawner: who, which server, what to forward, and the state from the
+//! previous start. Read once from the environment (and --user/--server), validated here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::TargetArgs;
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::settings::{Env, Settings};
+
+pub const STATE_VERSION: u32 = 1;
+
+/// The `state` object `start` prints and the hub hands back in ACACTL_STATE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub version: u32,
+    /// Full ARM resource id of the app: poll and stop use it, so a renamed user or a changed naming
+    /// scheme never turns a live app into "gone".
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub user: String,
+    pub server: String,
+}
+
+#[derive(Debug)]
+pub struct ServerRequest {
+    pub target: Target,
+    /// Variables named in ACACTL_FORWARD (present in the environment, not denied), in order.
+    pub forward: Vec<(String, String)>,
+    pub forward_declared: bool,
+    pub api_token: Option<String>,
+    pub user_options: serde_json::Value,
+    /// The hub's public URL as JupyterHub told the spawner (for allow_origin: auto).
+    pub public_hub_url: Option<String>,
+    pub service_prefix: String,
+}
+
+/// User and server from flags or the spawner environment.
+pub fn target(args: &TargetArgs, env: &dyn Env) -> Result<Target> {
+    let user = args
+        .user
+        .clone()
+        .or_else(|| env.var("JUPYTERHUB_USER"))
+        .ok_or_else(|| {
+            Error::usage(
+                "MissingUser",
+                "no user: set JUPYTERHUB_USER (the exec spawner does) or pass --user",
+            )
+        })?;
+    validate_user(&user)?;
+    let server = args
+        .server
+        .clone()
+        .or_else(|| env.var("JUPYTERHUB_SERVER_NAME"))
+        .unwrap_or_default();
+    if server.chars().any(|c| c.is_control() || c == '/') || server.len() > 255 {
+        return Err(Error::usage(
+            "InvalidServerName",
+            "server name must not contain `/` or control characters (at most 255 bytes)",
+        ));
+    }
+    Ok(Target { user, server })
+}
+
+fn validate_user(user: &str) -> Result<()> {
+    if user.is_empty() || user.len() > 255 || user.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Error::usage(
+            "InvalidUserName",
+            "user name must be 1-255 bytes without `/` or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// ACACTL_STATE, if any. `{}` (a cleared spawner state) counts as none.
+pub fn state(env: &dyn Env) -> Result<Option<State>> {
+    let Some(raw) = env.var("ACACTL_STATE") else {
+        return Ok(None);
+    };
+    parse_state(&raw)
+}
+
+pub fn parse_state(raw: &str) -> Result<Option<State>> {
+    let value: serde_json::Value = serde_json::from_str(raw)
+        .map_err(|e| Error::usage("InvalidState", format!("ACACTL_STATE is not JSON: {e}")))?;
+    if value.as_object().is_some_and(|m| m.is_empty()) || value.is_null() {
+        return Ok(None);
+    }
+    let version = value.get("version").and_then(|v| v.as_u64());
+    if version != Some(STATE_VERSION as u64) {
+        return Err(Error::usage(
+            "InvalidState",
+            format!(
+                "ACACTL_STATE has format version {} but this acactl reads version {STATE_VERSION}",
+                value
+                    .get("version")
+                    .map_or("(none)".to_string(), |v| v.to_string())
+            ),
+        ));
+    }
+    let state: State = serde_json::from_value(value).map_err(|e| {
+        Error::usage(
+            "InvalidState",
+            format!("ACACTL_STATE is not an acactl state object: {e}"),
+        )
+    })?;
+    let parts: Vec<&str> = state.id.split('/').collect();
+    let valid = parts.len() == 9
+        && parts[0].is_empty()
+        && parts[1].eq_ignore_ascii_case("subscriptions")
+        && parts[3].eq_ignore_ascii_case("resourceGroups")
+        && parts[5].eq_ignore_ascii_case("providers")
+        && parts[6].eq_ignore_ascii_case("Microsoft.App")
+        && parts[7].eq_ignore_ascii_case("containerApps")
+        && naming::is_valid_app_name(parts[8])
+        && parts[8] == state.name;
+    if !valid {
+        return Err(Error::usage(
+            "InvalidState",
+            format!(
+                "ACACTL_STATE id `{}` is not a container app resource id matching name `{}`",
+                state.id, state.name
+            ),
+        ));
+    }
+    Ok(Some(state))
+}
+
+/// Everything `start` needs from the spawner environment.
+pub fn server_request(
+    args: &TargetArgs,
+    settings: &Settings,
+    env: &dyn Env,
+) -> Result<ServerRequest> {
+    let target = target(args, env)?;
+    let forward_list = env.var("ACACTL_FORWARD");
+    let mut forward = Vec::new();
+    if let Some(list) = &forward_list {
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if naming::is_denied_env(name) || naming::validate_env_name(name).is_err() {
+                continue;
+            }
+            if forward.iter().any(|(n, _): &(String, String)| n == name) {
+                continue;
+            }
+            if let Some(value) = env.var(name) {
+                forward.push((name.to_string(), value));
+            }
+        }
+    }
+    let user_options = match env.var("ACACTL_USER_OPTIONS") {
+        None => serde_json::json!({}),
+        Some(raw) => {
+            let v: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+                Error::usage(
+                    "InvalidUserOptions",
+                    format!("ACACTL_USER_OPTIONS is not JSON: {e}"),
+                )
+            })?;
+            if !v.is_object() {
+                return Err(Error::usage(
+                    "InvalidUserOptions",
+                    "ACACTL_USER_OPTIONS must be a JSON object",
+                ));
+            }
+            v
+        }
+    };
+    let service_prefix = env.var("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| {
+        let base = env.var("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into());
+        let base = if base.ends_with('/') {
+            base
+        } else {
+            format!("{base}/")
+        };
+        let mut p = format!("{base}user/{}/", quote(&target.user));
+        if !target.server.is_empty() {
+            p.push_str(&format!("{}/", quote(&target.server)));
+        }
+        p
+    });
+    if !service_prefix.starts_with('/') || !service_prefix.ends_with('/') {
+        return Err(Error::usage(
+            "InvalidServicePrefix",
+            format!("JUPYTERHUB_SERVICE_PREFIX `{service_prefix}` must start and end with `/`"),
+        ));
+    }
+    let _ = settings;
+    Ok(ServerRequest {
+        target,
+        forward,
+        forward_declared: forward_list.is_some(),
+        api_token: env
+            .var("JUPYTERHUB_API_TOKEN")
+            .or_else(|| env.var("JPY_API_TOKEN")),
+        user_options,
+        public_hub_url: env
+            .var("JUPYTERHUB_PUBLIC_HUB_URL")
+            .or_else(|| env.var("JUPYTERHUB_PUBLIC_URL")),
+        service_prefix,
+    })
+}
+
+/// Percent-encode a URL path segment the way JupyterHub does (`quote(name, safe="@~")`).
+fn quote(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn state_round_trip_and_rejections() {
+        let ok = r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/hub1-a-b","name":"hub1-a-b"}"#;
+        assert_eq!(parse_state(ok).unwrap().unwrap().name, "hub1-a-b");
+        assert!(parse_state("{}").unwrap().is_none());
+        for bad in [
+            "not json",
+            r#"{"version":2,"id":"x","name":"y"}"#,
+            r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/other","name":"hub1-a-b"}"#,
+            r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/hub1-a-b","name":"hub1-a-b"}"#,
+            r#"{"version":1,"name":"hub1-a-b"}"#,
+            r#"[1,2]"#,
+        ] {
+            let e = parse_state(bad).unwrap_err();
+            assert_eq!(e.code, "InvalidState", "{bad}");
+        }
+    }
+
+    #[test]
+    fn quote_matches_jupyterhub() {
+        assert_eq!(
+            quote("Marcus.Müller@example.org"),
+            "Marcus.M%C3%BCller@example.org"
+        );
+        assert_eq!(quote("a b/c"), "a%20b%2Fc");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, rng_seed: proptest::test_runner::RngSeed::Fixed(11), ..ProptestConfig::default() })]
+        #[test]
+        fn parse_state_never_panics(s in "\\PC{0,200}") {
+            let _ = parse_state(&s);
+        }
+        #[test]
+        fn parse_state_json_never_panics(v in r#"\{"version":[0-9],"id":"[/a-zA-Z.]{0,80}","name":"[a-z-]{0,40}"\}"#) {
+            let _ = parse_state(&v);
+        }
+    }
+}

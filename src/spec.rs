@@ -1,0 +1,526 @@
+//! Settings + ServerRequest -> ServerSpec (pure), and ServerSpec -> the ARM body.
+
+use std::collections::BTreeMap;
+
+use crate::arm::model as wire;
+use crate::error::{Error, Result};
+use crate::naming;
+use crate::request::ServerRequest;
+use crate::settings::{AllowOrigin, EnvValue, Settings};
+
+pub const TOKEN_SECRET: &str = "jupyterhub-api-token";
+pub const CONTAINER_NAME: &str = "notebook";
+
+pub const TAG_MANAGED_BY: &str = "managed-by";
+pub const TAG_HUB: &str = "acactl-hub";
+pub const TAG_USER: &str = "acactl-user";
+pub const TAG_SERVER: &str = "acactl-server";
+pub const TAG_KEY: &str = "acactl-key";
+pub const TAG_CREATED: &str = "acactl-created";
+pub const TAG_VERSION: &str = "acactl-version";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvSource {
+    Plain(String),
+    Secret(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSpec {
+    pub name: String,
+    pub id: String,
+    pub location: Option<String>,
+    pub environment_id: String,
+    pub tags: BTreeMap<String, String>,
+    pub image: String,
+    pub cpu: f64,
+    pub memory: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub target_port: u16,
+    pub env: Vec<(String, EnvSource)>,
+    /// (secret name, value): values never leave this struct except in the PUT body.
+    pub secrets: Vec<(String, String)>,
+    pub workload_profile: Option<String>,
+    pub registry: Option<crate::settings::Registry>,
+    pub revision_suffix: String,
+    /// `<prefix>api`: answered by jupyter_server once it serves.
+    pub readiness_path: String,
+    pub url: String,
+}
+
+pub fn app_id(settings: &Settings, name: &str) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}",
+        settings.subscription, settings.resource_group
+    )
+}
+
+/// Ownership tags: what `status` and `gc` trust, never name prefixes.
+pub fn tags(
+    settings: &Settings,
+    user: &str,
+    server: &str,
+    created: &str,
+) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (TAG_MANAGED_BY.to_string(), "acactl".to_string()),
+        (TAG_HUB.to_string(), settings.hub_id.clone()),
+        (TAG_USER.to_string(), naming::tag_value(user)),
+        (TAG_SERVER.to_string(), naming::tag_value(server)),
+        (
+            TAG_KEY.to_string(),
+            naming::server_key(&settings.hub_id, user, server),
+        ),
+        (TAG_CREATED.to_string(), created.to_string()),
+        (
+            TAG_VERSION.to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ])
+}
+
+/// Whether an existing app is this server's, by its tags.
+pub fn owned_by(app: &wire::ContainerApp, settings: &Settings, user: &str, server: &str) -> bool {
+    app.tag(TAG_MANAGED_BY) == Some("acactl")
+        && app.tag(TAG_HUB) == Some(settings.hub_id.as_str())
+        && app.tag(TAG_KEY) == Some(naming::server_key(&settings.hub_id, user, server).as_str())
+}
+
+pub fn build(
+    settings: &Settings,
+    req: &ServerRequest,
+    created: &str,
+    revision_suffix: &str,
+) -> Result<ServerSpec> {
+    let user = &req.target.user;
+    let server = &req.target.server;
+    let name = naming::app_name(&settings.hub_id, user, server);
+    let t = &settings.server;
+
+    let mut env: Vec<(String, EnvSource)> = Vec::new();
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    let set = |env: &mut Vec<(String, EnvSource)>, key: &str, v: EnvSource| {
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), v));
+    };
+
+    if let Some(token) = &req.api_token {
+        secrets.push((TOKEN_SECRET.to_string(), token.clone()));
+    }
+    for (key, value) in &req.forward {
+        match key.as_str() {
+            "JUPYTERHUB_API_TOKEN" | "JPY_API_TOKEN" => {
+                if req.api_token.is_some() {
+                    set(&mut env, key, EnvSource::Secret(TOKEN_SECRET.into()));
+                }
+            }
+            "JUPYTERHUB_API_URL" | "JUPYTERHUB_ACTIVITY_URL" => {
+                let v = match &settings.hub.connect_url {
+                    Some(connect) => rebase(value, connect),
+                    None => value.clone(),
+                };
+                set(&mut env, key, EnvSource::Plain(v));
+            }
+            "JUPYTERHUB_SERVICE_URL" => {}
+            _ if naming::looks_secret(key) => {
+                let secret = secret_name_for(key);
+                secrets.retain(|(n, _)| n != &secret);
+                secrets.push((secret.clone(), value.clone()));
+                set(&mut env, key, EnvSource::Secret(secret));
+            }
+            _ => set(&mut env, key, EnvSource::Plain(value.clone())),
+        }
+    }
+    // The server must listen on all interfaces at the ingress target port: the default
+    // 127.0.0.1 would be the container's loopback, unreachable by the ingress.
+    set(
+        &mut env,
+        "JUPYTERHUB_SERVICE_URL",
+        EnvSource::Plain(format!(
+            "http://0.0.0.0:{}{}",
+            t.target_port, req.service_prefix
+        )),
+    );
+    for (key, value) in &t.env {
+        match value {
+            EnvValue::Plain(v) => set(&mut env, key, EnvSource::Plain(v.clone())),
+            EnvValue::Secret(v) => {
+                let secret = secret_name_for(key);
+                secrets.retain(|(n, _)| n != &secret);
+                secrets.push((secret.clone(), v.clone()));
+                set(&mut env, key, EnvSource::Secret(secret));
+            }
+        }
+    }
+    for (s, _) in &secrets {
+        if !naming::is_valid_secret_name(s) {
+            return Err(Error::config(format!(
+                "secret name `{s}` is not valid for ACA (lowercase letters, digits, `-`)"
+            )));
+        }
+    }
+
+    let mut args = t.args.clone();
+    let origin = match &settings.hub.allow_origin {
+        AllowOrigin::Off => None,
+        AllowOrigin::Origin(o) => Some(o.clone()),
+        AllowOrigin::Auto => settings
+            .hub
+            .public_url
+            .as_deref()
+            .or(req.public_hub_url.as_deref())
+            .and_then(naming::origin_of),
+    };
+    if let Some(origin) = origin {
+        args.retain(|a| !a.starts_with("--ServerApp.allow_origin="));
+        args.push(format!("--ServerApp.allow_origin={origin}"));
+    }
+
+    let tags = tags(settings, user, server, created);
+    naming::validate_tags(&tags).map_err(Error::config)?;
+
+    Ok(ServerSpec {
+        id: app_id(settings, &name),
+        url: format!("http://{name}"),
+        name,
+        location: settings.location.clone(),
+        environment_id: settings.environment_id.clone(),
+        tags,
+        image: t.image.clone(),
+        cpu: t.cpu,
+        memory: t.memory.clone(),
+        command: t.command.clone(),
+        args,
+        target_port: t.target_port,
+        env,
+        secrets,
+        workload_profile: t.workload_profile.clone(),
+        registry: settings.registry.clone(),
+        revision_suffix: revision_suffix.to_string(),
+        readiness_path: format!("{}api", req.service_prefix),
+    })
+}
+
+/// `env-my-token` for `MY_TOKEN`.
+fn secret_name_for(env_name: &str) -> String {
+    let mut s = String::from("env-");
+    for c in env_name.chars() {
+        s.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        });
+    }
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    s.trim_end_matches('-').chars().take(63).collect()
+}
+
+/// Replace scheme and authority of `url` with `base`'s, keeping the path.
+fn rebase(url: &str, base: &str) -> String {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    format!("{}{}", base.trim_end_matches('/'), path)
+}
+
+impl ServerSpec {
+    pub fn to_arm(&self, location: &str, redact: bool) -> wire::ContainerApp {
+        let env = self
+            .env
+            .iter()
+            .map(|(k, v)| match v {
+                EnvSource::Plain(v) => wire::EnvironmentVar {
+                    name: Some(k.clone()),
+                    value: Some(v.clone()),
+                    secret_ref: None,
+                },
+                EnvSource::Secret(s) => wire::EnvironmentVar {
+                    name: Some(k.clone()),
+                    value: None,
+                    secret_ref: Some(s.clone()),
+                },
+            })
+            .collect();
+        let secrets = self
+            .secrets
+            .iter()
+            .map(|(n, v)| wire::Secret {
+                name: Some(n.clone()),
+                value: Some(if redact {
+                    "<redacted>".into()
+                } else {
+                    v.clone()
+                }),
+                ..Default::default()
+            })
+            .collect();
+        let identity_id = self.registry.as_ref().map(|r| r.identity.clone());
+        wire::ContainerApp {
+            location: Some(location.to_string()),
+            tags: Some(self.tags.clone()),
+            identity: Some(match &identity_id {
+                Some(id) => wire::ManagedServiceIdentity {
+                    kind: Some("UserAssigned".into()),
+                    user_assigned_identities: Some(BTreeMap::from([(
+                        id.clone(),
+                        serde_json::json!({}),
+                    )])),
+                    ..Default::default()
+                },
+                None => wire::ManagedServiceIdentity {
+                    kind: Some("None".into()),
+                    ..Default::default()
+                },
+            }),
+            properties: Some(wire::AppProperties {
+                environment_id: Some(self.environment_id.clone()),
+                workload_profile_name: self.workload_profile.clone(),
+                configuration: Some(wire::Configuration {
+                    active_revisions_mode: Some("Single".into()),
+                    secrets: Some(secrets),
+                    registries: self.registry.as_ref().map(|r| {
+                        vec![wire::RegistryCredentials {
+                            server: Some(r.server.clone()),
+                            identity: Some(r.identity.clone()),
+                            ..Default::default()
+                        }]
+                    }),
+                    ingress: Some(wire::Ingress {
+                        external: Some(false),
+                        target_port: Some(self.target_port as i64),
+                        // "auto"/"http2" break websocket upgrades on ACA's envoy.
+                        transport: Some("http".into()),
+                        // The hub reaches the app as http://<app-name> inside the environment.
+                        allow_insecure: Some(true),
+                        traffic: Some(vec![wire::TrafficWeight {
+                            latest_revision: Some(true),
+                            weight: Some(100),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }),
+                    // Notebook code must not get tokens for the pull identity.
+                    identity_settings: identity_id.map(|id| {
+                        vec![wire::IdentitySettings {
+                            identity: Some(id),
+                            lifecycle: Some("None".into()),
+                        }]
+                    }),
+                    max_inactive_revisions: Some(0),
+                    ..Default::default()
+                }),
+                template: Some(wire::Template {
+                    revision_suffix: Some(self.revision_suffix.clone()),
+                    containers: Some(vec![wire::Container {
+                        name: Some(CONTAINER_NAME.into()),
+                        image: Some(self.image.clone()),
+                        command: Some(self.command.clone()),
+                        args: Some(self.args.clone()),
+                        env: Some(env),
+                        resources: Some(wire::ContainerResources {
+                            cpu: Some(self.cpu),
+                            memory: Some(self.memory.clone()),
+                            ..Default::default()
+                        }),
+                        probes: Some(vec![wire::Probe {
+                            kind: Some("Readiness".into()),
+                            http_get: Some(wire::HttpGet {
+                                path: Some(self.readiness_path.clone()),
+                                port: Some(self.target_port as i64),
+                                ..Default::default()
+                            }),
+                            period_seconds: Some(5),
+                            failure_threshold: Some(3),
+                            ..Default::default()
+                        }]),
+                        ..Default::default()
+                    }]),
+                    scale: Some(wire::Scale {
+                        min_replicas: Some(1),
+                        max_replicas: Some(1),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::GlobalArgs;
+    use crate::cli::TargetArgs;
+    use std::collections::BTreeMap;
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!(
+            "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\nlocation: westeurope\n{extra}"
+        );
+        let flags = GlobalArgs {
+            config: None,
+            subscription: None,
+            resource_group: None,
+            environment: None,
+            verbose: 0,
+            quiet: false,
+        };
+        crate::settings::resolve(None, &text, &flags, &BTreeMap::<String, String>::new()).unwrap()
+    }
+
+    fn request(s: &Settings, pairs: &[(&str, &str)]) -> ServerRequest {
+        let env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        crate::request::server_request(
+            &TargetArgs {
+                user: None,
+                server: None,
+            },
+            s,
+            &env,
+        )
+        .unwrap()
+    }
+
+    const HUB_ENV: &[(&str, &str)] = &[
+        ("JUPYTERHUB_USER", "marcus"),
+        ("JUPYTERHUB_API_TOKEN", "tok-1234567890"),
+        ("JPY_API_TOKEN", "tok-1234567890"),
+        ("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
+        (
+            "JUPYTERHUB_ACTIVITY_URL",
+            "http://127.0.0.1:8081/hub/api/users/marcus/activity",
+        ),
+        ("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:0/user/marcus/"),
+        ("JUPYTERHUB_SERVICE_PREFIX", "/user/marcus/"),
+        ("JUPYTERHUB_PUBLIC_HUB_URL", "https://Hub.Example.org/hub/"),
+        ("AZURE_CLIENT_SECRET", "hub-secret-value"),
+        ("IDENTITY_HEADER", "hub-identity-header"),
+        ("MY_API_TOKEN", "extra-secret-value"),
+        ("JUPYTERHUB_CLIENT_ID", "jupyterhub-user-marcus"),
+        ("NOT_LISTED", "x"),
+        (
+            "ACACTL_FORWARD",
+            "JUPYTERHUB_API_TOKEN,JPY_API_TOKEN,JUPYTERHUB_API_URL,JUPYTERHUB_ACTIVITY_URL,JUPYTERHUB_SERVICE_URL,JUPYTERHUB_SERVICE_PREFIX,JUPYTERHUB_CLIENT_ID,AZURE_CLIENT_SECRET,IDENTITY_HEADER,MY_API_TOKEN",
+        ),
+    ];
+
+    #[test]
+    fn forwarding_secrets_and_rewrites() {
+        let s = settings("hub:\n  connect_url: http://jupyterhub\n");
+        let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
+        let env: BTreeMap<_, _> = spec.env.iter().cloned().collect();
+        assert_eq!(
+            env["JUPYTERHUB_API_TOKEN"],
+            EnvSource::Secret(TOKEN_SECRET.into())
+        );
+        assert_eq!(env["JPY_API_TOKEN"], EnvSource::Secret(TOKEN_SECRET.into()));
+        assert_eq!(
+            env["JUPYTERHUB_API_URL"],
+            EnvSource::Plain("http://jupyterhub/hub/api".into())
+        );
+        assert_eq!(
+            env["JUPYTERHUB_ACTIVITY_URL"],
+            EnvSource::Plain("http://jupyterhub/hub/api/users/marcus/activity".into())
+        );
+        assert_eq!(
+            env["JUPYTERHUB_SERVICE_URL"],
+            EnvSource::Plain("http://0.0.0.0:8888/user/marcus/".into())
+        );
+        assert_eq!(
+            env["MY_API_TOKEN"],
+            EnvSource::Secret("env-my-api-token".into())
+        );
+        assert_eq!(
+            env["JUPYTERHUB_CLIENT_ID"],
+            EnvSource::Plain("jupyterhub-user-marcus".into())
+        );
+        for denied in [
+            "AZURE_CLIENT_SECRET",
+            "IDENTITY_HEADER",
+            "NOT_LISTED",
+            "ACACTL_FORWARD",
+        ] {
+            assert!(!env.contains_key(denied), "{denied} forwarded");
+        }
+        assert!(
+            spec.args
+                .contains(&"--ServerApp.allow_origin=https://hub.example.org".to_string())
+        );
+        let body = serde_json::to_string(&spec.to_arm("westeurope", false)).unwrap();
+        assert!(!body.contains("hub-secret-value") && !body.contains("hub-identity-header"));
+        let redacted = serde_json::to_string(&spec.to_arm("westeurope", true)).unwrap();
+        assert!(!redacted.contains("tok-1234567890") && !redacted.contains("extra-secret-value"));
+        // The token only ever appears as a secret value, never as a plain env value.
+        let app = spec.to_arm("westeurope", false);
+        let c = app.first_container().unwrap();
+        assert!(
+            c.env
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|e| e.value.as_deref() != Some("tok-1234567890"))
+        );
+    }
+
+    #[test]
+    fn allow_origin_modes() {
+        let s = settings("hub:\n  allow_origin: 'off'\n");
+        let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+        assert!(!spec.args.iter().any(|a| a.contains("allow_origin")));
+        let s = settings("hub:\n  public_url: https://hub.example.org:8443/\n");
+        let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+        assert_eq!(
+            spec.args.last().unwrap(),
+            "--ServerApp.allow_origin=https://hub.example.org:8443"
+        );
+        let s = settings("hub:\n  allow_origin: https://other.example.org\n");
+        let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+        assert_eq!(
+            spec.args.last().unwrap(),
+            "--ServerApp.allow_origin=https://other.example.org"
+        );
+    }
+
+    #[test]
+    fn body_shape() {
+        let s = settings(
+            "registry:\n  server: reg.azurecr.io\n  identity: /subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pull\n",
+        );
+        let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
+        let v = serde_json::to_value(spec.to_arm("westeurope", true)).unwrap();
+        assert_eq!(
+            v["properties"]["configuration"]["ingress"]["transport"],
+            "http"
+        );
+        assert_eq!(
+            v["properties"]["configuration"]["ingress"]["allowInsecure"],
+            true
+        );
+        assert_eq!(
+            v["properties"]["configuration"]["ingress"]["external"],
+            false
+        );
+        assert_eq!(
+            v["properties"]["configuration"]["identitySettings"][0]["lifecycle"],
+            "None"
+        );
+        assert_eq!(v["properties"]["template"]["scale"]["minReplicas"], 1);
+        assert_eq!(v["identity"]["type"], "UserAssigned");
+        assert_eq!(v["tags"]["acactl-hub"], "hub1");
+        assert_eq!(v["tags"]["acactl-user"], "marcus");
+        assert_eq!(
+            v["properties"]["template"]["containers"][0]["command"][0],
+            "jupyterhub-singleuser"
+        );
+    }
+}
