@@ -1,0 +1,85 @@
+//! `fake-arm` binary: runs the fake standalone (for the real-JupyterHub e2e test and benchmarks).
+//!
+//! ```text
+//! fake-arm [--listen 127.0.0.1:0] [--ingress-listen 127.0.0.1:0] [--state-dir DIR] [--launch]
+//!          [--provision-polls N] [--retry-after S] [--failure-polls N] [--page-size N]
+//!          [--subscription ID] [--resource-group RG] [--environment NAME] [--location LOC]
+//!          [--identity-header SECRET] [--workload-profile NAME=TYPE]...
+//! ```
+//! Prints one JSON line when ready, then runs until SIGTERM/SIGINT (launched processes are killed).
+
+use fake_arm::{FakeArm, Options};
+use std::path::PathBuf;
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: fake-arm [--listen ADDR] [--ingress-listen ADDR] [--state-dir DIR] [--launch] [--provision-polls N] \
+         [--retry-after S] [--failure-polls N] [--page-size N] [--subscription ID] [--resource-group RG] \
+         [--environment NAME] [--location LOC] [--identity-header SECRET] [--workload-profile NAME=TYPE]..."
+    );
+    std::process::exit(2)
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut o = Options {
+        retry_after: 1,
+        ..Options::default()
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let (k, inline) = match a.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
+            _ => (a.clone(), None),
+        };
+        let mut val = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .unwrap_or_else(|| usage())
+        };
+        match k.as_str() {
+            "--listen" => o.listen = val().parse()?,
+            "--ingress-listen" => o.ingress_listen = val().parse()?,
+            "--state-dir" => o.state_dir = Some(PathBuf::from(val())),
+            "--launch" => o.launch = true,
+            "--provision-polls" => o.provision_polls = val().parse()?,
+            "--retry-after" => o.retry_after = val().parse()?,
+            "--failure-polls" => o.failure_polls = val().parse()?,
+            "--page-size" => o.page_size = val().parse()?,
+            "--subscription" => o.subscription = val(),
+            "--resource-group" => o.resource_group = val(),
+            "--environment" => o.environment_name = val(),
+            "--location" => o.location = val(),
+            "--identity-header" => o.identity_header = val(),
+            "--workload-profile" => {
+                let v = val();
+                let (n, t) = v.split_once('=').unwrap_or_else(|| usage());
+                o.workload_profiles.push((n.to_string(), t.to_string()));
+            }
+            "-h" | "--help" => usage(),
+            _ => {
+                eprintln!("fake-arm: unknown argument {a}");
+                usage()
+            }
+        }
+    }
+    let fake = FakeArm::try_start(o)?;
+    println!("{}", serde_json::to_string(&fake.info_json())?);
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        anyhow::Ok(())
+    })?;
+    drop(fake);
+    Ok(())
+}
