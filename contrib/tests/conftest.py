@@ -39,14 +39,6 @@ def record(obj):
         f.flush()
         os.fsync(f.fileno())
 
-mode = os.fstat(0).st_mode
-stdin = {
-    "target": os.readlink("/proc/self/fd/0"),
-    "is_fifo": stat.S_ISFIFO(mode),
-    "data": sys.stdin.read(),  # blocks forever if stdin is an open pipe
-}
-record({"argv": args, "env": dict(os.environ), "pid": os.getpid(), "stdin": stdin})
-
 def on_term(signum, frame):
     record({"event": "term", "pid": os.getpid()})
     if step.get("on_term", "exit") == "ignore":
@@ -56,6 +48,15 @@ def on_term(signum, frame):
     os._exit(143)
 
 signal.signal(signal.SIGTERM, on_term)
+
+# only after the handler is installed: the tests cancel as soon as they see this
+mode = os.fstat(0).st_mode
+stdin = {
+    "target": os.readlink("/proc/self/fd/0"),
+    "is_fifo": stat.S_ISFIFO(mode),
+    "data": sys.stdin.read(),  # blocks forever if stdin is an open pipe
+}
+record({"argv": args, "env": dict(os.environ), "pid": os.getpid(), "stdin": stdin})
 
 for item in step.get("stderr", []):
     if isinstance(item, dict):
@@ -126,8 +127,10 @@ def make_spawner(fake, log):
 
 
 def pid_alive(pid):
+    """True if pid is a live process (a zombie awaiting its reaper counts as dead)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    return True
+    return state not in ("Z", "X")

@@ -1,0 +1,166 @@
+"""Example JupyterHub 6.x configuration: a hub running as an Azure Container App
+that runs each user's notebook server as its own Container App through acactl.
+
+Usable as-is inside ACA: every value comes from an environment variable with
+a default, and the defaults are derived from the variables ACA sets in every
+container (CONTAINER_APP_NAME, CONTAINER_APP_ENV_DNS_SUFFIX).
+
+Layout assumed (the recipe that was reproduced end to end):
+  browser --https--> ACA ingress of the hub app --> CHP :8000 (bind_url)
+      CHP --/hub/--> the hub process on 127.0.0.1:8081 (hub_bind_url)
+      CHP --/user/<name>/--> http://<user app name>  (ACA in-environment ingress)
+  user server --http://<hub app name>/hub/api--> CHP --> hub  (hub_connect_url)
+
+Installing the spawner: copy contrib/exec_spawner.py next to this file (the
+directory the hub is started from is on sys.path) or anywhere on the hub's
+PYTHONPATH, e.g. site-packages.  Install acactl at ACACTL_BIN.
+"""
+
+import os
+
+from exec_spawner import ExecSpawner
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+
+def env(name, default):
+    value = os.environ.get(name, "").strip()
+    return value if value else default
+
+
+def env_float(name, default):
+    return float(env(name, str(default)))
+
+
+# The hub's own app name and the environment's default domain, set by ACA.
+hub_app = env("CONTAINER_APP_NAME", "jupyterhub")
+dns_suffix = os.environ.get("CONTAINER_APP_ENV_DNS_SUFFIX", "")
+
+# --- spawner ------------------------------------------------------------------
+
+c.JupyterHub.spawner_class = ExecSpawner
+
+# Absolute path: don't depend on the hub's PATH.
+c.ExecSpawner.command = [env("ACACTL_BIN", "/usr/local/bin/acactl")]
+
+# acactl's own settings file (image, environment, resources, ...), passed as
+# `--config PATH` on every call.  Empty = acactl's default lookup.
+c.ExecSpawner.config_file = env("ACACTL_CONFIG", "")
+
+# When the hub gives up on a start (start_timeout), acactl gets SIGTERM and
+# this long to delete the half-created app before SIGKILL.
+c.ExecSpawner.term_grace = env_float("ACACTL_TERM_GRACE", 20)
+
+# A poll that takes longer is killed and reported as "still running".
+c.ExecSpawner.poll_timeout = env_float("ACACTL_POLL_TIMEOUT", 60)
+
+# Everything in get_env() is forwarded into the user's container (acactl
+# forwards exactly ACACTL_FORWARD, minus its deny-list).  Keep env_keep at its
+# default: never add AZURE_*/IDENTITY_* or other hub credentials to it.
+# Values in c.Spawner.environment are forwarded too (names matching
+# TOKEN/SECRET/PASSWORD/... are redacted from the spawner's logs).
+
+# Not set on purpose: c.Spawner.args with --ServerApp.allow_origin.  acactl
+# adds `--ServerApp.allow_origin=<public hub origin>` itself (derived from
+# JUPYTERHUB_PUBLIC_HUB_URL, i.e. from public_url below).  Without it the
+# single-user server blocks the browser's API and websocket requests, because
+# CHP's --change-origin makes Host differ from the browser's Origin.
+
+# --- URLs -----------------------------------------------------------------------
+
+# The public URL users type.  Needed because CHP's --change-origin rewrites
+# Host for the hub's own route too: without public_url the hub would build
+# OAuth redirect_uris and next-url checks from "127.0.0.1:8081".  It also
+# gives the single-user servers JUPYTERHUB_PUBLIC_HUB_URL, from which acactl
+# derives allow_origin, and makes the OAuth state cookie secure.
+# Default: the hub app's external ingress FQDN; set it for a custom domain.
+c.JupyterHub.public_url = env(
+    "ACACTL_HUB_PUBLIC_URL",
+    f"https://{hub_app}.{dns_suffix}/" if dns_suffix else "http://localhost:8000/",
+)
+
+# CHP listens here; this is the hub app's ingress targetPort.
+c.JupyterHub.bind_url = env("ACACTL_HUB_BIND_URL", "http://0.0.0.0:8000")
+
+# The hub process itself only needs to be reachable by CHP in the same
+# container: keep it on loopback.
+c.JupyterHub.hub_bind_url = env("ACACTL_HUB_HUB_BIND_URL", "http://127.0.0.1:8081")
+
+# How user servers (other apps in the ACA environment) reach the hub API:
+# JUPYTERHUB_API_URL = <this>/hub/api, through the hub app's ingress and CHP.
+# Without it they would get the replica's hostname, which nobody can resolve.
+# The hub app's ingress must then accept plain http in the environment
+# (allowInsecure: true), or use https://<hub app>.internal.<dns suffix>.
+# Do NOT set c.JupyterHub.hub_connect_url instead: it also becomes CHP's
+# default route target, and CHP would loop through the ingress into itself.
+c.Spawner.hub_connect_url = env("ACACTL_HUB_CONNECT_URL", f"http://{hub_app}")
+
+# User servers listen on this address/port inside their container; it goes
+# into JUPYTERHUB_SERVICE_URL, which the single-user server binds to (port 0
+# would make it bind 80).  Must match acactl's ingress targetPort.
+c.Spawner.ip = "0.0.0.0"
+c.Spawner.port = int(env("ACACTL_TARGET_PORT", "8888"))
+
+# --- proxy and cookies -----------------------------------------------------------
+
+# ACA's envoy routes by Host: CHP must send Host: <user app>, not the public
+# host of the hub, or every /user/ request hits a 404 "app does not exist".
+# Also needed for https targets (TLS SNI comes from Host).
+c.ConfigurableHTTPProxy.command = [
+    env("ACACTL_CHP_BIN", "configurable-http-proxy"),
+    "--change-origin",
+]
+
+# The user server sees X-Forwarded-Proto: http on the in-environment hop, so
+# without this its auth cookie would be set without `secure`.
+c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
+
+# --- lifecycle ---------------------------------------------------------------------
+
+# The hub app restarts on every new revision and on platform maintenance; the
+# default (True) would stop every user's server each time.  With False, the
+# hub re-polls its servers on start-up (through acactl poll) and keeps the
+# live ones.  This only works with a persistent database (below).
+c.JupyterHub.cleanup_servers = False
+
+# Must survive hub restarts, or running user apps are forgotten (and only
+# `acactl gc` would remove them).  SQLite on an Azure Files (SMB) mount has
+# unreliable locking: prefer PostgreSQL, e.g.
+# postgresql+psycopg2://user@server.postgres.database.azure.com/jupyterhub
+c.JupyterHub.db_url = env("ACACTL_HUB_DB_URL", "sqlite:///jupyterhub.sqlite")
+
+# acactl start waits (up to its own start timeout) for the app's revision to
+# run and the server to answer.  The hub must give it longer than that plus
+# term_grace: then acactl always times out first, cleans up after itself and
+# reports a clear error, instead of being cancelled by the hub mid-way.
+# (When the hub does cancel, start() still waits up to term_grace for acactl
+# to delete what it created, so a start can take start_timeout + term_grace.)
+# Set ACACTL_START_TIMEOUT to the start timeout configured for acactl.
+acactl_start_timeout = env_float("ACACTL_START_TIMEOUT", 600)
+c.Spawner.start_timeout = int(
+    acactl_start_timeout + c.ExecSpawner.term_grace + 60
+)
+
+# After start returns, the hub waits this long for <url>/api to answer with a
+# status below 500.  acactl already waited for the server; this covers the
+# in-environment ingress picking up the new app.
+c.Spawner.http_timeout = int(env("ACACTL_HTTP_TIMEOUT", "120"))
+
+# Every poll runs `acactl poll`, which costs ARM reads (a few per server).
+# ARM allows about 25 reads/s (bucket of 250) per identity and region, shared
+# with starts, stops and `acactl gc`.  Keep
+#   servers x reads_per_poll / poll_interval  well below 25/s,
+# e.g. 500 servers x 3 reads / 120 s = 12.5/s.  A longer interval only delays
+# noticing a server that died on its own (the idle culler is unaffected).
+c.Spawner.poll_interval = int(env("ACACTL_POLL_INTERVAL", "120"))
+# Spread the polls out instead of firing them in bursts.
+c.Spawner.poll_jitter = 0.3
+
+# Authentication is deployment-specific (the default, PAM, cannot work in a
+# container without user accounts): set e.g. "generic-oauth" or "azuread"
+# (oauthenticator) and configure it below.
+if os.environ.get("ACACTL_HUB_AUTHENTICATOR"):
+    c.JupyterHub.authenticator_class = os.environ["ACACTL_HUB_AUTHENTICATOR"]
+
+# Profiles: an options_form built from `acactl profiles` will come later; the
+# chosen options already reach acactl as ACACTL_USER_OPTIONS.
