@@ -283,7 +283,7 @@ fn route(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let mut r = route_inner(sh, st, method, &segs, &ls, q, &api, body, effects);
+    let mut r = route_inner(sh, st, method, &segs, &ls, q, headers, &api, body, effects);
     ratelimit_headers(&mut r, class, rem);
     r
 }
@@ -296,6 +296,7 @@ fn route_inner(
     segs: &[&str],
     ls: &[&str],
     q: &[(String, String)],
+    headers: &HeaderMap,
     api: &str,
     body: &[u8],
     effects: &mut Vec<Effect>,
@@ -352,7 +353,22 @@ fn route_inner(
                     let name = rs[1];
                     return match *method {
                         Method::GET => get_app(sh, st, name, effects),
-                        Method::PUT => put_app(sh, st, name, body, api),
+                        Method::PUT => {
+                            let ct = headers
+                                .get("content-type")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            if !ct.to_ascii_lowercase().starts_with("application/json") {
+                                return arm_err(
+                                    415,
+                                    "UnsupportedMediaType",
+                                    format!(
+                                        "The content media type '{ct}' is not supported. Only 'application/json' is supported."
+                                    ),
+                                );
+                            }
+                            put_app(sh, st, name, body, api)
+                        }
                         Method::DELETE => delete_app(sh, st, name, api),
                         Method::PATCH => arm_err(
                             400,
@@ -970,4 +986,3 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
     retry_after(&mut r, st.knobs.retry_after);
     r
 }
-

@@ -37,11 +37,35 @@ fn text(status: u16, body: &str) -> Response {
         .unwrap()
 }
 
+fn service_prefix(app: &crate::state::App) -> Option<String> {
+    let env = app
+        .spec
+        .pointer("/properties/template/containers/0/env")
+        .and_then(Value::as_array)?;
+    for e in env {
+        if e["name"] == json!("JUPYTERHUB_SERVICE_PREFIX") {
+            return match (
+                e.get("value").and_then(Value::as_str),
+                e.get("secretRef").and_then(Value::as_str),
+            ) {
+                (Some(v), _) => Some(v.to_string()),
+                (None, Some(sr)) => app
+                    .secrets
+                    .iter()
+                    .find(|(k, _)| k == sr)
+                    .map(|x| x.1.clone()),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
 fn decide(sh: &Shared, host: &str, path_q: &str) -> Route {
     let st = sh.lock();
     let h = host.to_ascii_lowercase();
     let dom = sh.default_domain.to_ascii_lowercase();
-    let app = st.apps.values().find(|a| {
+    let by_host = st.apps.values().find(|a| {
         let n = &a.name;
         h == *n
             || h == format!("{n}.{dom}")
@@ -50,6 +74,21 @@ fn decide(sh: &Shared, host: &str, path_q: &str) -> Route {
                 let rn = r.name.to_ascii_lowercase();
                 h == format!("{rn}.{dom}") || h == format!("{rn}.internal.{dom}")
             })
+    });
+    let app = by_host.or_else(|| {
+        if !sh.opts.ingress_route_by_prefix {
+            return None;
+        }
+        let path = path_q.split('?').next().unwrap_or("");
+        st.apps
+            .values()
+            .filter_map(|a| service_prefix(a).map(|p| (a, p)))
+            .filter(|(_, p)| {
+                let p = p.trim_end_matches('/');
+                !p.is_empty() && (path == p || path.starts_with(&format!("{p}/")))
+            })
+            .max_by_key(|(_, p)| p.len())
+            .map(|(a, _)| a)
     });
     let Some(app) = app else {
         return Route::NotFound;

@@ -92,6 +92,10 @@ pub struct Options {
     pub workload_profiles: Vec<(String, String)>,
     /// Polls an ImagePullFailure/CrashLoop operation stays InProgress before it fails (default 50).
     pub failure_polls: u32,
+    /// NOT faithful, opt-in convenience for end-to-end setups whose proxy cannot set the Host
+    /// (e.g. configurable-http-proxy targets): when the Host matches no app, route by the longest
+    /// `JUPYTERHUB_SERVICE_PREFIX` (of the app's first container) that prefixes the path.
+    pub ingress_route_by_prefix: bool,
 }
 
 impl Default for Options {
@@ -113,6 +117,7 @@ impl Default for Options {
             state_dir: None,
             workload_profiles: vec![],
             failure_polls: 50,
+            ingress_route_by_prefix: false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! fake-arm [--listen 127.0.0.1:0] [--ingress-listen 127.0.0.1:0] [--state-dir DIR] [--launch]
 //!          [--provision-polls N] [--retry-after S] [--failure-polls N] [--page-size N]
 //!          [--subscription ID] [--resource-group RG] [--environment NAME] [--location LOC]
-//!          [--identity-header SECRET] [--workload-profile NAME=TYPE]...
+//!          [--identity-header SECRET] [--workload-profile NAME=TYPE]... [--route-by-prefix]
 //! ```
 //! Prints one JSON line when ready, then runs until SIGTERM/SIGINT (launched processes are killed).
 
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: fake-arm [--listen ADDR] [--ingress-listen ADDR] [--state-dir DIR] [--launch] [--provision-polls N] \
+        "usage: fake-arm [--listen ADDR] [--ingress-listen ADDR] [--state-dir DIR] [--launch] [--route-by-prefix] [--provision-polls N] \
          [--retry-after S] [--failure-polls N] [--page-size N] [--subscription ID] [--resource-group RG] \
          [--environment NAME] [--location LOC] [--identity-header SECRET] [--workload-profile NAME=TYPE]..."
     );
@@ -42,6 +42,7 @@ fn main() -> anyhow::Result<()> {
             "--ingress-listen" => o.ingress_listen = val().parse()?,
             "--state-dir" => o.state_dir = Some(PathBuf::from(val())),
             "--launch" => o.launch = true,
+            "--route-by-prefix" => o.ingress_route_by_prefix = true,
             "--provision-polls" => o.provision_polls = val().parse()?,
             "--retry-after" => o.retry_after = val().parse()?,
             "--failure-polls" => o.failure_polls = val().parse()?,

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 const API: &str = "2026-07-01";
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 fn client(fake: &FakeArm) -> reqwest::Client {
@@ -32,7 +34,8 @@ impl T {
         let c = client(&fake);
         let r = c
             .post(format!("{}/my-tenant/oauth2/v2.0/token", fake.base_url()))
-            .header("content-type", "application/x-www-form-urlencoded").body(form(&[
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", "cid"),
                 ("client_secret", "good"),
@@ -56,7 +59,12 @@ impl T {
             self.fake.resource_group()
         )
     }
-    async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> (u16, reqwest::header::HeaderMap, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut rb = self.c.request(method, url).bearer_auth(&self.tok);
         if let Some(b) = body {
             rb = rb.json(b);
@@ -65,17 +73,23 @@ impl T {
         let s = r.status().as_u16();
         let h = r.headers().clone();
         let text = r.text().await.unwrap();
-        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let v = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (s, h, v)
     }
     async fn get(&self, url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
         self.send(reqwest::Method::GET, url, None).await
     }
     async fn put(&self, name: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
-        self.send(reqwest::Method::PUT, &self.app_url(name), Some(body)).await
+        self.send(reqwest::Method::PUT, &self.app_url(name), Some(body))
+            .await
     }
     async fn delete(&self, name: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        self.send(reqwest::Method::DELETE, &self.app_url(name), None).await
+        self.send(reqwest::Method::DELETE, &self.app_url(name), None)
+            .await
     }
     /// PUT then poll the Azure-AsyncOperation URL to completion; returns the statuses seen.
     async fn create(&self, name: &str, body: &Value) -> Vec<String> {
@@ -134,7 +148,9 @@ async fn create_poll_get_succeeded() {
     assert_eq!(s, 201);
     let op = h["azure-asyncoperation"].to_str().unwrap();
     assert!(op.len() > 2048, "signed op url should be long");
-    assert!(op.contains("/providers/Microsoft.App/locations/westeurope/containerappOperationStatuses/"));
+    assert!(
+        op.contains("/providers/Microsoft.App/locations/westeurope/containerappOperationStatuses/")
+    );
     assert!(op.contains("azureAsyncOperation=true"));
     assert_eq!(h["x-ms-async-operation-timeout"], "PT15M");
     assert!(h.contains_key("api-supported-versions"));
@@ -143,9 +159,19 @@ async fn create_poll_get_succeeded() {
     assert_eq!(v["properties"]["provisioningState"], "InProgress");
     assert_eq!(v["properties"]["latestRevisionName"], "");
     assert_eq!(v["properties"]["latestReadyRevisionName"], "");
-    let fqdn = v["properties"]["configuration"]["ingress"]["fqdn"].as_str().unwrap();
-    assert_eq!(fqdn, format!("jupyter-alice.internal.{}", t.fake.default_domain()));
-    assert!(v["id"].as_str().unwrap().contains("/providers/Microsoft.App/containerapps/jupyter-alice"));
+    let fqdn = v["properties"]["configuration"]["ingress"]["fqdn"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        fqdn,
+        format!("jupyter-alice.internal.{}", t.fake.default_domain())
+    );
+    assert!(
+        v["id"]
+            .as_str()
+            .unwrap()
+            .contains("/providers/Microsoft.App/containerapps/jupyter-alice")
+    );
 
     // Truncating the opaque query is rejected.
     let cut = op.split("&t=").next().unwrap();
@@ -169,18 +195,33 @@ async fn create_poll_get_succeeded() {
     assert_eq!(p["provisioningState"], "Succeeded");
     assert_eq!(p["runningStatus"], "Running");
     let rev = p["latestRevisionName"].as_str().unwrap();
-    assert!(rev.starts_with("jupyter-alice--") && rev.len() == "jupyter-alice--".len() + 7, "{rev}");
+    assert!(
+        rev.starts_with("jupyter-alice--") && rev.len() == "jupyter-alice--".len() + 7,
+        "{rev}"
+    );
     assert_eq!(p["latestReadyRevisionName"], rev);
     assert_eq!(v["location"], "West Europe");
     assert_eq!(p["configuration"]["ingress"]["transport"], "Auto");
     assert_eq!(p["configuration"]["activeRevisionsMode"], "Single");
-    assert_eq!(p["configuration"]["secrets"], json!([{"name": "hub-token"}]));
-    assert_eq!(p["configuration"]["ingress"]["traffic"], json!([{"weight": 100, "latestRevision": true}]));
+    assert_eq!(
+        p["configuration"]["secrets"],
+        json!([{"name": "hub-token"}])
+    );
+    assert_eq!(
+        p["configuration"]["ingress"]["traffic"],
+        json!([{"weight": 100, "latestRevision": true}])
+    );
     assert_eq!(p["configuration"]["ingress"]["exposedPort"], 0);
     assert!(p["configuration"]["dapr"].is_null());
-    assert_eq!(p["template"]["containers"][0]["resources"]["ephemeralStorage"], "4Gi");
+    assert_eq!(
+        p["template"]["containers"][0]["resources"]["ephemeralStorage"],
+        "4Gi"
+    );
     assert_eq!(v["tags"]["managed-by"], "acactl");
-    assert_eq!(t.fake.app_secrets("jupyter-alice"), vec![("hub-token".to_string(), "s3cret-token".to_string())]);
+    assert_eq!(
+        t.fake.app_secrets("jupyter-alice"),
+        vec![("hub-token".to_string(), "s3cret-token".to_string())]
+    );
 
     // revision + replicas
     let base = t.app_url("jupyter-alice");
@@ -193,16 +234,34 @@ async fn create_poll_get_succeeded() {
     let (s, _, reps) = t.get(&format!("{path}/revisions/{rev}/replicas?{q}")).await;
     assert_eq!(s, 200);
     assert_eq!(reps["value"][0]["properties"]["runningState"], "Running");
-    assert_eq!(reps["value"][0]["properties"]["containers"][0]["ready"], true);
+    assert_eq!(
+        reps["value"][0]["properties"]["containers"][0]["ready"],
+        true
+    );
     // case-insensitive path
-    let lower = t.app_url("jupyter-alice").replace("containerApps", "containerapps").replace("resourceGroups", "resourcegroups");
+    let lower = t
+        .app_url("jupyter-alice")
+        .replace("containerApps", "containerapps")
+        .replace("resourceGroups", "resourcegroups");
     assert_eq!(t.get(&lower).await.0, 200);
     // environment
-    let env_url = format!("{}{}?api-version={API}", t.fake.base_url(), t.fake.environment_id());
+    let env_url = format!(
+        "{}{}?api-version={API}",
+        t.fake.base_url(),
+        t.fake.environment_id()
+    );
     let (s, _, e) = t.get(&env_url).await;
     assert_eq!(s, 200);
-    assert_eq!(e["properties"]["workloadProfiles"][0]["name"], "Consumption");
-    assert!(e["properties"]["defaultDomain"].as_str().unwrap().ends_with(".westeurope.azurecontainerapps.io"));
+    assert_eq!(
+        e["properties"]["workloadProfiles"][0]["name"],
+        "Consumption"
+    );
+    assert!(
+        e["properties"]["defaultDomain"]
+            .as_str()
+            .unwrap()
+            .ends_with(".westeurope.azurecontainerapps.io")
+    );
 }
 
 #[tokio::test]
@@ -219,7 +278,10 @@ async fn conflict_while_provisioning_and_update_new_revision() {
     for _ in 0..3 {
         t.get(&t.app_url("app-a")).await;
     }
-    let first = t.fake.app("app-a").unwrap()["properties"]["latestReadyRevisionName"].as_str().unwrap().to_string();
+    let first = t.fake.app("app-a").unwrap()["properties"]["latestReadyRevisionName"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!first.is_empty());
     // update: new secret value + revisionSuffix -> new revision, 200
     let mut b2 = b.clone();
@@ -271,36 +333,129 @@ async fn validation_rejections() {
     let t = T::new(Options::default()).await;
     let good = body(&t.fake, "img");
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, u16, &str)> = vec![
-        ("ok-readonly", Box::new(|b: &mut Value| b["properties"]["provisioningState"] = json!("Succeeded")), 400, "ContainerAppInvalidPropertyValue"),
-        ("ok-enum", Box::new(|b: &mut Value| b["properties"]["configuration"]["ingress"]["transport"] = json!("websocket")), 400, "ContainerAppInvalidPropertyValue"),
-        ("ok-type", Box::new(|b: &mut Value| b["properties"]["configuration"]["ingress"]["targetPort"] = json!("8888")), 400, "ContainerAppInvalidPropertyValue"),
-        ("ok-cpu", Box::new(|b: &mut Value| b["properties"]["template"]["containers"][0]["resources"] = json!({"cpu": 1.0, "memory": "3Gi"})), 400, "ContainerAppInvalidResourceTotal"),
-        ("ok-secretref", Box::new(|b: &mut Value| b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] = json!("nope")), 400, "ContainerAppSecretRefNotFound"),
-        ("ok-secretname", Box::new(|b: &mut Value| { b["properties"]["configuration"]["secrets"][0]["name"] = json!("Hub_Token"); b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] = json!("Hub_Token"); }), 400, "ContainerAppInvalidSecretName"),
-        ("ok-envname", Box::new(|b: &mut Value| b["properties"]["template"]["containers"][0]["env"][1]["name"] = json!("MY.VAR")), 400, "ContainerAppInvalidEnvVarName"),
-        ("ok-env", Box::new(|b: &mut Value| b["properties"]["environmentId"] = json!("/subscriptions/x/resourceGroups/y/providers/Microsoft.App/managedEnvironments/z")), 404, "ManagedEnvironmentNotFound"),
-        ("ok-wp", Box::new(|b: &mut Value| b["properties"]["workloadProfileName"] = json!("gpu-t4")), 400, "WorkloadProfileNameNotFound"),
-        ("ok-loc", Box::new(|b: &mut Value| { b.as_object_mut().unwrap().remove("location"); }), 400, "LocationRequired"),
-        ("ok-tag", Box::new(|b: &mut Value| b["tags"]["a/b"] = json!("x")), 400, "InvalidTagNameCharacters"),
-        ("ok-reg", Box::new(|b: &mut Value| b["properties"]["configuration"]["registries"] = json!([{"server": "x.azurecr.io", "identity": "/subscriptions/s/resourcegroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u"}])), 400, "ContainerAppInvalidPropertyValue"),
+        (
+            "ok-readonly",
+            Box::new(|b: &mut Value| b["properties"]["provisioningState"] = json!("Succeeded")),
+            400,
+            "ContainerAppInvalidPropertyValue",
+        ),
+        (
+            "ok-enum",
+            Box::new(|b: &mut Value| {
+                b["properties"]["configuration"]["ingress"]["transport"] = json!("websocket")
+            }),
+            400,
+            "ContainerAppInvalidPropertyValue",
+        ),
+        (
+            "ok-type",
+            Box::new(|b: &mut Value| {
+                b["properties"]["configuration"]["ingress"]["targetPort"] = json!("8888")
+            }),
+            400,
+            "ContainerAppInvalidPropertyValue",
+        ),
+        (
+            "ok-cpu",
+            Box::new(|b: &mut Value| {
+                b["properties"]["template"]["containers"][0]["resources"] =
+                    json!({"cpu": 1.0, "memory": "3Gi"})
+            }),
+            400,
+            "ContainerAppInvalidResourceTotal",
+        ),
+        (
+            "ok-secretref",
+            Box::new(|b: &mut Value| {
+                b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] = json!("nope")
+            }),
+            400,
+            "ContainerAppSecretRefNotFound",
+        ),
+        (
+            "ok-secretname",
+            Box::new(|b: &mut Value| {
+                b["properties"]["configuration"]["secrets"][0]["name"] = json!("Hub_Token");
+                b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] =
+                    json!("Hub_Token");
+            }),
+            400,
+            "ContainerAppInvalidSecretName",
+        ),
+        (
+            "ok-envname",
+            Box::new(|b: &mut Value| {
+                b["properties"]["template"]["containers"][0]["env"][1]["name"] = json!("MY.VAR")
+            }),
+            400,
+            "ContainerAppInvalidEnvVarName",
+        ),
+        (
+            "ok-env",
+            Box::new(|b: &mut Value| {
+                b["properties"]["environmentId"] = json!(
+                    "/subscriptions/x/resourceGroups/y/providers/Microsoft.App/managedEnvironments/z"
+                )
+            }),
+            404,
+            "ManagedEnvironmentNotFound",
+        ),
+        (
+            "ok-wp",
+            Box::new(|b: &mut Value| b["properties"]["workloadProfileName"] = json!("gpu-t4")),
+            400,
+            "WorkloadProfileNameNotFound",
+        ),
+        (
+            "ok-loc",
+            Box::new(|b: &mut Value| {
+                b.as_object_mut().unwrap().remove("location");
+            }),
+            400,
+            "LocationRequired",
+        ),
+        (
+            "ok-tag",
+            Box::new(|b: &mut Value| b["tags"]["a/b"] = json!("x")),
+            400,
+            "InvalidTagNameCharacters",
+        ),
+        (
+            "ok-reg",
+            Box::new(
+                |b: &mut Value| b["properties"]["configuration"]["registries"] = json!([{"server": "x.azurecr.io", "identity": "/subscriptions/s/resourcegroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/u"}]),
+            ),
+            400,
+            "ContainerAppInvalidPropertyValue",
+        ),
     ];
     for (name, f, status, code) in cases {
         let mut b = good.clone();
         f(&mut b);
         let (s, _, v) = t.put(name, &b).await;
-        assert_eq!((s, v["error"]["code"].as_str().unwrap()), (status, code), "{name}: {v}");
+        assert_eq!(
+            (s, v["error"]["code"].as_str().unwrap()),
+            (status, code),
+            "{name}: {v}"
+        );
     }
     let (s, _, v) = t.put("Bad--Name", &good).await;
     assert_eq!(s, 400);
     assert_eq!(v["error"]["code"], "ContainerAppInvalidName");
-    assert!(v["error"]["message"].as_str().unwrap().starts_with("Invalid ContainerApp name 'Bad--Name'. A name must consist of lower case"));
+    assert!(
+        v["error"]["message"].as_str().unwrap().starts_with(
+            "Invalid ContainerApp name 'Bad--Name'. A name must consist of lower case"
+        )
+    );
     // explicit nulls (as azure-cli sends) are fine, so is a gpu profile once it exists
     let mut b = good.clone();
     b["properties"]["configuration"]["ingress"]["fqdn"] = Value::Null;
     b["properties"]["configuration"]["dapr"] = Value::Null;
-    t.fake.add_workload_profile("gpu-t4", "Consumption-GPU-NC8as-T4");
+    t.fake
+        .add_workload_profile("gpu-t4", "Consumption-GPU-NC8as-T4");
     b["properties"]["workloadProfileName"] = json!("gpu-t4");
-    b["properties"]["template"]["containers"][0]["resources"] = json!({"cpu": 8.0, "memory": "56Gi"});
+    b["properties"]["template"]["containers"][0]["resources"] =
+        json!({"cpu": 8.0, "memory": "56Gi"});
     assert_eq!(t.put("gpu-app", &b).await.0, 201);
     assert!(t.fake.apps().len() == 1);
 }
@@ -308,7 +463,10 @@ async fn validation_rejections() {
 #[tokio::test]
 async fn throttling_429() {
     let t = T::new(Options::default()).await;
-    t.fake.set_throttle(Throttle { reads: Some((3, 0.5)), ..Default::default() });
+    t.fake.set_throttle(Throttle {
+        reads: Some((3, 0.5)),
+        ..Default::default()
+    });
     let url = t.app_url("nothing");
     let mut statuses = vec![];
     let mut last = None;
@@ -332,7 +490,13 @@ async fn throttling_429() {
 async fn paging_lists() {
     let t = T::new(Options::default()).await;
     for i in 0..7 {
-        t.fake.insert_app(InsertApp::new(&format!("app-{i}")).tag("hub", if i % 2 == 0 { "a" } else { "b" }).created_at("2025-01-01T00:00:00Z")).unwrap();
+        t.fake
+            .insert_app(
+                InsertApp::new(&format!("app-{i}"))
+                    .tag("hub", if i % 2 == 0 { "a" } else { "b" })
+                    .created_at("2025-01-01T00:00:00Z"),
+            )
+            .unwrap();
     }
     t.fake.set_page_size(3);
     let mut url = format!(
@@ -361,7 +525,11 @@ async fn paging_lists() {
     }
     assert_eq!(pages, 3);
     assert_eq!(names.len(), 7);
-    let sub_url = format!("{}/subscriptions/{}/providers/Microsoft.App/containerApps?api-version={API}", t.fake.base_url(), t.fake.subscription());
+    let sub_url = format!(
+        "{}/subscriptions/{}/providers/Microsoft.App/containerApps?api-version={API}",
+        t.fake.base_url(),
+        t.fake.subscription()
+    );
     let (s, _, v) = t.get(&sub_url).await;
     assert_eq!(s, 200);
     assert_eq!(v["value"].as_array().unwrap().len(), 3);
@@ -373,7 +541,12 @@ async fn auth_and_api_version() {
     let url = t.app_url("x");
     let r = t.c.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let r = t.c.get(&url).bearer_auth("not-issued").send().await.unwrap();
+    let r =
+        t.c.get(&url)
+            .bearer_auth("not-issued")
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "InvalidAuthenticationToken");
@@ -381,45 +554,73 @@ async fn auth_and_api_version() {
     assert_eq!(s, 400);
     assert_eq!(v["error"]["code"], "InvalidApiVersionParameter");
     let (s, _, v) = t.get(&url.replace("rg-jupyter", "other-rg")).await;
-    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (404, "ResourceGroupNotFound"));
+    assert_eq!(
+        (s, v["error"]["code"].as_str().unwrap()),
+        (404, "ResourceGroupNotFound")
+    );
     t.fake.expire_tokens();
     let (s, _, v) = t.get(&url).await;
-    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (401, "ExpiredAuthenticationToken"));
+    assert_eq!(
+        (s, v["error"]["code"].as_str().unwrap()),
+        (401, "ExpiredAuthenticationToken")
+    );
 }
 
 #[tokio::test]
 async fn token_endpoints() {
     let t = T::new(Options::default()).await;
-    let r = t
-        .c
-        .post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded").body(form(&[("grant_type", "client_credentials"), ("client_id", "c1"), ("client_secret", "bad-secret"), ("scope", "https://management.azure.com/.default")]))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        t.c.post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "c1"),
+                ("client_secret", "bad-secret"),
+                ("scope", "https://management.azure.com/.default"),
+            ]))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "invalid_client");
     assert_eq!(v["error_codes"], json!([7000215]));
-    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS7000215"));
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS7000215")
+    );
     // workload identity style
-    let r = t
-        .c
-        .post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
-        .header("content-type", "application/x-www-form-urlencoded").body(form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "c2"),
-            ("client_assertion", "eyJ.fake.jwt"),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-            ("scope", "https://management.azure.com/.default"),
-        ]))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        t.c.post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "c2"),
+                ("client_assertion", "eyJ.fake.jwt"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("scope", "https://management.azure.com/.default"),
+            ]))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     // managed identity, exactly as azure_identity 1.0 sends it
-    let mi = format!("{}?api-version=2019-08-01&resource=https%3A%2F%2Fmanagement.azure.com&client_id=abc", t.fake.identity_endpoint());
-    let r = t.c.get(&mi).header("metadata", "true").header("x-identity-header", t.fake.identity_header()).send().await.unwrap();
+    let mi = format!(
+        "{}?api-version=2019-08-01&resource=https%3A%2F%2Fmanagement.azure.com&client_id=abc",
+        t.fake.identity_endpoint()
+    );
+    let r =
+        t.c.get(&mi)
+            .header("metadata", "true")
+            .header("x-identity-header", t.fake.identity_header())
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["token_type"], "Bearer");
@@ -428,9 +629,19 @@ async fn token_endpoints() {
     let exp: u64 = v["expires_on"].as_str().unwrap().parse().unwrap();
     assert!(exp > 1_700_000_000);
     let mi_tok = v["access_token"].as_str().unwrap().to_string();
-    let r = t.c.get(t.app_url("zz")).bearer_auth(&mi_tok).send().await.unwrap();
+    let r =
+        t.c.get(t.app_url("zz"))
+            .bearer_auth(&mi_tok)
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 404);
-    let r = t.c.get(&mi).header("x-identity-header", "wrong").send().await.unwrap();
+    let r =
+        t.c.get(&mi)
+            .header("x-identity-header", "wrong")
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 401);
     let toks = t.fake.token_requests();
     assert_eq!(toks.len(), 5);
@@ -442,22 +653,44 @@ async fn token_endpoints() {
 #[tokio::test]
 async fn faults_and_behaviours() {
     let t = T::new(Options::default()).await;
-    t.fake.inject(Fault::status("GET", "/containerApps/f1", 1, 503, "ServiceUnavailable", Some(2)));
+    t.fake.inject(Fault::status(
+        "GET",
+        "/containerApps/f1",
+        1,
+        503,
+        "ServiceUnavailable",
+        Some(2),
+    ));
     let (s, h, v) = t.get(&t.app_url("f1")).await;
-    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (503, "ServiceUnavailable"));
+    assert_eq!(
+        (s, v["error"]["code"].as_str().unwrap()),
+        (503, "ServiceUnavailable")
+    );
     assert_eq!(h["retry-after"], "2");
     assert_eq!(t.get(&t.app_url("f1")).await.0, 404);
-    t.fake.inject(Fault::drop_conn("GET", "/containerApps/f2", 1));
-    assert!(t.c.get(t.app_url("f2")).bearer_auth(&t.tok).send().await.is_err());
+    t.fake
+        .inject(Fault::drop_conn("GET", "/containerApps/f2", 1));
+    assert!(
+        t.c.get(t.app_url("f2"))
+            .bearer_auth(&t.tok)
+            .send()
+            .await
+            .is_err()
+    );
     assert_eq!(t.get(&t.app_url("f2")).await.0, 404);
 
     t.fake.set_failure_polls(4);
     t.fake.set_behaviour("broken", Behaviour::ImagePullFailure);
-    let (s, h, _) = t.put("bad-img", &body(&t.fake, "registry.example/broken:1")).await;
+    let (s, h, _) = t
+        .put("bad-img", &body(&t.fake, "registry.example/broken:1"))
+        .await;
     assert_eq!(s, 201);
     let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
     assert_eq!(t.get(&op).await.2["status"], "InProgress");
-    let rev = t.fake.app("bad-img").unwrap()["properties"]["latestRevisionName"].as_str().unwrap().to_string();
+    let rev = t.fake.app("bad-img").unwrap()["properties"]["latestRevisionName"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!rev.is_empty());
     let base = t.app_url("bad-img");
     let (path, q) = base.split_once('?').unwrap();
@@ -468,7 +701,10 @@ async fn faults_and_behaviours() {
     let c0 = &reps["value"][0]["properties"]["containers"][0];
     assert_eq!(c0["ready"], false);
     assert_eq!(c0["runningState"], "Waiting");
-    assert_eq!(c0["runningStateDetails"], "ImagePullBackOff: Back-off pulling image \"registry.example/broken:1\"");
+    assert_eq!(
+        c0["runningStateDetails"],
+        "ImagePullBackOff: Back-off pulling image \"registry.example/broken:1\""
+    );
     let mut last = Value::Null;
     for _ in 0..10 {
         last = t.get(&op).await.2;
@@ -478,13 +714,18 @@ async fn faults_and_behaviours() {
     }
     assert_eq!(last["status"], "Failed");
     assert_eq!(last["error"]["code"], "ContainerAppOperationError");
-    assert_eq!(t.fake.app("bad-img").unwrap()["properties"]["provisioningState"], "Failed");
+    assert_eq!(
+        t.fake.app("bad-img").unwrap()["properties"]["provisioningState"],
+        "Failed"
+    );
 
-    t.fake.set_behaviour("prov-fail", Behaviour::ProvisionFailed);
+    t.fake
+        .set_behaviour("prov-fail", Behaviour::ProvisionFailed);
     let seen = t.create("prov-fail", &body(&t.fake, "img")).await;
     assert_eq!(seen.last().unwrap(), "Failed");
 
-    t.fake.set_behaviour("slow", Behaviour::SlowProvision { polls: 3 });
+    t.fake
+        .set_behaviour("slow", Behaviour::SlowProvision { polls: 3 });
     let seen = t.create("slow", &body(&t.fake, "img")).await;
     assert_eq!(seen.len(), 6);
     t.fake.set_behaviour("slow", Behaviour::Healthy);
@@ -497,45 +738,107 @@ async fn ingress_routing() {
     let mut b = body(&t.fake, "img");
     b["properties"]["configuration"]["ingress"]["allowInsecure"] = json!(false);
     t.create("secure-app", &b).await;
-    let p = reqwest::Client::builder().proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = p.get("http://jupyter-alice/user/alice/api").send().await.unwrap();
+    let p = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = p
+        .get("http://jupyter-alice/user/alice/api")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v, json!({"version": "2.21.1"}));
-    let fq = format!("http://jupyter-alice.internal.{}/user/alice/api", t.fake.default_domain());
+    let fq = format!(
+        "http://jupyter-alice.internal.{}/user/alice/api",
+        t.fake.default_domain()
+    );
     assert_eq!(p.get(&fq).send().await.unwrap().status(), 200);
-    assert_eq!(p.get("http://jupyter-alice/user/alice/nope").send().await.unwrap().status(), 404);
-    let r = p.get("http://unknown-app/user/alice/api").send().await.unwrap();
+    assert_eq!(
+        p.get("http://jupyter-alice/user/alice/nope")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let r = p
+        .get("http://unknown-app/user/alice/api")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    assert!(r.text().await.unwrap().contains("Error 404 - This Container App is stopped or does not exist."));
-    let r = p.get("http://secure-app/user/alice/api").send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Error 404 - This Container App is stopped or does not exist.")
+    );
+    let r = p
+        .get("http://secure-app/user/alice/api")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 301);
     assert_eq!(r.headers()["location"], "https://secure-app/user/alice/api");
     // origin-form with Host header
     let plain = reqwest::Client::builder().no_proxy().build().unwrap();
-    let r = plain.get(format!("{}/user/alice/api", t.fake.ingress_proxy_url())).header("host", "jupyter-alice").send().await.unwrap();
+    let r = plain
+        .get(format!("{}/user/alice/api", t.fake.ingress_proxy_url()))
+        .header("host", "jupyter-alice")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    t.fake.set_app_behaviour("jupyter-alice", Behaviour::NotServing);
-    assert_eq!(p.get("http://jupyter-alice/user/alice/api").send().await.unwrap().status(), 503);
+    t.fake
+        .set_app_behaviour("jupyter-alice", Behaviour::NotServing);
+    assert_eq!(
+        p.get("http://jupyter-alice/user/alice/api")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        503
+    );
     assert!(t.fake.ingress_requests().len() >= 6);
     // provisioning app: not reachable yet
     t.put("new-one", &body(&t.fake, "img")).await;
-    assert_eq!(p.get("http://new-one/user/alice/api").send().await.unwrap().status(), 404);
+    assert_eq!(
+        p.get("http://new-one/user/alice/api")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 #[test]
 fn create_or_update_examples_pass_validation() {
-    let ex: Value = serde_json::from_str(include_str!("../data/ContainerApps_CreateOrUpdate.json")).unwrap();
+    let ex: Value =
+        serde_json::from_str(include_str!("../data/ContainerApps_CreateOrUpdate.json")).unwrap();
     let params = &ex["parameters"];
     let mut n = 0;
     for (k, v) in params.as_object().unwrap() {
         if !v.is_object() {
             continue;
         }
-        let env_id = v["properties"]["environmentId"].as_str().unwrap().to_string();
-        let wps: Vec<(String, String)> = vec![("Consumption".into(), "Consumption".into()), ("My-GP-01".into(), "GeneralPurpose".into())];
-        let ctx = EnvCtx { environment_id: &env_id, workload_profiles: &wps, storages: vec!["storage".into(), "nfsStorage".into()] };
+        let env_id = v["properties"]["environmentId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let wps: Vec<(String, String)> = vec![
+            ("Consumption".into(), "Consumption".into()),
+            ("My-GP-01".into(), "GeneralPurpose".into()),
+        ];
+        let ctx = EnvCtx {
+            environment_id: &env_id,
+            workload_profiles: &wps,
+            storages: vec!["storage".into(), "nfsStorage".into()],
+        };
         // the example's name "testcontainerApp0" has an uppercase letter, which the service's name rule rejects
         let r = validate_put("testcontainerapp0", v, &ctx);
         assert!(r.is_ok(), "{k}: {r:?}");
@@ -550,21 +853,38 @@ fn create_or_update_examples_pass_validation() {
         "template": {"revisionSuffix": null, "containers": [{"image": "mcr.microsoft.com/k8se/quickstart:latest", "name": "aca000003", "command": null, "resources": null}]},
         "workloadProfileName": null}, "tags": null});
     let wps = vec![("Consumption".to_string(), "Consumption".to_string())];
-    let ctx = EnvCtx { environment_id: "/e", workload_profiles: &wps, storages: vec![] };
+    let ctx = EnvCtx {
+        environment_id: "/e",
+        workload_profiles: &wps,
+        storages: vec![],
+    };
     assert!(validate_put("aca000003", &body, &ctx).is_ok());
 }
 
 #[tokio::test]
 async fn launch_mode_proxies_to_local_process() {
-    if std::process::Command::new("python3").arg("-c").arg("1").status().map(|s| !s.success()).unwrap_or(true) {
+    if std::process::Command::new("python3")
+        .arg("-c")
+        .arg("1")
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
         eprintln!("python3 not available; skipping");
         return;
     }
-    let t = T::new(Options { launch: true, provision_polls: 0, ..Default::default() }).await;
+    let t = T::new(Options {
+        launch: true,
+        provision_polls: 0,
+        ..Default::default()
+    })
+    .await;
     let mut b = body(&t.fake, "img");
     b["properties"]["template"]["containers"][0]["command"] = json!(["sh"]);
-    b["properties"]["template"]["containers"][0]["args"] =
-        json!(["-c", "mkdir -p user/alice/api && echo '{\"version\":\"x\"}' > user/alice/api/index.html && exec python3 -m http.server --bind 127.0.0.1 \"${JUPYTERHUB_SERVICE_URL##*:}\""]);
+    b["properties"]["template"]["containers"][0]["args"] = json!([
+        "-c",
+        "mkdir -p user/alice/api && echo '{\"version\":\"x\"}' > user/alice/api/index.html && exec python3 -m http.server --bind 127.0.0.1 \"${JUPYTERHUB_SERVICE_URL##*:}\""
+    ]);
     b["properties"]["template"]["containers"][0]["env"][2]["value"] = json!("http://0.0.0.0:8888");
     t.create("launched", &b).await;
     let mut up = false;
@@ -576,17 +896,28 @@ async fn launch_mode_proxies_to_local_process() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(up, "process never listened");
-    let p = reqwest::Client::builder().proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap()).build().unwrap();
-    let r = p.get("http://launched/user/alice/api/").send().await.unwrap();
+    let p = reqwest::Client::builder()
+        .proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap())
+        .build()
+        .unwrap();
+    let r = p
+        .get("http://launched/user/alice/api/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("version"));
 
     // a service URL bound to localhost is refused
     let mut b2 = b.clone();
-    b2["properties"]["template"]["containers"][0]["env"][2]["value"] = json!("http://127.0.0.1:8888");
+    b2["properties"]["template"]["containers"][0]["env"][2]["value"] =
+        json!("http://127.0.0.1:8888");
     t.create("refused", &b2).await;
     let revs = t.fake.revisions("refused");
     assert_eq!(revs[0]["properties"]["runningState"], "Failed");
-    assert_eq!(revs[0]["properties"]["runningStateDetails"], "ContainerCrashing: server not listening on 0.0.0.0:8888");
+    assert_eq!(
+        revs[0]["properties"]["runningStateDetails"],
+        "ContainerCrashing: server not listening on 0.0.0.0:8888"
+    );
     assert!(t.fake.remove_app("launched"));
 }
