@@ -206,11 +206,16 @@ fn prepare_and_spawn(sh: &Shared, app: &mut App) -> Option<u16> {
 }
 
 async fn watch(sh: Arc<Shared>, key: String, port: u16) {
+    let mut listening = false;
     loop {
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let listening = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok();
+        // Probe until the server listens once; afterwards only watch for the process exiting
+        // (no need to keep opening connections to it).
+        if !listening {
+            listening = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok();
+        }
         let mut st = sh.lock();
         let Some(app) = st.apps.get_mut(&key) else {
             return;
@@ -236,9 +241,7 @@ async fn watch(sh: Arc<Shared>, key: String, port: u16) {
             app.listening = false;
             return;
         }
-        if listening != app.listening {
-            app.listening = listening;
-        }
+        app.listening = listening;
     }
 }
 

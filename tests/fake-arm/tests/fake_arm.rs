@@ -921,3 +921,193 @@ async fn launch_mode_proxies_to_local_process() {
     );
     assert!(t.fake.remove_app("launched"));
 }
+
+const WS_ECHO: &str = r#"
+import os, socket
+port = int(os.environ['JUPYTERHUB_SERVICE_URL'].rsplit(':', 1)[1].split('/')[0])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    data = b''
+    while b'\r\n\r\n' not in data:
+        d = c.recv(4096)
+        if not d:
+            break
+        data += d
+    if b'\r\n\r\n' not in data:
+        c.close()
+        continue
+    c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
+    while True:
+        d = c.recv(4096)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+"#;
+
+async fn ws_roundtrip(ingress: &str, host: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = ingress.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "GET http://{host}/user/alice/api/kernels/k1/channels HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if s.read(&mut b).await.unwrap() == 0 {
+            break;
+        }
+        head.push(b[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    if !head.starts_with("HTTP/1.1 101") {
+        return head;
+    }
+    s.write_all(b"hello over ws").await.unwrap();
+    let mut buf = [0u8; 13];
+    s.read_exact(&mut buf).await.unwrap();
+    String::from_utf8_lossy(&buf).to_string()
+}
+
+#[tokio::test]
+async fn launch_mode_websocket_upgrade() {
+    if std::process::Command::new("python3")
+        .arg("-c")
+        .arg("1")
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        eprintln!("python3 not available; skipping");
+        return;
+    }
+    let t = T::new(Options {
+        launch: true,
+        provision_polls: 0,
+        ..Default::default()
+    })
+    .await;
+    for (name, transport) in [("ws-http", "http"), ("ws-auto", "auto")] {
+        let mut b = body(&t.fake, "img");
+        b["properties"]["configuration"]["ingress"]["transport"] = json!(transport);
+        b["properties"]["template"]["containers"][0]["command"] = json!(["python3", "-c", WS_ECHO]);
+        t.create(name, &b).await;
+        let mut up = false;
+        for _ in 0..100 {
+            if let Some((_, true)) = t.fake.launched(name) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "{name} never listened");
+    }
+    assert_eq!(
+        ws_roundtrip(&t.fake.ingress_proxy_url(), "ws-http").await,
+        "hello over ws"
+    );
+    let head = ws_roundtrip(&t.fake.ingress_proxy_url(), "ws-auto").await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    // delete kills the process
+    let port = t.fake.launched("ws-http").unwrap().0;
+    let (s, h, _) = t.delete("ws-http").await;
+    assert_eq!(s, 202);
+    let loc = h["location"].to_str().unwrap().to_string();
+    while t.get(&loc).await.0 == 202 {}
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "process still listening after delete"
+    );
+}
+
+#[tokio::test]
+async fn more_behaviours() {
+    let t = T::new(Options::default()).await;
+    t.fake
+        .set_behaviour("stuck-app", Behaviour::StuckDeleting { polls: 3 });
+    t.fake.set_behaviour("zero-app", Behaviour::ScaledToZero);
+    t.fake.set_behaviour("crash", Behaviour::CrashLoop);
+    t.fake.set_failure_polls(6);
+    t.create("stuck-app", &body(&t.fake, "img")).await;
+    let (_, h, _) = t.delete("stuck-app").await;
+    let loc = h["location"].to_str().unwrap().to_string();
+    let mut n202 = 0;
+    while t.get(&loc).await.0 == 202 {
+        n202 += 1;
+    }
+    assert_eq!(n202, 5);
+    // DELETE while deleting hands out the operation again; PUT while deleting is a conflict
+    t.create("stuck-app", &body(&t.fake, "img")).await;
+    let (_, h1, _) = t.delete("stuck-app").await;
+    let (s2, h2, _) = t.delete("stuck-app").await;
+    assert_eq!(s2, 202);
+    assert_eq!(h1["location"], h2["location"]);
+    assert_eq!(t.put("stuck-app", &body(&t.fake, "img")).await.0, 409);
+
+    t.create("zero-app", &body(&t.fake, "img")).await;
+    let revs = t.fake.revisions("zero-app");
+    assert_eq!(revs[0]["properties"]["runningState"], "ScaledToZero");
+    assert_eq!(revs[0]["properties"]["replicas"], 0);
+
+    let (_, h, _) = t.put("crash-app", &body(&t.fake, "crash-image")).await;
+    let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
+    let mut restarts = vec![];
+    let base = t.app_url("crash-app");
+    let (path, q) = base.split_once('?').unwrap();
+    for _ in 0..4 {
+        assert_eq!(t.get(&op).await.2["status"], "InProgress");
+        let rev = t.fake.app("crash-app").unwrap()["properties"]["latestRevisionName"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, _, reps) = t.get(&format!("{path}/revisions/{rev}/replicas?{q}")).await;
+        let c = reps["value"][0]["properties"]["containers"][0].clone();
+        assert_eq!(c["ready"], false);
+        restarts.push(c["restartCount"].as_u64().unwrap());
+        let st = c["runningState"].as_str().unwrap().to_string();
+        assert!(st == "Waiting" || st == "Terminated");
+        if st == "Waiting" {
+            assert_eq!(
+                c["runningStateDetails"],
+                "CrashLoopBackOff: back-off restarting failed container"
+            );
+        }
+    }
+    assert!(
+        restarts.windows(2).all(|w| w[0] <= w[1]) && restarts.last() > restarts.first(),
+        "{restarts:?}"
+    );
+
+    // delay fault + random faults are reproducible
+    t.fake
+        .inject(Fault::delay("GET", "/containerApps/slowpoke", 1, 300));
+    let start = std::time::Instant::now();
+    assert_eq!(t.get(&t.app_url("slowpoke")).await.0, 404);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(300));
+    let run = |seed| {
+        let t = &t;
+        async move {
+            t.fake.inject_random(0.5, seed);
+            let mut v = vec![];
+            for _ in 0..20 {
+                let r = t.c.get(t.app_url("rnd")).bearer_auth(&t.tok).send().await;
+                v.push(r.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+            t.fake.clear_faults();
+            v
+        }
+    };
+    let a = run(7).await;
+    let b = run(7).await;
+    assert_eq!(a, b);
+    assert!(a.iter().any(|s| *s != 404) && a.iter().any(|s| *s == 404));
+}
