@@ -222,6 +222,16 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if let Some(v) = body.get("token_expires_in").and_then(Value::as_u64) {
                 k.token_expires_in = v;
             }
+            if let Some(v) = body.get("delete_async_header").and_then(Value::as_bool) {
+                k.delete_async_header = v;
+            }
+            if let Some(v) = body.get("audiences").and_then(Value::as_array) {
+                k.audiences = v
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+            }
             if let Some(v) = body.get("bad_client_secret") {
                 k.bad_client_secret = v.as_str().map(str::to_string);
             }

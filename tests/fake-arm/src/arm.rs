@@ -154,7 +154,7 @@ fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
             "The access token is invalid.".into(),
             "The access token is invalid.",
         ),
-        Some(exp) if *exp <= SystemTime::now() => {
+        Some((exp, _)) if *exp <= SystemTime::now() => {
             let fmt = |t: SystemTime| {
                 time::OffsetDateTime::from(t)
                     .format(&time::format_description::well_known::Rfc3339)
@@ -168,6 +168,26 @@ fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
                     fmt(SystemTime::now())
                 ),
                 "The access token has expired.",
+            )
+        }
+        Some((_, Some(aud)))
+            if !st.knobs.audiences.iter().any(|a| {
+                a.trim_end_matches('/')
+                    .eq_ignore_ascii_case(aud.trim_end_matches('/'))
+            }) =>
+        {
+            fail(
+                "InvalidAuthenticationTokenAudience",
+                format!(
+                    "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences {}.",
+                    st.knobs
+                        .audiences
+                        .iter()
+                        .map(|a| format!("'{a}'"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                "The access token audience is invalid.",
             )
         }
         Some(_) => Ok(()),
@@ -974,13 +994,31 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
     let app = st.apps.get_mut(&key).unwrap();
     app.provisioning_state = "Deleting".into();
     app.pending = Some(Pending {
-        op_id,
+        op_id: op_id.clone(),
         kind: OpKind::Delete,
         ticks: 0,
         needed,
         fail: false,
     });
     let mut r = empty_response(202);
+    if st.knobs.delete_async_header {
+        // Same operation, same signature, as a status URL.
+        let status_url = url
+            .url
+            .replace(
+                "/containerappOperationResults/",
+                "/containerappOperationStatuses/",
+            )
+            .replacen(
+                &format!("api-version={api}&"),
+                &format!("api-version={api}&azureAsyncOperation=true&"),
+                1,
+            );
+        r.headers_mut().insert(
+            "azure-asyncoperation",
+            HeaderValue::from_str(&status_url).unwrap(),
+        );
+    }
     r.headers_mut()
         .insert("location", HeaderValue::from_str(&url.url).unwrap());
     retry_after(&mut r, st.knobs.retry_after);

@@ -604,6 +604,17 @@ impl FakeArm {
     pub fn set_bad_client_secret(&self, s: Option<&str>) {
         self.st().knobs.bad_client_secret = s.map(str::to_string);
     }
+    /// Token audiences ARM accepts (default `https://management.azure.com/` and
+    /// `https://management.core.windows.net/`; trailing '/' and case ignored). A token for another
+    /// audience gets 401 `InvalidAuthenticationTokenAudience`.
+    pub fn set_accepted_audiences(&self, audiences: &[&str]) {
+        self.st().knobs.audiences = audiences.iter().map(|a| a.to_string()).collect();
+    }
+    /// DELETE 202 also carries `Azure-AsyncOperation` (a status URL for the same operation), as in
+    /// the 2025-07-01 Delete example. Default: only `Location`.
+    pub fn set_delete_async_header(&self, on: bool) {
+        self.st().knobs.delete_async_header = on;
+    }
     /// Issue a bearer token the ARM endpoints accept (e.g. for a fake `az` on PATH).
     pub fn issue_token(&self) -> String {
         let mut st = self.st();

@@ -291,7 +291,13 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         }
         _ => {
             let r = crate::arm::handle(&sh, &method, &path, &q, &parts.headers, &bytes);
-            (r, json!({"api_version": qget(&q, "api-version")}))
+            (
+                r,
+                json!({
+                    "api_version": qget(&q, "api-version"),
+                    "user_agent": parts.headers.get("user-agent").and_then(|v| v.to_str().ok()),
+                }),
+            )
         }
     };
     log(
@@ -430,7 +436,11 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
         return (err(400, "invalid_request", 700025, "Client assertion type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.".into()), detail);
     }
     let exp = st.knobs.token_expires_in;
-    let tok = st.issue_token(exp);
+    let audience = scope
+        .split(' ')
+        .next()
+        .map(|s| s.trim_end_matches(".default").to_string());
+    let tok = st.issue_token_for(exp, audience);
     (
         json_response(
             200,
@@ -509,7 +519,7 @@ pub fn msi_token(
     };
     let mut st = sh.lock();
     let exp = st.knobs.token_expires_in;
-    let tok = st.issue_token(exp);
+    let tok = st.issue_token_for(exp, Some(resource.to_string()));
     let expires_on = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()

@@ -43,6 +43,11 @@ impl Shared {
             latency_ms: 0,
             token_expires_in: opts.token_expires_in,
             bad_client_secret: opts.bad_client_secret.clone(),
+            audiences: vec![
+                "https://management.azure.com/".into(),
+                "https://management.core.windows.net/".into(),
+            ],
+            delete_async_header: false,
         };
         let mut wps = vec![("Consumption".to_string(), "Consumption".to_string())];
         wps.extend(opts.workload_profiles.iter().cloned());
@@ -92,6 +97,10 @@ pub struct Knobs {
     pub latency_ms: u64,
     pub token_expires_in: u64,
     pub bad_client_secret: Option<String>,
+    /// Token audiences ARM accepts (compared case-insensitively, trailing '/' ignored).
+    pub audiences: Vec<String>,
+    /// Also send Azure-AsyncOperation (status URL) on DELETE 202, besides Location.
+    pub delete_async_header: bool,
 }
 
 pub struct RandomFaults {
@@ -163,7 +172,8 @@ pub struct State {
     /// op id -> full URL handed out
     pub op_urls: HashMap<String, String>,
     /// token -> expiry
-    pub tokens: HashMap<String, SystemTime>,
+    /// token -> (expiry, audience; None = any)
+    pub tokens: HashMap<String, (SystemTime, Option<String>)>,
     pub log: Vec<RequestLog>,
     pub knobs: Knobs,
     pub behaviours: Vec<(String, Behaviour)>,
@@ -191,20 +201,26 @@ impl State {
         self.throttle_enforced = t;
     }
     pub fn issue_token(&mut self, secs: u64) -> String {
+        self.issue_token_for(secs, None)
+    }
+    pub fn issue_token_for(&mut self, secs: u64, audience: Option<String>) -> String {
         let tok = format!("fake.{}", random_alnum(64));
-        self.add_token(&tok, secs);
+        self.tokens.insert(
+            tok.clone(),
+            (SystemTime::now() + Duration::from_secs(secs), audience),
+        );
         tok
     }
     pub fn add_token(&mut self, tok: &str, secs: u64) {
         self.tokens.insert(
             tok.to_string(),
-            SystemTime::now() + Duration::from_secs(secs),
+            (SystemTime::now() + Duration::from_secs(secs), None),
         );
     }
     pub fn expire_tokens(&mut self) {
         let past = SystemTime::now() - Duration::from_secs(1);
         for v in self.tokens.values_mut() {
-            *v = past;
+            v.0 = past;
         }
     }
     pub fn behaviour_for(&self, name: &str, spec: &Value) -> Behaviour {

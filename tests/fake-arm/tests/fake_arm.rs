@@ -1111,3 +1111,69 @@ async fn more_behaviours() {
     assert_eq!(a, b);
     assert!(a.iter().any(|s| *s != 404) && a.iter().any(|s| *s == 404));
 }
+
+#[tokio::test]
+async fn audience_and_delete_async_header() {
+    let t = T::new(Options::default()).await;
+    // a token for Key Vault is not accepted by ARM
+    let r =
+        t.c.post(format!("{}/tn/oauth2/v2.0/token", t.fake.base_url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "c"),
+                ("client_secret", "s"),
+                ("scope", "https://vault.azure.net/.default"),
+            ]))
+            .send()
+            .await
+            .unwrap();
+    let kv: Value = r.json().await.unwrap();
+    let r =
+        t.c.get(t.app_url("x"))
+            .bearer_auth(kv["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 401);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "InvalidAuthenticationTokenAudience");
+    // core.windows.net audience (az-style resource) is fine
+    let r =
+        t.c.get(format!(
+            "{}?api-version=2019-08-01&resource=https://management.core.windows.net/",
+            t.fake.identity_endpoint()
+        ))
+        .header("x-identity-header", t.fake.identity_header())
+        .send()
+        .await
+        .unwrap();
+    let mi: Value = r.json().await.unwrap();
+    let r =
+        t.c.get(t.app_url("x"))
+            .bearer_auth(mi["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 404);
+
+    t.fake.set_delete_async_header(true);
+    t.create("del-async", &body(&t.fake, "img")).await;
+    let (s, h, _) = t.delete("del-async").await;
+    assert_eq!(s, 202);
+    let st = h["azure-asyncoperation"].to_str().unwrap().to_string();
+    assert!(st.contains("/containerappOperationStatuses/") && h.contains_key("location"));
+    let mut seen = vec![];
+    loop {
+        let (s, _, v) = t.get(&st).await;
+        assert_eq!(s, 200);
+        seen.push(v["status"].as_str().unwrap().to_string());
+        if v["status"] != "InProgress" {
+            break;
+        }
+    }
+    assert_eq!(seen, ["InProgress", "InProgress", "Succeeded"]);
+    assert_eq!(t.get(&t.app_url("del-async")).await.0, 404);
+    let ua = t.fake.arm_requests().last().unwrap().detail["user_agent"].clone();
+    assert!(ua.is_null() || ua.is_string());
+}
