@@ -1,4 +1,5 @@
 //! ARM Microsoft.App routes.
+#![allow(clippy::result_large_err)]
 
 use crate::API_VERSIONS;
 use crate::model;
@@ -402,7 +403,7 @@ fn route_inner(
                     return list_secrets(sh, st, rs[1]);
                 }
                 (3, "containerapps") if rest[2] == "revisions" && *method == Method::GET => {
-                    let Some(app) = st.apps.get(&rest[1].to_string()) else {
+                    let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
                     let v: Vec<Value> = app
@@ -413,7 +414,7 @@ fn route_inner(
                     return json_response(200, &json!({"value": v, "nextLink": null}));
                 }
                 (4, "containerapps") if rest[2] == "revisions" && *method == Method::GET => {
-                    let Some(app) = st.apps.get(&rest[1].to_string()) else {
+                    let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
                     return match app
@@ -430,7 +431,7 @@ fn route_inner(
                         && rest[4] == "replicas"
                         && *method == Method::GET =>
                 {
-                    let Some(app) = st.apps.get(&rest[1].to_string()) else {
+                    let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
                     let Some(r) = app
@@ -804,10 +805,10 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
             );
         }
     };
-    if let Some(a) = st.apps.get(&key) {
-        if a.pending.is_some() {
-            return in_progress_conflict(name);
-        }
+    if let Some(a) = st.apps.get(&key)
+        && a.pending.is_some()
+    {
+        return in_progress_conflict(name);
     }
     let env_id = sh.environment_id();
     let ctx = EnvCtx {

@@ -184,10 +184,10 @@ fn prepare_and_spawn(sh: &Shared, app: &mut App) -> Option<u16> {
     for (k, v) in &env {
         cmd.env(k, v);
     }
-    if let Ok(f) = out {
-        if let Ok(f2) = f.try_clone() {
-            cmd.stdout(f).stderr(f2);
-        }
+    if let Ok(f) = out
+        && let Ok(f2) = f.try_clone()
+    {
+        cmd.stdout(f).stderr(f2);
     }
     match cmd.spawn() {
         Ok(child) => {

@@ -148,15 +148,15 @@ pub fn take_fault(
         if f.kind.unwrap_or(RequestKind::Arm) != kind {
             continue;
         }
-        if let Some(m) = &f.method {
-            if !m.eq_ignore_ascii_case(method.as_str()) {
-                continue;
-            }
+        if let Some(m) = &f.method
+            && !m.eq_ignore_ascii_case(method.as_str())
+        {
+            continue;
         }
-        if let Some(p) = &f.path_contains {
-            if !lpq.contains(&p.to_ascii_lowercase()) {
-                continue;
-            }
+        if let Some(p) = &f.path_contains
+            && !lpq.contains(&p.to_ascii_lowercase())
+        {
+            continue;
         }
         hit = Some(i);
         break;
@@ -167,36 +167,35 @@ pub fn take_fault(
         st.faults.retain(|f| f.times > 0);
         return Some(a);
     }
-    if kind == RequestKind::Arm {
-        if let Some(r) = st.random.as_mut() {
-            if r.rng.random_bool(r.p.clamp(0.0, 1.0)) {
-                let write = *method == Method::PUT || *method == Method::DELETE;
-                let choice = r.rng.random_range(0..if write { 5 } else { 4 });
-                return Some(match choice {
-                    0 => FaultAction::Status {
-                        status: 429,
-                        code: "SubscriptionRequestsThrottled".into(),
-                        retry_after: Some(1),
-                    },
-                    1 => FaultAction::Status {
-                        status: 500,
-                        code: "InternalServerError".into(),
-                        retry_after: None,
-                    },
-                    2 => FaultAction::Status {
-                        status: 503,
-                        code: "ServiceUnavailable".into(),
-                        retry_after: Some(1),
-                    },
-                    3 => FaultAction::Drop,
-                    _ => FaultAction::Status {
-                        status: 409,
-                        code: "ContainerAppOperationInProgress".into(),
-                        retry_after: None,
-                    },
-                });
-            }
-        }
+    if kind == RequestKind::Arm
+        && let Some(r) = st.random.as_mut()
+        && r.rng.random_bool(r.p.clamp(0.0, 1.0))
+    {
+        let write = *method == Method::PUT || *method == Method::DELETE;
+        let choice = r.rng.random_range(0..if write { 5 } else { 4 });
+        return Some(match choice {
+            0 => FaultAction::Status {
+                status: 429,
+                code: "SubscriptionRequestsThrottled".into(),
+                retry_after: Some(1),
+            },
+            1 => FaultAction::Status {
+                status: 500,
+                code: "InternalServerError".into(),
+                retry_after: None,
+            },
+            2 => FaultAction::Status {
+                status: 503,
+                code: "ServiceUnavailable".into(),
+                retry_after: Some(1),
+            },
+            3 => FaultAction::Drop,
+            _ => FaultAction::Status {
+                status: 409,
+                code: "ContainerAppOperationInProgress".into(),
+                retry_after: None,
+            },
+        });
     }
     None
 }
@@ -413,21 +412,21 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
         return (err(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into()), detail);
     }
     let mut st = sh.lock();
-    if let (Some(s), Some(bad)) = (&secret, &st.knobs.bad_client_secret) {
-        if s == bad {
-            let cid = f("client_id").unwrap_or_default();
-            return (
-                err(
-                    401,
-                    "invalid_client",
-                    7000215,
-                    format!(
-                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{cid}'."
-                    ),
+    if let (Some(s), Some(bad)) = (&secret, &st.knobs.bad_client_secret)
+        && s == bad
+    {
+        let cid = f("client_id").unwrap_or_default();
+        return (
+            err(
+                401,
+                "invalid_client",
+                7000215,
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{cid}'."
                 ),
-                detail,
-            );
-        }
+            ),
+            detail,
+        );
     }
     if assertion.is_some()
         && f("client_assertion_type").as_deref()

@@ -691,13 +691,12 @@ fn apply_failure_look(app: &mut App, _n: u32) {
 }
 
 fn bump_crash(app: &mut App) {
-    if app.behaviour == Behaviour::CrashLoop {
-        if let Some(r) = app.revisions.last_mut() {
-            if r.provisioning_state != "Provisioned" || r.name == app.latest_revision {
-                r.ticks += 1;
-                r.restart_count = r.ticks / 2 + 1;
-            }
-        }
+    if app.behaviour == Behaviour::CrashLoop
+        && let Some(r) = app.revisions.last_mut()
+        && (r.provisioning_state != "Provisioned" || r.name == app.latest_revision)
+    {
+        r.ticks += 1;
+        r.restart_count = r.ticks / 2 + 1;
     }
 }
 

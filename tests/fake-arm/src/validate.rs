@@ -49,7 +49,7 @@ fn validator() -> &'static jsonschema::Validator {
     })
 }
 
-fn resolve<'a>(node: &'a Value) -> &'a Value {
+fn resolve(node: &Value) -> &Value {
     let mut n = node;
     for _ in 0..8 {
         match n.get("$ref").and_then(Value::as_str) {
@@ -106,14 +106,13 @@ fn walk(schema_node: &Value, inst: &mut Value, path: &str, readonly: &mut Vec<St
             }
         }
         Value::String(st) => {
-            if let Some(en) = s.get("enum").and_then(Value::as_array) {
-                if let Some(c) = en
+            if let Some(en) = s.get("enum").and_then(Value::as_array)
+                && let Some(c) = en
                     .iter()
                     .filter_map(Value::as_str)
                     .find(|e| e.eq_ignore_ascii_case(st))
-                {
-                    *st = c.to_string();
-                }
+            {
+                *st = c.to_string();
             }
         }
         _ => {}
@@ -431,12 +430,12 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                 format!("Secret name '{n}' is defined more than once."),
             ));
         }
-        if let Some(id) = s.get("identity").and_then(Value::as_str) {
-            if !identity_known(id) {
-                return Err(bad(format!(
-                    "Identity '{id}' of secret '{n}' is not assigned to the container app."
-                )));
-            }
+        if let Some(id) = s.get("identity").and_then(Value::as_str)
+            && !identity_known(id)
+        {
+            return Err(bad(format!(
+                "Identity '{id}' of secret '{n}' is not assigned to the container app."
+            )));
         }
         if s.get("keyVaultUrl").is_some() && s.get("value").is_some() {
             return Err(bad(format!(
@@ -472,25 +471,25 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                 )));
             }
         }
-        if let Some(p) = r.get("passwordSecretRef").and_then(Value::as_str) {
-            if !secret_names.iter().any(|s| s == p) {
-                return Err(ArmError::bad(
-                    "ContainerAppSecretRefNotFound",
-                    format!(
-                        "Registry password secret reference '{p}' not found in the container app secrets."
-                    ),
-                ));
-            }
+        if let Some(p) = r.get("passwordSecretRef").and_then(Value::as_str)
+            && !secret_names.iter().any(|s| s == p)
+        {
+            return Err(ArmError::bad(
+                "ContainerAppSecretRefNotFound",
+                format!(
+                    "Registry password secret reference '{p}' not found in the container app secrets."
+                ),
+            ));
         }
     }
 
     // ingress
     if let Some(ing) = conf.get("ingress") {
         let tp = ing.get("targetPort").and_then(Value::as_i64);
-        if let Some(p) = tp {
-            if !(0..=65535).contains(&p) {
-                return Err(bad(format!("Ingress targetPort {p} is out of range.")));
-            }
+        if let Some(p) = tp
+            && !(0..=65535).contains(&p)
+        {
+            return Err(bad(format!("Ingress targetPort {p} is out of range.")));
         }
         if let Some(rules) = ing.get("ipSecurityRestrictions").and_then(Value::as_array) {
             let actions: std::collections::BTreeSet<&str> = rules
@@ -529,17 +528,17 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             "Property 'properties.template.containers' must contain at least one container.".into(),
         ));
     }
-    if let Some(suffix) = tmpl.get("revisionSuffix").and_then(Value::as_str) {
-        if !suffix.is_empty() {
-            let ok = dns_label(suffix, 63) && !suffix.contains("--");
-            if !ok || name.len() + 2 + suffix.len() > 54 {
-                return Err(ArmError::bad(
-                    "ContainerAppInvalidRevisionName",
-                    format!(
-                        "Invalid revision name '{name}--{suffix}'. A revision name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character and cannot have '--'. The length must not be more than 54 characters."
-                    ),
-                ));
-            }
+    if let Some(suffix) = tmpl.get("revisionSuffix").and_then(Value::as_str)
+        && !suffix.is_empty()
+    {
+        let ok = dns_label(suffix, 63) && !suffix.contains("--");
+        if !ok || name.len() + 2 + suffix.len() > 54 {
+            return Err(ArmError::bad(
+                "ContainerAppInvalidRevisionName",
+                format!(
+                    "Invalid revision name '{name}--{suffix}'. A revision name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character and cannot have '--'. The length must not be more than 54 characters."
+                ),
+            ));
         }
     }
     let volumes = tmpl
@@ -639,13 +638,13 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                     "Environment variable '{en}' cannot have both 'value' and 'secretRef'."
                 )));
             }
-            if let Some(sr) = e.get("secretRef").and_then(Value::as_str) {
-                if !secret_names.iter().any(|s| s == sr) {
-                    return Err(ArmError::bad(
-                        "ContainerAppSecretRefNotFound",
-                        format!("SecretRef '{sr}' defined for container '{cn}' not found."),
-                    ));
-                }
+            if let Some(sr) = e.get("secretRef").and_then(Value::as_str)
+                && !secret_names.iter().any(|s| s == sr)
+            {
+                return Err(ArmError::bad(
+                    "ContainerAppSecretRefNotFound",
+                    format!("SecretRef '{sr}' defined for container '{cn}' not found."),
+                ));
             }
         }
         for m in c
@@ -674,12 +673,12 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                 ("failureThreshold", 1, 10),
                 ("successThreshold", 1, 10),
             ] {
-                if let Some(v) = p.get(k).and_then(Value::as_i64) {
-                    if v < lo || v > hi {
-                        return Err(bad(format!(
-                            "Probe property '{k}' of container '{cn}' must be between {lo} and {hi}."
-                        )));
-                    }
+                if let Some(v) = p.get(k).and_then(Value::as_i64)
+                    && (v < lo || v > hi)
+                {
+                    return Err(bad(format!(
+                        "Probe property '{k}' of container '{cn}' must be between {lo} and {hi}."
+                    )));
                 }
             }
         }
@@ -766,15 +765,15 @@ fn check_resources(wp_type: &str, cpu: f64, mem: f64) -> Result<(), ArmError> {
         "E32" => Some((32.0, 256.0)),
         _ => None,
     };
-    if let Some((c, m)) = lim {
-        if cpu > c + 1e-9 || mem > m + 1e-9 {
-            return Err(ArmError::bad(
-                "ContainerAppInvalidResourceTotal",
-                format!(
-                    "The total requested CPU and memory resources for this application (CPU: {cpu}, memory: {mem}Gi) exceed the limits of workload profile type '{wp_type}' (CPU: {c}, memory: {m}Gi)."
-                ),
-            ));
-        }
+    if let Some((c, m)) = lim
+        && (cpu > c + 1e-9 || mem > m + 1e-9)
+    {
+        return Err(ArmError::bad(
+            "ContainerAppInvalidResourceTotal",
+            format!(
+                "The total requested CPU and memory resources for this application (CPU: {cpu}, memory: {mem}Gi) exceed the limits of workload profile type '{wp_type}' (CPU: {c}, memory: {m}Gi)."
+            ),
+        ));
     }
     Ok(())
 }

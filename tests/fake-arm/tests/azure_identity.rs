@@ -84,7 +84,6 @@ async fn azure_identity_1_0_against_fake() {
             "11111111-2222-3333-4444-555555555555".into(),
         )),
         client_options: opts(false),
-        ..Default::default()
     }))
     .unwrap();
     let tok = mi.get_token(&[scope], None).await.unwrap();
