@@ -1,0 +1,698 @@
+"""Orchestrator of the real-JupyterHub e2e test. Run by tests/e2e/run.sh inside `unshare --mount --net`.
+
+Brings up, inside the private namespaces: loopback, a private /etc/hosts (bind-mounted), a test CA and
+the hub's public TLS certificate, the fake ARM in launch mode, the ACA-style ingress (ports 80/443), then
+one JupyterHub per configuration group (built from contrib/jupyterhub_config.py) and runs the scenarios
+of that group with the browser-like client. Prints PASS/FAIL per scenario and `N passed, M failed`.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import client as client_mod  # noqa: E402
+
+PUBLIC_HOST = "hub.example.test"
+PUBLIC_URL = f"https://{PUBLIC_HOST}/"
+HUB_APP = "jupyterhub"
+PASSWORD = "e2e-password-not-secret"
+CHP_PORT = 8000
+T0 = time.monotonic()
+
+
+def log(msg):
+    print(f"[{time.monotonic() - T0:6.1f}s] {msg}", flush=True)
+
+
+class Failure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def wait_for(what, fn, timeout, interval=0.25):
+    """Call fn until it returns a truthy value; Failure after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - keep trying until the deadline
+            last = e
+        time.sleep(interval)
+    raise Failure(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last!r})" if last else ""))
+
+
+# ------------------------------------------------------------------------------------------- environment
+class World:
+    """Namespace setup + long-lived processes (fake ARM, ingress) shared by all groups."""
+
+    def __init__(self, a):
+        self.a = a
+        self.work = a.work
+        self.procs = []
+        self.home = os.path.join(self.work, "home")
+        os.makedirs(self.home, exist_ok=True)
+        self.venv_bin = os.path.join(a.venv, "bin")
+        self.path = ":".join([self.venv_bin, os.path.dirname(a.chp), "/usr/local/bin", "/usr/bin", "/bin"])
+
+    # -- namespace
+    def setup_namespace(self):
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        self.hosts = os.path.join(self.work, "hosts")
+        with open(self.hosts, "w") as f:
+            f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n")
+            f.write(f"127.0.0.1\t{HUB_APP}\n127.0.0.1\t{PUBLIC_HOST}\n")
+        resolv = os.path.join(self.work, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("# private e2e namespace: no DNS server\noptions timeout:1 attempts:1\n")
+        subprocess.run(["mount", "--bind", self.hosts, "/etc/hosts"], check=True)
+        subprocess.run(["mount", "--bind", resolv, "/etc/resolv.conf"], check=True)
+        # prove we are isolated: only loopback exists
+        links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        check(all(": lo:" in ln for ln in links.strip().splitlines()), f"not in a private netns: {links}")
+
+    # -- TLS for the public host
+    def make_certs(self):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acactl e2e test CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+              .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                           content_commitment=False, key_encipherment=False,
+                                           data_encipherment=False, key_agreement=False,
+                                           encipher_only=False, decipher_only=False), critical=True)
+              .sign(ca_key, hashes.SHA256()))
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, PUBLIC_HOST)]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(PUBLIC_HOST)]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        d = os.path.join(self.work, "tls")
+        os.makedirs(d, exist_ok=True)
+        self.ca_file = os.path.join(d, "ca.pem")
+        self.cert_file = os.path.join(d, "hub.pem")
+        self.key_file = os.path.join(d, "hub.key")
+        with open(self.ca_file, "wb") as f:
+            f.write(ca.public_bytes(serialization.Encoding.PEM))
+        with open(self.cert_file, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(self.key_file, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+
+    # -- processes
+    def spawn(self, name, argv, env, cwd=None, stdout=None):
+        logf = open(os.path.join(self.work, f"{name}.log"), "ab")
+        p = subprocess.Popen(argv, env=env, cwd=cwd or self.work, stdin=subprocess.DEVNULL,
+                             stdout=stdout if stdout is not None else logf, stderr=logf,
+                             start_new_session=True)
+        p.e2e_name = name
+        self.procs.append(p)
+        return p
+
+    def base_env(self):
+        return {"PATH": self.path, "HOME": self.home, "LANG": "C.UTF-8", "TMPDIR": os.path.join(self.work, "tmp")}
+
+    def start_fake(self):
+        os.makedirs(os.path.join(self.work, "tmp"), exist_ok=True)
+        env = self.base_env()
+        env["VIRTUAL_ENV"] = self.a.venv
+        p = self.spawn("fake-arm", [self.a.fake_arm, "--listen", "127.0.0.1:0",
+                                    "--state-dir", os.path.join(self.work, "fake"), "--launch",
+                                    "--provision-polls", "2", "--retry-after", "0", "--failure-polls", "4"],
+                       env, stdout=subprocess.PIPE)
+        line = p.stdout.readline().decode()
+        check(line.strip(), f"fake-arm printed no ready line (see {self.work}/fake-arm.log)")
+        self.info = json.loads(line)
+        log(f"fake ARM at {self.info['base_url']} (environment {self.info['environment']}, "
+            f"domain {self.info.get('default_domain')})")
+        self.admin = self.info["admin_url"].rstrip("/")
+        self.fake_ca = self.info["ca_pem"]
+        self.admin_ctx = ssl.create_default_context(cafile=self.fake_ca)
+
+    def start_ingress(self):
+        dom = self.info.get("default_domain") or ""
+        static = [f"{HUB_APP}={CHP_PORT}"] + ([f"{HUB_APP}.internal.{dom}={CHP_PORT}"] if dom else [])
+        argv = [os.path.join(self.venv_bin, "python"), os.path.join(HERE, "ingress.py"),
+                "--admin-url", self.admin, "--ca", self.fake_ca, "--hosts-file", self.hosts,
+                "--public-host", PUBLIC_HOST, "--public-port", str(CHP_PORT),
+                "--tls-cert", self.cert_file, "--tls-key", self.key_file]
+        for s in static:
+            argv += ["--static", s]
+        p = self.spawn("ingress", argv, self.base_env(), stdout=subprocess.PIPE)
+        line = p.stdout.readline().decode()
+        check(line.strip().startswith("{"), f"ingress did not start (see {self.work}/ingress.log)")
+
+    # -- fake ARM admin API
+    def admin_call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.admin + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=self.admin_ctx, timeout=10) as r:
+                return json.load(r)
+        except urllib.error.HTTPError as e:
+            return {"status": e.code, "error": e.read().decode(errors="replace")}
+
+    def apps(self):
+        return self.admin_call("GET", "/apps")
+
+    def apps_of(self, user, server=""):
+        return [a for a in self.apps()
+                if (a.get("tags") or {}).get("acactl-user") == user
+                and (a.get("tags") or {}).get("acactl-server", "") == server]
+
+    def wait_gone(self, name, timeout):
+        wait_for(f"app {name} to be deleted from the fake ARM",
+                 lambda: name not in [a["name"] for a in self.apps()], timeout)
+
+    def app_name(self, acactl_config, user, server=""):
+        """The app name acactl will use (acactl start --dry-run: no network, no credentials)."""
+        argv = [self.a.acactl, "--config", acactl_config, "start", "--dry-run", "--user", user]
+        if server:
+            argv += ["--server", server]
+        out = subprocess.run(argv, capture_output=True, text=True, env=self.base_env(), timeout=30)
+        check(out.returncode == 0, f"acactl start --dry-run failed: {out.stderr}")
+        return json.loads(out.stdout)["name"]
+
+    def acactl_config(self, name, allow_origin="auto", start_timeout=60):
+        path = os.path.join(self.work, f"acactl-{name}.yaml")
+        cfg = {
+            "hub_id": "e2e",
+            "subscription_id": self.info["subscription"],
+            "resource_group": self.info["resource_group"],
+            "environment": self.info["environment"],
+            "location": self.info["location"],
+            "cloud": "custom",
+            "cloud_endpoints": {"resource_manager": self.info["base_url"],
+                                "authority_host": self.info["base_url"]},
+            "ca_bundle": self.fake_ca,
+            "credential": {"type": "managed-identity"},
+            "cache_dir": os.path.join(self.work, "acactl-cache"),
+            "hub": {"public_url": PUBLIC_URL, "connect_url": f"http://{HUB_APP}", "allow_origin": allow_origin},
+            "server": {"image": "local/singleuser", "command": ["jupyterhub-singleuser"], "target_port": 8888,
+                       "start_timeout": start_timeout},
+            "arm": {"poll_interval_ms": 300, "retry_base_ms": 100},
+        }
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=1)  # JSON is YAML
+        return path
+
+    def app_log(self, name):
+        p = os.path.join(self.work, "fake", "apps", name, "output.log")
+        try:
+            with open(p, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 10
+        for p in reversed(self.procs):
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+# ------------------------------------------------------------------------------------------- hub
+HUB_CONFIG_TEMPLATE = '''\
+# Generated by tests/e2e/e2e.py: the project's contrib/jupyterhub_config.py, then test-only overrides.
+import os
+c = get_config()  # noqa: F821
+_contrib = {contrib!r}
+with open(_contrib) as _f:
+    exec(compile(_f.read(), _contrib, "exec"), {{"get_config": get_config, "__file__": _contrib,  # noqa: F821
+                                                 "__name__": "contrib_jupyterhub_config"}})
+
+# --- test-only overrides ---
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = {password!r}
+c.Authenticator.allow_all = True
+c.JupyterHub.allow_named_servers = True
+c.JupyterHub.cookie_secret_file = {cookie_secret!r}
+c.ConfigurableHTTPProxy.pid_file = {chp_pid!r}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
+c.JupyterHub.log_level = "DEBUG"
+c.Spawner.debug = False
+{extra}
+'''
+
+BATCH_CONFIG = '''
+# --- batchspawner driving acactl's batch mode (README.md, "batchspawner") ---
+import json
+import batchspawner
+from traitlets import Integer, Unicode
+
+class ACABatchSpawner(batchspawner.BatchSpawnerRegexStates):
+    port = Integer(80)                     # no batchspawner-singleuser port callback: ACA serves on 80
+    req_homedir = Unicode("/home/jovyan")  # not configurable; the default needs a Unix account per user
+
+c.JupyterHub.spawner_class = ACABatchSpawner
+c.ACABatchSpawner.exec_prefix = ""
+c.ACABatchSpawner.batchspawner_singleuser_cmd = ""
+c.ACABatchSpawner.batch_script = ""        # acactl never reads the script: the container comes from its config
+c.ACABatchSpawner.batch_submit_cmd = "{acactl} batch submit"
+c.ACABatchSpawner.batch_query_cmd = "{acactl} batch query {{job_id}}"
+c.ACABatchSpawner.batch_cancel_cmd = "{acactl} batch cancel {{job_id}}"
+c.ACABatchSpawner.state_pending_re = r'"state":\\s*"(pending|provisioning)"'
+c.ACABatchSpawner.state_running_re = r'"state":\\s*"running"'
+c.ACABatchSpawner.state_unknown_re = r'"state":\\s*"unknown"'
+c.ACABatchSpawner.state_exechost_re = r'"host":\\s*"([a-z0-9.-]+)"'
+c.ACABatchSpawner.startup_poll_interval = 1.0
+# submit runs with ONLY get_env(): keep what acactl needs to reach ARM (never forwarded into the app)
+c.ACABatchSpawner.env_keep = ["JUPYTERHUB_SINGLEUSER_APP", "IDENTITY_ENDPOINT", "IDENTITY_HEADER",
+                              "AZURE_CLIENT_ID", "ACACTL_CONFIG"]
+# user options reach acactl only through ACACTL_USER_OPTIONS
+c.ACABatchSpawner.environment = {{"ACACTL_USER_OPTIONS": lambda spawner: json.dumps(spawner.user_options or {{}})}}
+c.ACABatchSpawner.start_timeout = 120
+c.ACABatchSpawner.http_timeout = 60
+'''
+
+
+class Hub:
+    def __init__(self, world, name, acactl_config, extra="", env_extra=None):
+        self.w = world
+        self.name = name
+        self.dir = os.path.join(world.work, f"hub-{name}")
+        os.makedirs(self.dir, exist_ok=True)
+        self.acactl_config = acactl_config
+        self.cfg = os.path.join(self.dir, "jupyterhub_config.py")
+        with open(self.cfg, "w") as f:
+            f.write(HUB_CONFIG_TEMPLATE.format(
+                contrib=os.path.join(world.a.repo, "contrib", "jupyterhub_config.py"),
+                password=PASSWORD, cookie_secret=os.path.join(self.dir, "cookie_secret"),
+                chp_pid=os.path.join(self.dir, "chp.pid"), extra=extra))
+        self.env = world.base_env()
+        self.env.update({
+            "PYTHONPATH": os.path.join(world.a.repo, "contrib"),
+            "CONTAINER_APP_NAME": HUB_APP,
+            "ACACTL_BIN": world.a.acactl,
+            "ACACTL_CONFIG": acactl_config,
+            "ACACTL_CHP_BIN": world.a.chp,
+            "ACACTL_HUB_PUBLIC_URL": PUBLIC_URL,
+            "ACACTL_HUB_DB_URL": f"sqlite:///{os.path.join(self.dir, 'jupyterhub.sqlite')}",
+            "ACACTL_START_TIMEOUT": "60",
+            "ACACTL_TERM_GRACE": "20",
+            "ACACTL_HTTP_TIMEOUT": "30",
+            "ACACTL_POLL_INTERVAL": "5",
+            # what ACA gives the hub app: its managed identity endpoint
+            "IDENTITY_ENDPOINT": world.info["identity_endpoint"],
+            "IDENTITY_HEADER": world.info["identity_header"],
+        })
+        self.env.update(env_extra or {})
+        self.proc = None
+        self.starts = 0
+
+    def start(self):
+        self.starts += 1
+        self.proc = self.w.spawn(f"hub-{self.name}-{self.starts}",
+                                 [os.path.join(self.w.venv_bin, "jupyterhub"), "-f", self.cfg],
+                                 self.env, cwd=self.dir)
+        ctx = ssl.create_default_context(cafile=self.w.ca_file)
+
+        def up():
+            check(self.proc.poll() is None, f"hub exited with {self.proc.returncode} (see {self.logfile()})")
+            with urllib.request.urlopen(PUBLIC_URL + "hub/api", context=ctx, timeout=5) as r:
+                return r.status == 200
+        wait_for("the hub to answer on https://hub.example.test/hub/api", up, 60)
+        log(f"hub '{self.name}' up (start #{self.starts})")
+
+    def logfile(self):
+        return os.path.join(self.w.work, f"hub-{self.name}-{self.starts}.log")
+
+    def log_text(self):
+        try:
+            with open(self.logfile(), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        # CHP is the hub's child in its own process group; make sure nothing is left on the ports
+        wait_for("ports 8000/8081 to be free", lambda: not _port_open(CHP_PORT) and not _port_open(8081), 15)
+
+
+def _port_open(port):
+    import socket
+    s = socket.socket()
+    s.settimeout(0.2)
+    try:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+    finally:
+        s.close()
+
+
+# ------------------------------------------------------------------------------------------- scenario steps
+def browser(world, user):
+    b = client_mod.Browser(PUBLIC_URL, world.ca_file, log=log)
+    b.login(user, PASSWORD)
+    return b
+
+
+def spawn(world, b, hub_user, server=""):
+    b.start_server(hub_user, server)
+    events = b.progress(hub_user, server, timeout=120)
+    last = events[-1] if events else {}
+    check(last.get("ready"), f"spawn did not become ready: {last}")
+    prefix = urllib.parse.urlsplit(last["url"]).path
+    if not prefix.endswith("/"):
+        prefix += "/"
+    apps = world.apps_of(hub_user, server)
+    check(len(apps) == 1, f"expected exactly one app for {hub_user!r}/{server!r}, found {[a['name'] for a in apps]}")
+    app = apps[0]
+    check_app_spec(app)
+    log(f"  server ready at {prefix} (app {app['name']})")
+    return prefix, app["name"]
+
+
+def check_app_spec(app):
+    """What acactl must (not) put into the user app."""
+    spec = app["app"]["properties"]
+    ing = spec["configuration"]["ingress"]
+    check(ing.get("allowInsecure") is True, f"user app ingress must allowInsecure (else ACA answers 301): {ing}")
+    check(ing.get("external") is False, f"user app ingress must be internal: {ing}")
+    env = {e["name"]: e for e in spec["template"]["containers"][0].get("env", [])}
+    for k in env:
+        check(not k.startswith(("IDENTITY_", "AZURE_", "MSI_", "ACACTL_")) and k not in ("PATH", "HOME"),
+              f"hub-side variable {k} leaked into the user app")
+    tok = env.get("JUPYTERHUB_API_TOKEN")
+    check(tok is not None and "secretRef" in tok and "value" not in tok,
+          f"JUPYTERHUB_API_TOKEN must be a secretRef, got {tok}")
+
+
+def use_server(world, b, prefix, app_name, expect_secure_cookie=True):
+    """Through the hub: lab page, api/status, events websocket, kernel + 1+1."""
+    b.lab(prefix)
+    if expect_secure_cookie:
+        cs = [c for c in b.s.cookies if c.name.startswith("jupyterhub-user-")]
+        check(cs and all(c.secure for c in cs), f"single-user auth cookie must be secure: {[(c.name, c.secure) for c in cs]}")
+    st = b.api_status(prefix)
+    check("started" in st, f"api/status: {st}")
+    ws = b.events_subscribe(prefix)
+    ws.close()
+    k = b.create_kernel(prefix)
+    try:
+        out = b.execute(prefix, k["id"], "1+1")
+        check(out == "2", f"1+1 gave {out!r}")
+    finally:
+        b.delete_kernel(prefix, k["id"])
+    log(f"  lab, api/status, events websocket, kernel 1+1=2 OK via {prefix}")
+
+
+def stop(world, b, hub_user, app_name, server=""):
+    b.stop_server(hub_user, server)
+    b.wait_stopped(hub_user, server, timeout=60)
+    world.wait_gone(app_name, 30)
+    log(f"  stopped; app {app_name} gone from the fake ARM")
+
+
+def count_puts(world, app_name):
+    reqs = world.admin_call("GET", "/requests")
+    return sum(1 for r in reqs if r.get("method") == "PUT" and f"/containerApps/{app_name}?" in r.get("path", ""))
+
+
+# ------------------------------------------------------------------------------------------- scenarios
+def sc_happy(world, hub):
+    b = browser(world, "alice")
+    prefix, app = spawn(world, b, "alice")
+    use_server(world, b, prefix, app)
+    stop(world, b, "alice", app)
+
+
+def sc_escaped_user(world, hub):
+    raw = "Marcus.Müller@example.org"
+    b = browser(world, raw)
+    hub_user = b.user_model(raw.lower())["name"]  # the authenticator normalizes (lower case)
+    check(hub_user == raw.lower(), f"hub user name {hub_user!r}")
+    prefix, app = spawn(world, b, hub_user)
+    check("%C3%BC" in prefix.upper() or "ü" in prefix, f"prefix not escaped as expected: {prefix}")
+    use_server(world, b, prefix, app)
+    stop(world, b, hub_user, app)
+
+
+def sc_named_server(world, hub):
+    b = browser(world, "carol")
+    prefix, app = spawn(world, b, "carol", "gpu")
+    check(prefix.endswith("/user/carol/gpu/"), f"named server prefix {prefix}")
+    use_server(world, b, prefix, app)
+    stop(world, b, "carol", app, "gpu")
+
+
+def sc_hub_restart(world, hub):
+    b = browser(world, "dave")
+    prefix, app = spawn(world, b, "dave")
+    use_server(world, b, prefix, app)
+    k = b.create_kernel(prefix)
+    b.execute(prefix, k["id"], "x = 41")
+    log("  restarting the hub while dave's server runs")
+    hub.stop()
+    check([a["name"] for a in world.apps_of("dave")] == [app], "the app must survive the hub's shutdown")
+    hub.start()
+    m = b.user_model("dave")
+    srv = (m.get("servers") or {}).get("")
+    check(srv and srv.get("ready"), f"after the restart the hub must still list dave's server as ready: {m}")
+    apps = world.apps_of("dave")
+    check([a["name"] for a in apps] == [app], f"adopted, not duplicated: apps {[a['name'] for a in apps]}")
+    check(count_puts(world, app) == 1, f"the app must have been created once (PUTs: {count_puts(world, app)})")
+    # the same server process: the kernel started before the restart still has its state
+    out = b.execute(prefix, k["id"], "x + 1")
+    check(out == "42", f"kernel state after the hub restart: {out!r}")
+    b.delete_kernel(prefix, k["id"])
+    use_server(world, b, prefix, app)
+    stop(world, b, "dave", app)
+
+
+def sc_provision_failure(world, hub):
+    name = world.app_name(hub.acactl_config, "erin")
+    world.admin_call("POST", "/behaviour", {"match": name, "behaviour": "ProvisionFailed"})
+    b = browser(world, "erin")
+    b.start_server("erin")
+    events = b.progress("erin", timeout=90)
+    last = events[-1] if events else {}
+    check(last.get("failed"), f"expected a failed spawn, got {last}")
+    msg = last.get("message", "")
+    log(f"  spawn error shown to the user: {msg!r}")
+    check("expired" in msg.lower() or "provision" in msg.lower(),
+          f"the ARM provisioning error must reach the user: {msg!r}")
+    world.wait_gone(name, 30)
+    check(not (b.user_model("erin").get("servers") or {}), "no server may be left for erin")
+
+
+def sc_start_timeout(world, hub):
+    name = world.app_name(hub.acactl_config, "frank")
+    world.admin_call("POST", "/behaviour", {"match": name, "behaviour": "SlowProvision", "polls": 100000})
+    b = browser(world, "frank")
+    t = time.monotonic()
+    b.start_server("frank")
+    wait_for(f"app {name} to be created", lambda: name in [a["name"] for a in world.apps()], 20)
+    events = b.progress("frank", timeout=90)
+    last = events[-1] if events else {}
+    check(last.get("failed"), f"expected the hub's start_timeout to fail the spawn, got {last}")
+    log(f"  spawn failed after {time.monotonic() - t:.0f}s: {last.get('message')!r}")
+    world.wait_gone(name, 40)
+    log(f"  app {name} cleaned up {time.monotonic() - t:.0f}s after the spawn request")
+    wait_for("the hub to forget frank's server", lambda: not (b.user_model("frank").get("servers") or {}), 30)
+
+
+def sc_neg_no_change_origin(world, hub):
+    b = browser(world, "gina")
+    prefix, app = spawn(world, b, "gina")  # the hub's own readiness check uses the app name: "ready"
+    r = b.navigate(f"{prefix}lab", expect=None)
+    check(r.status_code == 404 and "This Container App is stopped or does not exist" in r.text,
+          f"without --change-origin the ingress must answer 404 for /user/...: got {r.status_code} {r.text[:200]!r}")
+    log(f"  as expected: GET {prefix}lab -> 404 'This Container App is stopped or does not exist.'")
+    stop(world, b, "gina", app)
+
+
+def sc_neg_no_allow_origin(world, hub):
+    b = browser(world, "hank")
+    prefix, app = spawn(world, b, "hank")
+    b.lab(prefix)
+    b.api_status(prefix)  # same-origin GETs carry no Origin: these still work
+    blocked = None
+    try:
+        ws = b.events_subscribe(prefix)
+        ws.close()
+    except Exception as e:  # websockets.InvalidStatus
+        blocked = e
+    check(blocked is not None, "without allow_origin the events websocket must be refused")
+    check("403" in str(blocked), f"expected HTTP 403 on the websocket handshake, got {blocked!r}")
+    wait_for("'Blocking Cross Origin' in the single-user server's log",
+             lambda: "Blocking Cross Origin" in world.app_log(app), 10)
+    r = b.fetch(f"{prefix}api/kernels", method="POST", json_body={"name": "python3"}, expect=None)
+    check(r.status_code in (403, 404), f"kernel creation must be blocked, got {r.status_code}")
+    line = next(ln for ln in world.app_log(app).splitlines() if "Blocking Cross Origin" in ln)
+    log(f"  as expected: events websocket refused ({blocked}); log: {line.strip()[:160]}")
+    stop(world, b, "hank", app)
+
+
+def sc_batchspawner(world, hub):
+    b = browser(world, "ivan")
+    prefix, app = spawn(world, b, "ivan")
+    use_server(world, b, prefix, app)
+    stop(world, b, "ivan", app)
+
+
+# (group, scenario list, hub factory)
+def groups(world):
+    std_cfg = world.acactl_config("std")
+    off_cfg = world.acactl_config("no-allow-origin", allow_origin="off")
+    chp_plain = f"c.ConfigurableHTTPProxy.command = [{world.a.chp!r}]  # NEGATIVE CONTROL: no --change-origin\n"
+    timeout_extra = ("c.Spawner.start_timeout = 8   # the hub gives up long before acactl would\n"
+                     "c.ExecSpawner.term_grace = 20\n")
+    batch_extra = BATCH_CONFIG.format(acactl=world.a.acactl)
+    return [
+        ("exec", lambda: Hub(world, "exec", std_cfg),
+         [("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
+          ("hub-restart-adopts-server", sc_hub_restart), ("provision-failure", sc_provision_failure)]),
+        ("start-timeout", lambda: Hub(world, "timeout", std_cfg, timeout_extra),
+         [("hub-start-timeout-cleans-up", sc_start_timeout)]),
+        ("no-change-origin", lambda: Hub(world, "nochange", std_cfg, chp_plain),
+         [("negative-control-no-change-origin", sc_neg_no_change_origin)]),
+        ("no-allow-origin", lambda: Hub(world, "noorigin", off_cfg),
+         [("negative-control-no-allow-origin", sc_neg_no_allow_origin)]),
+        ("batchspawner", lambda: Hub(world, "batch", std_cfg, batch_extra),
+         [("batchspawner-happy-path", sc_batchspawner)]),
+    ]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--work", required=True)
+    p.add_argument("--venv", required=True)
+    p.add_argument("--chp", required=True)
+    p.add_argument("--acactl", required=True)
+    p.add_argument("--fake-arm", required=True)
+    p.add_argument("--repo", required=True)
+    p.add_argument("--budget", type=float, default=480)
+    p.add_argument("--only", default="", help="comma-separated scenario or group names")
+    p.add_argument("--keep", action="store_true", help="leave everything running at the end (debug)")
+    a = p.parse_args()
+    only = {s for s in a.only.split(",") if s}
+    world = World(a)
+    results = []
+    try:
+        world.setup_namespace()
+        world.make_certs()
+        world.start_fake()
+        world.start_ingress()
+        for gname, make_hub, scenarios in groups(world):
+            todo = [(n, f) for n, f in scenarios if not only or n in only or gname in only]
+            if not todo:
+                continue
+            hub = make_hub()
+            try:
+                hub.start()
+            except Exception as e:  # noqa: BLE001
+                for n, _ in todo:
+                    results.append((n, False, f"hub '{gname}' did not start: {e}"))
+                    log(f"FAIL {n}: hub did not start: {e}")
+                hub.stop()
+                continue
+            for n, f in todo:
+                if time.monotonic() - T0 > a.budget:
+                    results.append((n, False, f"not run: the e2e budget of {a.budget:.0f}s is exhausted"))
+                    log(f"FAIL {n}: budget exhausted")
+                    continue
+                log(f"--- {n} (hub config '{gname}')")
+                t = time.monotonic()
+                try:
+                    f(world, hub)
+                    results.append((n, True, f"{time.monotonic() - t:.1f}s"))
+                    log(f"PASS {n} ({time.monotonic() - t:.1f}s)")
+                except Exception as e:  # noqa: BLE001
+                    detail = f"{type(e).__name__}: {e}"
+                    results.append((n, False, detail))
+                    log(f"FAIL {n}: {detail}")
+                    traceback.print_exc(file=sys.stdout)
+                    log(f"  logs: hub {hub.logfile()}, fake {a.work}/fake-arm.log, ingress {a.work}/ingress.log, "
+                        f"apps {a.work}/fake/apps/*/output.log")
+                    # leave nothing behind for the next scenario
+                    for app in world.apps():
+                        world.admin_call("DELETE", f"/apps/{app['name']}")
+            hub.stop()
+            left = world.apps()
+            if left:
+                names = [x["name"] for x in left]
+                results.append((f"{gname}: no apps left", False, f"apps left in the fake ARM: {names}"))
+                for app in left:
+                    world.admin_call("DELETE", f"/apps/{app['name']}")
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc(file=sys.stdout)
+        results.append(("setup", False, f"{type(e).__name__}: {e}"))
+    finally:
+        if a.keep:
+            log("--keep: leaving processes running; press Ctrl-C to end")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        world.cleanup()
+    print()
+    print("=" * 78)
+    for n, ok, d in results:
+        print(f"{'PASS' if ok else 'FAIL'}  {n:42s} {d}")
+    print("=" * 78)
+    if time.monotonic() - T0 > a.budget:
+        results.append(("budget", False, f"the e2e took {time.monotonic() - T0:.0f}s > budget {a.budget:.0f}s"))
+    passed = sum(1 for r in results if r[1])
+    failed = len(results) - passed
+    if not results:
+        failed = 1
+        print("no scenario ran")
+    print(f"e2e: {time.monotonic() - T0:.0f}s (budget {a.budget:.0f}s)")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(0 if failed == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
