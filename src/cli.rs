@@ -77,6 +77,15 @@ pub enum Command {
         Prints {\"name\", \"deleted\": true|false}.")]
     Stop(TargetArgs),
 
+    /// batchspawner's command contract: submit, query and cancel by app name
+    #[command(
+        subcommand,
+        after_help = "Example (batchspawner):\n  c.ACABatchSpawner.batch_submit_cmd = \"/usr/local/bin/acactl batch submit\"\n  \
+        c.ACABatchSpawner.batch_query_cmd = \"/usr/local/bin/acactl batch query {job_id}\"\n  \
+        c.ACABatchSpawner.batch_cancel_cmd = \"/usr/local/bin/acactl batch cancel {job_id}\""
+    )]
+    Batch(BatchCommand),
+
     /// Print shell completions or the man page (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -105,6 +114,22 @@ pub struct StartArgs {
     /// How to report start-up progress on stderr
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it
+    Submit,
+    /// Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0
+    Query {
+        /// The app name `submit` printed
+        name: String,
+    },
+    /// Delete the app (idempotent)
+    Cancel {
+        /// The app name `submit` printed
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

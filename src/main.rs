@@ -83,6 +83,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Start(args) => commands::start::run(args, &settings, &env).await?,
         Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
         Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
+        Command::Batch(cmd) => return commands::batch::run(cmd, &settings).await,
         Command::Generate(_) => unreachable!("handled above"),
     };
     output::result(&doc);

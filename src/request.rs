@@ -142,7 +142,7 @@ pub fn server_request(
     env: &dyn Env,
 ) -> Result<ServerRequest> {
     let target = target(args, env)?;
-    let forward_list = env.var("ACACTL_FORWARD");
+    let forward_list = env.var("ACACTL_FORWARD").or_else(|| env.batch_forward());
     let mut forward = Vec::new();
     if let Some(list) = &forward_list {
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {

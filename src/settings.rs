@@ -234,6 +234,11 @@ pub struct ArmSettings {
 /// What the environment contributes; passed in so resolution is a pure function.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
+    /// In batch mode (batchspawner runs submit with only `get_env()` plus `env_keep`), the
+    /// forward list is every variable present; the deny-list still applies.
+    fn batch_forward(&self) -> Option<String> {
+        None
+    }
 }
 
 pub struct ProcessEnv;
@@ -241,6 +246,25 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// The process environment for `acactl batch submit`.
+pub struct BatchEnv;
+
+impl Env for BatchEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        ProcessEnv.var(name)
+    }
+    fn batch_forward(&self) -> Option<String> {
+        let skip = |n: &str| n.starts_with("LC_") || ["LANG", "TERM", "SHLVL", "_"].contains(&n);
+        Some(
+            std::env::vars()
+                .map(|(k, _)| k)
+                .filter(|k| !skip(k))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 }
 

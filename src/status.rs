@@ -38,7 +38,9 @@ pub fn app_phase(app: &ContainerApp) -> Phase {
     if eq(running, "Stopped") || eq(running, "Suspended") {
         return Phase::Failed(format!("the app is {}", running.unwrap_or_default()));
     }
-    if eq(prov, "Succeeded") && eq(running, "Running") && latest.is_some() && latest == ready {
+    // Running on the latest revision; a failed later update still serves from the ready one.
+    let settled = eq(prov, "Succeeded") || eq(prov, "Failed") || eq(prov, "Canceled");
+    if settled && eq(running, "Running") && latest.is_some() && latest == ready {
         return Phase::Running;
     }
     Phase::Pending

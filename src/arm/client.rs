@@ -23,6 +23,8 @@ pub struct ArmError {
     pub status: Option<u16>,
     pub code: String,
     pub message: String,
+    /// Set when the failure was ours (bad credential configuration), not Azure's.
+    pub usage: bool,
 }
 
 impl ArmError {
@@ -35,14 +37,18 @@ impl std::fmt::Display for ArmError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.status {
             Some(s) => write!(f, "ARM answered {s} {}: {}", self.code, self.message),
-            None => write!(f, "{}: {}", self.code, self.message),
+            None => write!(f, "{}", self.message),
         }
     }
 }
 
 impl From<ArmError> for Error {
     fn from(e: ArmError) -> Self {
-        Error::runtime(e.code.clone(), e.to_string())
+        if e.usage {
+            Error::usage(e.code.clone(), e.to_string())
+        } else {
+            Error::runtime(e.code.clone(), e.to_string())
+        }
     }
 }
 
@@ -55,6 +61,7 @@ pub struct Response {
 impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ArmError> {
         serde_json::from_slice(&self.body).map_err(|e| ArmError {
+            usage: false,
             status: Some(self.status.as_u16()),
             code: "InvalidResponse".into(),
             message: format!("ARM sent a body acactl cannot read: {e}"),
@@ -76,6 +83,7 @@ impl Response {
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
         let detail = parsed.and_then(|p| p.error);
         ArmError {
+            usage: false,
             status: Some(self.status.as_u16()),
             code: detail
                 .as_ref()
@@ -216,6 +224,7 @@ impl Arm {
                         Ok(b) => b.to_vec(),
                         Err(e) => {
                             let err = ArmError {
+                                usage: false,
                                 status: Some(status.as_u16()),
                                 code: "ConnectionError".into(),
                                 message: e.to_string(),
@@ -271,6 +280,7 @@ impl Arm {
                         true,
                         None,
                         RetryFailure::Transport(ArmError {
+                            usage: false,
                             status: None,
                             code: code.into(),
                             message,
@@ -452,6 +462,7 @@ impl RetryFailure {
 fn to_arm(e: Error) -> ArmError {
     ArmError {
         status: None,
+        usage: e.exit == crate::error::Exit::Usage,
         code: e.code,
         message: e.message,
     }

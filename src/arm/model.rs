@@ -394,7 +394,10 @@ mod tests {
         assert!(!page.value.is_empty());
         let rev = data("2026-07-01/examples/Revisions_Get.json");
         let r: Revision = serde_json::from_value(rev["responses"]["200"]["body"].clone()).unwrap();
-        assert!(r.properties.unwrap().health_state.is_some());
+        assert_eq!(
+            r.properties.unwrap().running_state.as_deref(),
+            Some("Running")
+        );
         let reps = data("2025-07-01/examples/Replicas_Get.json");
         let r: Replica = serde_json::from_value(reps["responses"]["200"]["body"].clone()).unwrap();
         assert!(!r.properties.unwrap().containers.is_empty());

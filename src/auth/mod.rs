@@ -134,7 +134,10 @@ impl TokenProvider {
             Err(e) => tried.push(format!("azure-cli: {}", e.message)),
         }
         match self.imds_credential().await {
-            Ok(mi) => return fetch(mi.as_ref(), scope, CredentialKind::Imds).await,
+            Ok(mi) => match fetch(mi.as_ref(), scope, CredentialKind::Imds).await {
+                Ok(t) => return Ok(t),
+                Err(e) => tried.push(format!("imds: {}", e.message)),
+            },
             Err(e) => tried.push(format!("imds: {}", e.message)),
         }
         Err(Error::runtime(
@@ -147,6 +150,10 @@ impl TokenProvider {
     }
 
     fn client_options(&self) -> ClientOptions {
+        self.client_options_with(&self.http)
+    }
+
+    fn client_options_with(&self, http: &reqwest::Client) -> ClientOptions {
         let cloud = match self.cloud.name.as_str() {
             "AzureChinaCloud" => CloudConfiguration::AzureChina,
             "AzureUSGovernment" => CloudConfiguration::AzureGovernment,
@@ -158,7 +165,7 @@ impl TokenProvider {
             }
         };
         ClientOptions {
-            transport: Some(crate::http::transport(&self.http)),
+            transport: Some(crate::http::transport(http)),
             cloud: Some(Arc::new(cloud)),
             // Bounded: a poll must not hang on a flapping token endpoint.
             retry: RetryOptions::exponential(ExponentialRetryOptions {
@@ -184,12 +191,26 @@ impl TokenProvider {
                 ..Default::default()
             }))
             .map_err(|e| unavailable("workload identity (needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID)", e))?,
-            CredentialKind::ManagedIdentity | CredentialKind::Imds => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+            CredentialKind::ManagedIdentity => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
                 client_options: self.client_options(),
                 ..Default::default()
             }))
             .map_err(|e| unavailable("managed identity", e))?,
+            CredentialKind::Imds => {
+                // Link-local: never through an HTTP proxy.
+                let direct = reqwest::Client::builder()
+                    .no_proxy()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .map_err(|e| Error::runtime("CredentialUnavailable", format!("imds client: {e}")))?;
+                ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                    user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
+                    client_options: self.client_options_with(&direct),
+                    ..Default::default()
+                }))
+                .map_err(|e| unavailable("imds", e))?
+            }
             CredentialKind::ClientSecret => {
                 let tenant = self.tenant().ok_or_else(|| Error::config("credential client-secret needs a tenant: set credential.tenant_id or AZURE_TENANT_ID"))?;
                 let client = self.client_id().ok_or_else(|| Error::config("credential client-secret needs a client id: set credential.client_id or AZURE_CLIENT_ID"))?;
@@ -232,7 +253,9 @@ async fn fetch(
     kind: CredentialKind,
 ) -> Result<azure_core::credentials::AccessToken> {
     // Bounded whatever the credential does internally.
-    match tokio::time::timeout(Duration::from_secs(30), cred.get_token(&[scope], None)).await {
+    // IMDS retries for over a minute by itself when it answers with errors.
+    let limit = if kind == CredentialKind::Imds { Duration::from_secs(10) } else { Duration::from_secs(30) };
+    match tokio::time::timeout(limit, cred.get_token(&[scope], None)).await {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(Error::runtime(
             "AuthenticationFailed",

@@ -1,5 +1,6 @@
 //! One file per command; each returns the JSON document to print (or an Error).
 
+pub mod batch;
 pub mod generate;
 pub mod poll;
 pub mod start;

@@ -30,7 +30,7 @@ fn unknown(r: &AppRef, e: &Error) -> Value {
     json!({ "status": "unknown", "exit_status": null, "name": r.name, "error": { "code": e.code, "message": e.message } })
 }
 
-async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
+pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
     let app = match arm.get_app(&r.id).await {
         Ok(Some(app)) => app,
         Ok(None) => return json!({ "status": "stopped", "exit_status": 0, "name": r.name }),

@@ -81,6 +81,47 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     }
 }
 
+/// batchspawner's submit: returns the app name as soon as ARM accepted the PUT, so a batchspawner
+/// timeout during a blocking submit cannot orphan the app; its query loop waits for readiness.
+pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
+    let args = crate::cli::TargetArgs {
+        user: None,
+        server: None,
+    };
+    let req = request::server_request(&args, settings, env)?;
+    if req.api_token.is_none() {
+        return Err(Error::usage(
+            "MissingApiToken",
+            "JUPYTERHUB_API_TOKEN is not set: batch submit must run with the spawner's get_env()",
+        ));
+    }
+    let spec = spec::build(
+        settings,
+        &req,
+        &commands::now_rfc3339(),
+        &naming::spawn_suffix(commands::seed()),
+    )?;
+    let arm = commands::arm(settings)?;
+    let starter = Starter {
+        arm: &arm,
+        settings,
+        spec: &spec,
+        put_sent: Cell::new(false),
+    };
+    let deadline = Instant::now() + settings.server.start_timeout;
+    let outcome = tokio::select! {
+        r = starter.create(deadline) => r.map(|_| ()),
+        sig = terminated() => Err(Error::runtime("Terminated", format!("submit of {} interrupted by {sig}", spec.name))),
+    };
+    if let Err(e) = outcome {
+        if starter.put_sent.get() {
+            cleanup(&arm, settings, &spec).await;
+        }
+        return Err(e);
+    }
+    Ok(spec.name)
+}
+
 async fn terminated() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
@@ -146,6 +187,12 @@ impl Starter<'_> {
     }
 
     async fn run(&self, deadline: Instant) -> Result<Value> {
+        let started = self.create(deadline).await?;
+        self.wait_ready(started, deadline).await
+    }
+
+    /// Up to ARM accepting the PUT (batch submit stops here).
+    async fn create(&self, deadline: Instant) -> Result<crate::arm::PutStarted> {
         let spec = self.spec;
         output::progress(5, &format!("Preparing {}", spec.name));
         let location = match &self.settings.location {
@@ -212,7 +259,15 @@ impl Starter<'_> {
         };
         output::progress(10, &format!("{verb} container app {}", spec.name));
         self.put_sent.set(true);
-        let started = self.put_with_conflict_wait(&body, deadline).await?;
+        self.put_with_conflict_wait(&body, deadline).await
+    }
+
+    async fn wait_ready(
+        &self,
+        started: crate::arm::PutStarted,
+        deadline: Instant,
+    ) -> Result<Value> {
+        let spec = self.spec;
         if let Some(url) = &started.async_operation {
             self.follow_operation(url, started.retry_after, deadline)
                 .await?;
@@ -425,7 +480,11 @@ impl Starter<'_> {
             if Instant::now() + Duration::from_millis(500) >= deadline {
                 return Err(Error::runtime(
                     "StartTimeout",
-                    format!("{url} never answered like Jupyter (last: {last})"),
+                    format!(
+                        "{} was not ready within server.start_timeout ({} s): {url} never answered like Jupyter (last: {last})",
+                        self.spec.name,
+                        self.settings.server.start_timeout.as_secs()
+                    ),
                 ));
             }
             sleep_until_next(Duration::from_millis(500), deadline).await;

@@ -1,0 +1,202 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[acactl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'acactl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'acactl'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand start 'Create (or adopt) the user''s container app and wait until the notebook server answers'
+            cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
+            cand stop 'Delete the server''s container app (idempotent)'
+            cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'acactl;start'= {
+            cand --user 'JupyterHub user name (overrides JUPYTERHUB_USER)'
+            cand --server 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)'
+            cand --progress 'How to report start-up progress on stderr'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand --dry-run 'Print the exact ARM request (secrets redacted) and exit; no network, no credentials'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'acactl;poll'= {
+            cand --user 'JupyterHub user name (overrides JUPYTERHUB_USER)'
+            cand --server 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;stop'= {
+            cand --user 'JupyterHub user name (overrides JUPYTERHUB_USER)'
+            cand --server 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;batch'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand submit 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+            cand query 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+            cand cancel 'Delete the app (idempotent)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'acactl;batch;submit'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;batch;query'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;batch;cancel'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;batch;help'= {
+            cand submit 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+            cand query 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+            cand cancel 'Delete the app (idempotent)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'acactl;batch;help;submit'= {
+        }
+        &'acactl;batch;help;query'= {
+        }
+        &'acactl;batch;help;cancel'= {
+        }
+        &'acactl;batch;help;help'= {
+        }
+        &'acactl;generate'= {
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;help'= {
+            cand start 'Create (or adopt) the user''s container app and wait until the notebook server answers'
+            cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
+            cand stop 'Delete the server''s container app (idempotent)'
+            cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'acactl;help;start'= {
+        }
+        &'acactl;help;poll'= {
+        }
+        &'acactl;help;stop'= {
+        }
+        &'acactl;help;batch'= {
+            cand submit 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+            cand query 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+            cand cancel 'Delete the app (idempotent)'
+        }
+        &'acactl;help;batch;submit'= {
+        }
+        &'acactl;help;batch;query'= {
+        }
+        &'acactl;help;batch;cancel'= {
+        }
+        &'acactl;help;generate'= {
+        }
+        &'acactl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

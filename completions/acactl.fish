@@ -1,0 +1,124 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_acactl_global_optspecs
+    string join \n c/config= subscription= resource-group= environment= v/verbose q/quiet h/help V/version
+end
+
+function __fish_acactl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_acactl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_acactl_using_subcommand
+    set -l cmd (__fish_acactl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c acactl -n "__fish_acactl_needs_command" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_needs_command" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_needs_command" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_needs_command" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_needs_command" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c acactl -n "__fish_acactl_needs_command" -s V -l version -d 'Print version'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "start" -d 'Create (or adopt) the user\'s container app and wait until the notebook server answers'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "poll" -d 'Report whether the server\'s container app is running (always exits 0 but for usage errors)'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "stop" -d 'Delete the server\'s container app (idempotent)'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "batch" -d 'batchspawner\'s command contract: submit, query and cancel by app name'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "generate" -d 'Print shell completions or the man page (used to refresh completions/ and man/)'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l user -d 'JupyterHub user name (overrides JUPYTERHUB_USER)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l server -d 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l progress -d 'How to report start-up progress on stderr' -r -f -a "auto\t'A progress bar on a terminal, plain log lines otherwise'
+json\t'JupyterHub-style `{"progress": N, "message": ...}` JSON lines on stderr'
+plain\t'Plain log lines'
+none\t'No progress output'"
+complete -c acactl -n "__fish_acactl_using_subcommand start" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand start" -l dry-run -d 'Print the exact ARM request (secrets redacted) and exit; no network, no credentials'
+complete -c acactl -n "__fish_acactl_using_subcommand start" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -l user -d 'JupyterHub user name (overrides JUPYTERHUB_USER)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -l server -d 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand poll" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -l user -d 'JupyterHub user name (overrides JUPYTERHUB_USER)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -l server -d 'Named server (overrides JUPYTERHUB_SERVER_NAME; empty = the default server)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -f -a "submit" -d 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -f -a "query" -d 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -f -a "cancel" -d 'Delete the app (idempotent)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and not __fish_seen_subcommand_from submit query cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from query" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "submit" -d 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "query" -d 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Delete the app (idempotent)'
+complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "start" -d 'Create (or adopt) the user\'s container app and wait until the notebook server answers'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "poll" -d 'Report whether the server\'s container app is running (always exits 0 but for usage errors)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "stop" -d 'Delete the server\'s container app (idempotent)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "batch" -d 'batchspawner\'s command contract: submit, query and cancel by app name'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "generate" -d 'Print shell completions or the man page (used to refresh completions/ and man/)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "submit" -d 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "query" -d 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "cancel" -d 'Delete the app (idempotent)'

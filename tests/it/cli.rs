@@ -1,0 +1,54 @@
+//! --help, usage errors, and the committed completions and man page being current.
+
+use assert_cmd::Command;
+
+use crate::common::run;
+
+fn acactl() -> Command {
+    let mut c = Command::cargo_bin("acactl").unwrap();
+    c.env_clear();
+    c
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in ["start", "poll", "stop", "batch"] {
+        let r = run(acactl().args([cmd, "--help"]));
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout.contains("Example"),
+            "{cmd} --help lacks an example:\n{}",
+            r.stdout
+        );
+    }
+    let r = run(acactl().arg("--help"));
+    assert!(r.stdout.contains("Exit codes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = run(acactl().arg("frobnicate"));
+    assert_eq!(r.code, 2);
+    let r = run(acactl().args(["poll", "--bogus"]));
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn committed_completions_and_man_page_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (what, file) in [
+        ("man", "man/acactl.1"),
+        ("complete-bash", "completions/acactl.bash"),
+        ("complete-zsh", "completions/_acactl"),
+        ("complete-fish", "completions/acactl.fish"),
+        ("complete-elvish", "completions/acactl.elv"),
+        ("complete-powershell", "completions/_acactl.ps1"),
+    ] {
+        let generated = acactl().args(["generate", what]).output().unwrap().stdout;
+        let committed = std::fs::read(root.join(file)).unwrap_or_default();
+        assert!(
+            generated == committed,
+            "{file} is stale: run `cargo run -- generate {what} > {file}` (or .ci/regenerate)"
+        );
+    }
+}

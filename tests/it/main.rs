@@ -1,0 +1,11 @@
+//! acactl's integration tests: one binary (one link step), each module a feature, all against the
+//! fake ARM from tests/fake-arm (HTTPS with its own CA, STS, managed-identity endpoint, ingress).
+
+mod common;
+
+mod auth;
+mod cli;
+mod config;
+mod lifecycle;
+mod poll;
+mod start_failures;
