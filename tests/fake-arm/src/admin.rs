@@ -222,6 +222,12 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if let Some(v) = body.get("token_expires_in").and_then(Value::as_u64) {
                 k.token_expires_in = v;
             }
+            if let Some(v) = body
+                .get("delete_conflicts_while_provisioning")
+                .and_then(Value::as_bool)
+            {
+                k.delete_conflicts_while_provisioning = v;
+            }
             if let Some(v) = body.get("delete_async_header").and_then(Value::as_bool) {
                 k.delete_async_header = v;
             }

@@ -985,15 +985,28 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
             retry_after(&mut r, st.knobs.retry_after);
             return r;
         }
-        return in_progress_conflict(name);
+        if st.knobs.delete_conflicts_while_provisioning {
+            return in_progress_conflict(name);
+        }
+        // The DELETE wins: the running PUT operation ends as Canceled.
+        let op_id = p.op_id.clone();
+        if let Some(op) = st.ops.get_mut(&op_id) {
+            op.status = "Canceled".into();
+            op.end = Some(now_rfc3339());
+            op.error = Some(json!({
+                "code": "OperationCanceled",
+                "message": format!("The operation on container app '{key}' was canceled because the container app is being deleted.")
+            }));
+        }
     }
-    let needed = state::delete_plan(&st.knobs, &app.behaviour);
+    let needed = state::delete_plan(&st.knobs, &st.apps[&key].behaviour);
     let op_id = state::start_op(st, &key, OpKind::Delete);
     let url = op_url(sh, "containerappOperationResults", &op_id, api, false);
     st.op_signed.insert(op_id.clone(), url.signed.clone());
     st.op_urls.insert(op_id.clone(), url.url.clone());
     let app = st.apps.get_mut(&key).unwrap();
     app.provisioning_state = "Deleting".into();
+    app.pending_revision_template = None;
     app.pending = Some(Pending {
         op_id: op_id.clone(),
         kind: OpKind::Delete,

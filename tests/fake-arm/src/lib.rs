@@ -123,7 +123,7 @@ impl Default for Options {
 }
 
 /// How an app behaves once created. Chosen at PUT time from [`FakeArm::set_behaviour`] rules
-/// (matched against the app name exactly, or as a substring of any container image).
+/// (the pattern is a substring of the app name (case-insensitive) or of any container image).
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "behaviour")]
 pub enum Behaviour {
@@ -519,8 +519,9 @@ impl FakeArm {
     pub fn set_retry_after(&self, secs: u32) {
         self.st().knobs.retry_after = secs;
     }
-    /// Behaviour for apps created later whose name equals `pattern` or whose image contains it.
-    /// Later rules win. `Behaviour::Healthy` can be used to override an earlier rule.
+    /// Behaviour for apps PUT later whose name contains `pattern` (case-insensitive) or whose
+    /// image contains it. Later rules win. `Behaviour::Healthy` can override an earlier rule.
+    /// Re-evaluated on every PUT of the app (an update picks up the current rules).
     pub fn set_behaviour(&self, pattern: &str, b: Behaviour) {
         self.st().behaviours.push((pattern.to_string(), b));
     }
@@ -614,6 +615,12 @@ impl FakeArm {
     /// the 2025-07-01 Delete example. Default: only `Location`.
     pub fn set_delete_async_header(&self, on: bool) {
         self.st().knobs.delete_async_header = on;
+    }
+    /// What a DELETE does while a PUT operation is still in progress on the app: by default the
+    /// delete is accepted and the PUT's operation ends `Canceled` (code `OperationCanceled`); with
+    /// `true` the DELETE gets 409 `ContainerAppOperationInProgress` like any other write.
+    pub fn set_delete_conflicts_while_provisioning(&self, conflict: bool) {
+        self.st().knobs.delete_conflicts_while_provisioning = conflict;
     }
     /// Issue a bearer token the ARM endpoints accept (e.g. for a fake `az` on PATH).
     pub fn issue_token(&self) -> String {

@@ -48,6 +48,7 @@ impl Shared {
                 "https://management.core.windows.net/".into(),
             ],
             delete_async_header: false,
+            delete_conflicts_while_provisioning: false,
         };
         let mut wps = vec![("Consumption".to_string(), "Consumption".to_string())];
         wps.extend(opts.workload_profiles.iter().cloned());
@@ -101,6 +102,8 @@ pub struct Knobs {
     pub audiences: Vec<String>,
     /// Also send Azure-AsyncOperation (status URL) on DELETE 202, besides Location.
     pub delete_async_header: bool,
+    /// DELETE while a PUT operation is in progress: 409 (true) or cancel the PUT (false, default).
+    pub delete_conflicts_while_provisioning: bool,
 }
 
 pub struct RandomFaults {
@@ -235,7 +238,10 @@ impl State {
             .unwrap_or_default();
         let mut found = Behaviour::Healthy;
         for (pat, b) in &self.behaviours {
-            if pat.eq_ignore_ascii_case(name) || images.iter().any(|i| i.contains(pat.as_str())) {
+            let p = pat.to_ascii_lowercase();
+            if name.to_ascii_lowercase().contains(&p)
+                || images.iter().any(|i| i.contains(pat.as_str()))
+            {
                 found = b.clone();
             }
         }

@@ -273,7 +273,9 @@ async fn conflict_while_provisioning_and_update_new_revision() {
     assert_eq!(s, 409);
     assert_eq!(v["error"]["code"], "ContainerAppOperationInProgress");
     assert!(v["error"]["message"].as_str().unwrap().contains("Cannot modify a container app 'app-a' because there is an active provisioning operation in progress"));
+    t.fake.set_delete_conflicts_while_provisioning(true);
     assert_eq!(t.delete("app-a").await.0, 409);
+    t.fake.set_delete_conflicts_while_provisioning(false);
     // finish via GETs (each GET is a tick)
     for _ in 0..3 {
         t.get(&t.app_url("app-a")).await;
@@ -724,6 +726,20 @@ async fn faults_and_behaviours() {
         .set_behaviour("prov-fail", Behaviour::ProvisionFailed);
     let seen = t.create("prov-fail", &body(&t.fake, "img")).await;
     assert_eq!(seen.last().unwrap(), "Failed");
+
+    // DELETE during a provisioning cancels it
+    let (_, h, _) = t
+        .put("cancel-me", &body(&t.fake, "registry.example/broken:2"))
+        .await;
+    let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
+    let (s, h, _) = t.delete("cancel-me").await;
+    assert_eq!(s, 202);
+    let v = t.get(&op).await.2;
+    assert_eq!(v["status"], "Canceled");
+    assert_eq!(v["error"]["code"], "OperationCanceled");
+    let loc = h["location"].to_str().unwrap().to_string();
+    while t.get(&loc).await.0 == 202 {}
+    assert_eq!(t.get(&t.app_url("cancel-me")).await.0, 404);
 
     t.fake
         .set_behaviour("slow", Behaviour::SlowProvision { polls: 3 });
