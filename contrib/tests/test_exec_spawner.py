@@ -390,7 +390,8 @@ async def test_hub_start_timeout(fake, make_spawner):
     fake.script(start={"sleep": 30, "on_term": "exit", "term_delay": 0.3, **START_OK})
     sp = make_spawner(term_grace=5)
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(sp.start(), 0.5)
+        # long enough for the fake to install its SIGTERM handler on a busy machine
+        await asyncio.wait_for(sp.start(), 1.5)
     # wait_for only returns once start() has finished its cleanup
     assert fake.events() == ["term", "cleaned"]
     assert [e async for e in sp.progress()] == []  # progress stream ends

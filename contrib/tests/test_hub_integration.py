@@ -28,6 +28,14 @@ API_TOKEN = "tester-token-0123456789abcdef"
 FAKE = r'''
 import json, os, signal, subprocess, sys, time
 
+def on_term(*_):
+    record(event="term")
+    time.sleep(0.3)  # "deleting the half-created app"
+    record(event="cleaned")
+    os._exit(143)
+
+signal.signal(signal.SIGTERM, on_term)
+
 record_path, userserver = sys.argv[1], sys.argv[2]
 sub = sys.argv[3]
 user = os.environ["JUPYTERHUB_USER"]
@@ -49,12 +57,6 @@ if sub == "start":
         print(json.dumps({"error": {"code": "InvalidProfile", "message": "no such profile 'huge'"}}))
         sys.exit(2)
     if user == "slow":
-        def on_term(*_):
-            record(event="term")
-            time.sleep(0.3)
-            record(event="cleaned")
-            os._exit(143)
-        signal.signal(signal.SIGTERM, on_term)
         progress(10, "creating app")
         while True:
             time.sleep(0.05)
