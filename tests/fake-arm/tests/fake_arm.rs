@@ -1194,3 +1194,71 @@ async fn audience_and_delete_async_header() {
     let ua = t.fake.arm_requests().last().unwrap().detail["user_agent"].clone();
     assert!(ua.is_null() || ua.is_string());
 }
+
+#[tokio::test]
+async fn storages_secrets_and_plain_msi() {
+    let t = T::new(Options::default()).await;
+    t.fake.insert_storage(
+        "homes",
+        json!({"azureFile": {"accountName": "acct", "accountKey": "SUPERSECRETKEY", "shareName": "homes", "accessMode": "ReadWrite"}}),
+    );
+    let env = format!("{}{}", t.fake.base_url(), t.fake.environment_id());
+    let (s, _, v) = t.get(&format!("{env}/storages?api-version={API}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["value"][0]["name"], "homes");
+    assert!(v["value"][0]["properties"]["azureFile"]["accountKey"].is_null());
+    assert!(!v.to_string().contains("SUPERSECRETKEY"));
+    let (s, _, v) = t
+        .get(&format!("{env}/storages/homes?api-version={API}"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["properties"]["azureFile"]["shareName"], "homes");
+    assert_eq!(
+        t.get(&format!("{env}/storages/nope?api-version={API}"))
+            .await
+            .0,
+        404
+    );
+
+    // an AzureFile volume must name an existing storage
+    let mut b = body(&t.fake, "img");
+    b["properties"]["template"]["volumes"] =
+        json!([{"name": "home", "storageType": "AzureFile", "storageName": "homes"}]);
+    b["properties"]["template"]["containers"][0]["volumeMounts"] =
+        json!([{"volumeName": "home", "mountPath": "/home/jovyan", "subPath": "alice"}]);
+    t.create("with-vol", &b).await;
+    b["properties"]["template"]["volumes"][0]["storageName"] = json!("missing");
+    assert_eq!(
+        t.put("with-vol2", &b).await.2["error"]["code"],
+        "ManagedEnvironmentStorageNotFound"
+    );
+
+    // listSecrets returns values
+    let url = t.app_url("with-vol");
+    let (path, q) = url.split_once('?').unwrap();
+    let (s, _, v) = t
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/listSecrets?{q}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["value"][0]["value"], "s3cret-token");
+
+    // MI endpoint over plain HTTP on the ingress listener (like the real localhost one)
+    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
+    let r = plain
+        .get(format!(
+            "{}/msi/token?api-version=2019-08-01&resource=https://management.azure.com",
+            t.fake.ingress_proxy_url()
+        ))
+        .header("x-identity-header", t.fake.identity_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert!(v["access_token"].is_string());
+    assert!(v["expires_on"].is_string());
+}
