@@ -67,10 +67,11 @@ class _CommandTimeout(Exception):
 
 
 class _Result:
-    def __init__(self, returncode, stdout, stderr_tail):
+    def __init__(self, returncode, stdout, stderr_tail, redact):
         self.returncode = returncode
         self.stdout = stdout
-        self.stderr_tail = stderr_tail
+        self.stderr_tail = stderr_tail  # already redacted
+        self._redact = redact
 
     def json(self):
         """stdout parsed as one JSON object, or None."""
@@ -85,7 +86,8 @@ class _Result:
         doc = self.json() or {}
         err = doc.get("error")
         if isinstance(err, dict) and (err.get("code") or err.get("message")):
-            return str(err.get("code") or "error"), str(err.get("message") or "")
+            code, message = str(err.get("code") or "error"), str(err.get("message") or "")
+            return self._redact(code), self._redact(message)
         tail = "; ".join(self.stderr_tail) or "no error output"
         return f"exit_{self.returncode}", tail
 
@@ -217,7 +219,9 @@ class ExecSpawner(Spawner):
         if self.acactl_state is None:
             return 0  # never started (or already known to be gone)
         try:
-            result = await self._run(["poll"], timeout=self.poll_timeout, quiet=True)
+            return self._poll_result(
+                await self._run(["poll"], timeout=self.poll_timeout, quiet=True)
+            )
         except _CommandTimeout:
             self.log.warning(
                 "acactl poll for %s timed out after %ss (killed); assuming it is still running",
@@ -225,14 +229,15 @@ class ExecSpawner(Spawner):
                 self.poll_timeout,
             )
             return None
-        except OSError as e:
+        except Exception as e:  # an error must never look like "server gone"
             self.log.warning(
                 "cannot run acactl poll for %s (%s); assuming it is still running",
                 self._log_name,
-                e,
+                self._redact(str(e)),
             )
             return None
 
+    def _poll_result(self, result):
         if result.returncode != 0:
             code, message = result.error()
             self.log.warning(
@@ -417,7 +422,7 @@ class ExecSpawner(Spawner):
             self._signal(proc, signal.SIGKILL)
             await self._reap(pump)
             raise _CommandTimeout() from None
-        return _Result(returncode, stdout, list(tail))
+        return _Result(returncode, stdout, list(tail), self._redact)
 
     async def _pump(self, proc, on_stderr):
         stdout, _ = await asyncio.gather(

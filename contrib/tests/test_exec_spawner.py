@@ -317,6 +317,18 @@ async def test_poll_missing_command_is_running(make_spawner, tmp_path):
     assert await run(sp.poll()) is None
 
 
+async def test_poll_never_raises(fake, make_spawner):
+    fake.script(poll={"stdout": {"status": "stopped", "exit_status": 0}})
+    sp = started(make_spawner)
+
+    def broken_get_env():
+        raise KeyError("boom")
+
+    sp.get_env = broken_get_env
+    assert await run(sp.poll()) is None
+    assert fake.calls() == []
+
+
 # --- stop -------------------------------------------------------------------
 
 
@@ -425,8 +437,10 @@ async def test_token_never_logged(fake, make_spawner, caplog):
             "exit": 3,
             "stdout": {"error": {"code": "Bad", "message": f"rejected {TOKEN}"}},
         },
-        poll={"exit": 3, "stderr": [f"poll saw {TOKEN}"], "stdout": "garbage"},
-        stop={"exit": 3, "stderr": [f"stop saw {TOKEN} and hunter2-hunter2"]},
+        poll={"exit": 3, "stderr": [f"poll saw {TOKEN}"],
+              "stdout": {"error": {"code": "E", "message": f"poll error {TOKEN}"}}},
+        stop={"exit": 3, "stderr": [f"stop saw {TOKEN} and hunter2-hunter2"],
+              "stdout": {"error": {"code": "E", "message": f"stop error {TOKEN} hunter2-hunter2"}}},
     )
     sp = make_spawner(environment={"MY_SECRET": "hunter2-hunter2"})
     events = []
@@ -449,6 +463,8 @@ async def test_token_never_logged(fake, make_spawner, caplog):
     # acactl did get the token, and logged lines were forwarded (redacted)
     assert fake.calls()[0]["env"]["JUPYTERHUB_API_TOKEN"] == TOKEN
     assert "debug: using token ***" in caplog.text
+    assert "poll error ***" in caplog.text
+    assert "stop error *** ***" in str(stop_info.value)
     assert events == [{"progress": 20, "message": "token=***"}]
     for text in (caplog.text, str(info.value), info.value.jupyterhub_message,
                  str(stop_info.value), json.dumps(events)):
