@@ -992,7 +992,7 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
         let op_id = p.op_id.clone();
         if let Some(op) = st.ops.get_mut(&op_id) {
             op.status = "Canceled".into();
-            op.end = Some(now_rfc3339());
+            op.end = Some(crate::state::now_op_time());
             op.error = Some(json!({
                 "code": "OperationCanceled",
                 "message": format!("The operation on container app '{key}' was canceled because the container app is being deleted.")

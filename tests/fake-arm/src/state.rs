@@ -335,10 +335,48 @@ pub fn guid() -> String {
     )
 }
 
+/// `2026-11-23T05:54:08.6800357Z` (systemData style: 7 fractional digits, Z).
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 100
+    )
+}
+
+/// `2026-11-23T05:54:09.998080` (operation-status style: no offset, as recorded from the service).
+pub fn now_op_time() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.nanosecond() / 1000
+    )
+}
+
+/// `2026-11-23T05:54:09+00:00` (revision createdTime style).
+pub fn now_rev_time() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Input for [`crate::FakeArm::insert_app`]. `InsertApp::new("name")` then set fields.
@@ -512,7 +550,7 @@ pub fn new_revision(app: &str, template: &Value, suffix: Option<&str>) -> Revisi
     Revision {
         name: format!("{app}--{suffix}"),
         template: template.clone(),
-        created: now_rfc3339(),
+        created: now_rev_time(),
         provisioning_state: "Provisioning".into(),
         health_state: "None".into(),
         running_state: "Activating".into(),
@@ -559,7 +597,7 @@ pub fn start_op(st: &mut State, app: &str, kind: OpKind) -> String {
             app: app.to_string(),
             kind,
             status: "InProgress".into(),
-            start: now_rfc3339(),
+            start: now_op_time(),
             end: None,
             error: None,
         },
@@ -644,7 +682,7 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
             let _ = failure_polls;
             if let Some(op) = st.ops.get_mut(&op_id) {
                 op.status = status.into();
-                op.end = Some(now_rfc3339());
+                op.end = Some(now_op_time());
                 op.error = error;
             }
             if status == "Succeeded" {
@@ -660,7 +698,7 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
             let app = st.apps.remove(key).unwrap();
             if let Some(op) = st.ops.get_mut(&op_id) {
                 op.status = "Succeeded".into();
-                op.end = Some(now_rfc3339());
+                op.end = Some(now_op_time());
             }
             TickEffect::Removed(Box::new(app))
         }
