@@ -38,7 +38,6 @@ pub struct ServerRequest {
     pub forward: Vec<(String, String)>,
     pub forward_declared: bool,
     pub api_token: Option<String>,
-    pub user_options: serde_json::Value,
     /// The hub's public URL as JupyterHub told the spawner (for allow_origin: auto).
     pub public_hub_url: Option<String>,
     pub service_prefix: String,
@@ -157,9 +156,9 @@ pub fn server_request(
             }
         }
     }
-    let user_options = match env.var("ACACTL_USER_OPTIONS") {
-        None => serde_json::json!({}),
-        Some(raw) => {
+    // Validated now; profiles will read it.
+    if let Some(raw) = env.var("ACACTL_USER_OPTIONS") {
+        {
             let v: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
                 Error::usage(
                     "InvalidUserOptions",
@@ -172,9 +171,8 @@ pub fn server_request(
                     "ACACTL_USER_OPTIONS must be a JSON object",
                 ));
             }
-            v
         }
-    };
+    }
     let service_prefix = env.var("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| {
         let base = env.var("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into());
         let base = if base.ends_with('/') {
@@ -202,7 +200,6 @@ pub fn server_request(
         api_token: env
             .var("JUPYTERHUB_API_TOKEN")
             .or_else(|| env.var("JPY_API_TOKEN")),
-        user_options,
         public_hub_url: env
             .var("JUPYTERHUB_PUBLIC_HUB_URL")
             .or_else(|| env.var("JUPYTERHUB_PUBLIC_URL")),

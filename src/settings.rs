@@ -145,7 +145,6 @@ struct ArmFile {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub config_path: Option<PathBuf>,
     pub hub_id: String,
     pub subscription: String,
     pub resource_group: String,
@@ -169,7 +168,6 @@ pub struct Cloud {
     pub resource_manager: String,
     pub authority_host: String,
     pub token_scope: String,
-    pub custom: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -498,7 +496,6 @@ pub fn resolve(
     };
 
     Ok(Settings {
-        config_path: path,
         hub_id,
         subscription,
         resource_group,
@@ -592,7 +589,6 @@ fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
         resource_manager: arm.into(),
         authority_host: authority.into(),
         token_scope: scope.into(),
-        custom: false,
     };
     let cloud = match name {
         CloudName::AzureCloud => known(
@@ -644,7 +640,6 @@ fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
                     .unwrap_or_else(|| format!("{arm}/.default")),
                 resource_manager: arm,
                 authority_host: authority.trim_end_matches('/').to_string(),
-                custom: true,
             }
         }
     };

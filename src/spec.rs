@@ -29,7 +29,6 @@ pub enum EnvSource {
 pub struct ServerSpec {
     pub name: String,
     pub id: String,
-    pub location: Option<String>,
     pub environment_id: String,
     pub tags: BTreeMap<String, String>,
     pub image: String,
@@ -177,6 +176,10 @@ pub fn build(
         args.push(format!("--ServerApp.allow_origin={origin}"));
     }
 
+    // Internal ingress is the only mode so far: http://<app-name> inside the environment.
+    match t.ingress {
+        crate::settings::IngressKind::Internal => {}
+    }
     let tags = tags(settings, user, server, created);
     naming::validate_tags(&tags).map_err(Error::config)?;
 
@@ -184,7 +187,6 @@ pub fn build(
         id: app_id(settings, &name),
         url: format!("http://{name}"),
         name,
-        location: settings.location.clone(),
         environment_id: settings.environment_id.clone(),
         tags,
         image: t.image.clone(),

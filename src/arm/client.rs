@@ -431,18 +431,6 @@ impl Arm {
     pub async fn get_environment(&self, env_id: &str) -> Result<ManagedEnvironment, ArmError> {
         self.get_json(&self.url(env_id)).await
     }
-
-    /// All pages of a list, following `nextLink` verbatim.
-    pub async fn list_all<T: DeserializeOwned>(&self, first: &str) -> Result<Vec<T>, ArmError> {
-        let mut out = Vec::new();
-        let mut next = Some(first.to_string());
-        while let Some(url) = next {
-            let page: Page<T> = self.get_json(&url).await?;
-            out.extend(page.value);
-            next = page.next_link.filter(|l| !l.is_empty());
-        }
-        Ok(out)
-    }
 }
 
 enum RetryFailure {

@@ -254,7 +254,11 @@ async fn fetch(
 ) -> Result<azure_core::credentials::AccessToken> {
     // Bounded whatever the credential does internally.
     // IMDS retries for over a minute by itself when it answers with errors.
-    let limit = if kind == CredentialKind::Imds { Duration::from_secs(10) } else { Duration::from_secs(30) };
+    let limit = if kind == CredentialKind::Imds {
+        Duration::from_secs(10)
+    } else {
+        Duration::from_secs(30)
+    };
     match tokio::time::timeout(limit, cred.get_token(&[scope], None)).await {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(Error::runtime(

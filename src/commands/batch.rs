@@ -46,7 +46,6 @@ fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     Ok(AppRef {
         id: spec::app_id(settings, name),
         name: name.to_string(),
-        from_state: true,
         user: None,
         server: None,
     })

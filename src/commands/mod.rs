@@ -41,7 +41,6 @@ pub fn arm(settings: &Settings) -> Result<Arm> {
 pub struct AppRef {
     pub id: String,
     pub name: String,
-    pub from_state: bool,
     pub user: Option<String>,
     pub server: Option<String>,
 }
@@ -56,7 +55,6 @@ pub fn app_ref(
             return Ok(AppRef {
                 id,
                 name,
-                from_state: true,
                 user: None,
                 server: None,
             });
@@ -67,7 +65,7 @@ pub fn app_ref(
     Ok(AppRef {
         id: spec::app_id(settings, &name),
         name,
-        from_state: false,
+
         user: Some(t.user),
         server: Some(t.server),
     })

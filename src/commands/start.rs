@@ -142,7 +142,6 @@ async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     let r = AppRef {
         id: spec.id.clone(),
         name: spec.name.clone(),
-        from_state: false,
         user: None,
         server: None,
     };
@@ -293,7 +292,6 @@ impl Starter<'_> {
         AppRef {
             id: self.spec.id.clone(),
             name: self.spec.name.clone(),
-            from_state: false,
             user: None,
             server: None,
         }
