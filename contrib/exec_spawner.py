@@ -179,8 +179,6 @@ class ExecSpawner(Spawner):
                 ["start", "--progress", "json"],
                 on_json=lambda obj: self._add_progress(events, obj),
             )
-        except _CommandTimeout:  # pragma: no cover - start has no timeout
-            raise self._spawn_error("timeout", "acactl start timed out")
         except OSError as e:
             raise self._spawn_error("exec_failed", f"cannot run acactl: {e}")
         finally:
