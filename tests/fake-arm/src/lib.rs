@@ -385,6 +385,10 @@ impl FakeArm {
     pub fn identity_endpoint(&self) -> String {
         format!("{}/msi/token", self.base_url)
     }
+    /// `{ingress}/msi/token`: the same MI endpoint over plain HTTP (as the real one on localhost).
+    pub fn identity_endpoint_http(&self) -> String {
+        format!("{}/msi/token", self.ingress_url)
+    }
     /// The secret for IDENTITY_HEADER.
     pub fn identity_header(&self) -> String {
         self.shared.opts.identity_header.clone()
