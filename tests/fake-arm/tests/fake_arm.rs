@@ -1262,3 +1262,33 @@ async fn storages_secrets_and_plain_msi() {
     assert!(v["access_token"].is_string());
     assert!(v["expires_on"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_parallel_lifecycles() {
+    let t = std::sync::Arc::new(
+        T::new(Options {
+            provision_polls: 1,
+            ..Default::default()
+        })
+        .await,
+    );
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let t = t.clone();
+        set.spawn(async move {
+            let name = format!("par-{i}");
+            let seen = t.create(&name, &body(&t.fake, "img")).await;
+            assert_eq!(seen.last().unwrap(), "Succeeded");
+            let (s, h, _) = t.delete(&name).await;
+            assert_eq!(s, 202);
+            let loc = h["location"].to_str().unwrap().to_string();
+            while t.get(&loc).await.0 == 202 {}
+            assert_eq!(t.get(&t.app_url(&name)).await.0, 404);
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    assert!(t.fake.apps().is_empty());
+    assert!(t.fake.arm_requests().len() >= 40 * 6);
+}
