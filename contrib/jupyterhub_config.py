@@ -95,11 +95,9 @@ c.JupyterHub.hub_bind_url = env("ACACTL_HUB_HUB_BIND_URL", "http://127.0.0.1:808
 # default route target, and CHP would loop through the ingress into itself.
 c.Spawner.hub_connect_url = env("ACACTL_HUB_CONNECT_URL", f"http://{hub_app}")
 
-# User servers listen on this address/port inside their container; it goes
-# into JUPYTERHUB_SERVICE_URL, which the single-user server binds to (port 0
-# would make it bind 80).  Must match acactl's ingress targetPort.
-c.Spawner.ip = "0.0.0.0"
-c.Spawner.port = int(env("ACACTL_TARGET_PORT", "8888"))
+# Not set: c.Spawner.ip / c.Spawner.port.  acactl writes JUPYTERHUB_SERVICE_URL
+# itself, with 0.0.0.0 and its configured target port (the defaults here would
+# make the server listen on the container's loopback).
 
 # --- proxy and cookies -----------------------------------------------------------
 
@@ -129,30 +127,29 @@ c.JupyterHub.cleanup_servers = False
 # postgresql+psycopg2://user@server.postgres.database.azure.com/jupyterhub
 c.JupyterHub.db_url = env("ACACTL_HUB_DB_URL", "sqlite:///jupyterhub.sqlite")
 
-# acactl start waits (up to its own start timeout) for the app's revision to
-# run and the server to answer.  The hub must give it longer than that plus
-# term_grace: then acactl always times out first, cleans up after itself and
-# reports a clear error, instead of being cancelled by the hub mid-way.
-# (When the hub does cancel, start() still waits up to term_grace for acactl
-# to delete what it created, so a start can take start_timeout + term_grace.)
-# Set ACACTL_START_TIMEOUT to the start timeout configured for acactl.
-acactl_start_timeout = env_float("ACACTL_START_TIMEOUT", 600)
-c.Spawner.start_timeout = int(
-    acactl_start_timeout + c.ExecSpawner.term_grace + 60
-)
+# acactl start waits (up to its own server.start_timeout, default 300 s) for
+# the app's new revision to run and Jupyter to answer.  The hub must give it
+# longer than that plus term_grace: then acactl always times out first,
+# deletes the app itself and reports a clear error, instead of being
+# cancelled by the hub mid-way.  (When the hub does cancel, start() still
+# waits up to term_grace for acactl to delete what it created, so a start can
+# take start_timeout + term_grace.)  Set ACACTL_START_TIMEOUT to acactl's
+# server.start_timeout.  Default: 300 + 20 + 40 = 360 s.
+acactl_start_timeout = env_float("ACACTL_START_TIMEOUT", 300)
+c.Spawner.start_timeout = int(acactl_start_timeout + c.ExecSpawner.term_grace + 40)
 
 # After start returns, the hub waits this long for <url>/api to answer with a
-# status below 500.  acactl already waited for the server; this covers the
-# in-environment ingress picking up the new app.
-c.Spawner.http_timeout = int(env("ACACTL_HTTP_TIMEOUT", "120"))
+# status below 500.  acactl only returns once Jupyter answers, so this is
+# quick; the margin covers adding the proxy route.
+c.Spawner.http_timeout = int(env("ACACTL_HTTP_TIMEOUT", "60"))
 
-# Every poll runs `acactl poll`, which costs ARM reads (a few per server).
-# ARM allows about 25 reads/s (bucket of 250) per identity and region, shared
-# with starts, stops and `acactl gc`.  Keep
-#   servers x reads_per_poll / poll_interval  well below 25/s,
-# e.g. 500 servers x 3 reads / 120 s = 12.5/s.  A longer interval only delays
-# noticing a server that died on its own (the idle culler is unaffected).
-c.Spawner.poll_interval = int(env("ACACTL_POLL_INTERVAL", "120"))
+# Every poll runs `acactl poll`: one ARM read per running server (acactl
+# caches its token).  ARM allows about 25 reads/s (bucket of 250) per
+# identity and region, shared with starts, stops and `acactl gc`, so keep
+#   running servers / poll_interval  well below 25/s
+# (30 s: fine up to a few hundred servers; raise it for large hubs).  A longer
+# interval only delays noticing a server that died on its own.
+c.Spawner.poll_interval = int(env("ACACTL_POLL_INTERVAL", "30"))
 # Spread the polls out instead of firing them in bursts.
 c.Spawner.poll_jitter = 0.3
 

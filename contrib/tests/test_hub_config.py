@@ -38,11 +38,10 @@ def test_defaults_in_aca(monkeypatch):
     assert spawner.command == ["/usr/local/bin/acactl"]
     assert spawner.config_file == ""
     assert not any("allow_origin" in arg for arg in spawner.args)  # acactl adds it
-    # the hub's start_timeout must outlast acactl's own (600) plus the SIGTERM grace
-    assert spawner.start_timeout > 600 + spawner.term_grace
-    assert spawner.http_timeout >= 60
-    assert spawner.poll_interval >= 60
-    assert spawner.port == 8888 and spawner.ip == "0.0.0.0"
+    # the hub's start_timeout must outlast acactl's own (300) plus the SIGTERM grace
+    assert spawner.start_timeout == 360 > 300 + spawner.term_grace
+    assert spawner.http_timeout == 60
+    assert spawner.poll_interval == 30
 
 
 def test_env_overrides(monkeypatch):
