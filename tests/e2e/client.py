@@ -37,6 +37,7 @@ class Browser:
         self.ca_file = ca_file
         self.log = log
         self.s = requests.Session()
+        self.s.trust_env = False  # no proxies or CA bundles from the environment
         self.s.verify = ca_file
         self.s.headers.update({
             "User-Agent": UA,
@@ -117,11 +118,13 @@ class Browser:
             open_timeout=20, max_size=2**24, compression=None)
 
     # -------------------------------------------------------------- hub
-    def login(self, username, password):
-        self.navigate("/hub/login")
+    def login(self, username, password, next_url="/hub/home"):
+        """Log in on the hub's form; lands on next_url (the hub's default, /hub/spawn, would start a server)."""
+        q = "?next=" + urllib.parse.quote(next_url, safe="")
+        self.navigate("/hub/login" + q)
         tok = self.xsrf("/hub/")
         _check(tok, "no _xsrf cookie after GET /hub/login")
-        r = self.navigate("/hub/login", method="POST",
+        r = self.navigate("/hub/login" + q, method="POST",
                           data={"username": username, "password": password, "_xsrf": tok}, expect=None)
         _check(r.status_code == 200 and "/hub/login" not in r.url,
                f"login failed: {r.status_code} at {r.url}")
@@ -199,8 +202,7 @@ class Browser:
 
     def execute(self, prefix, kernel_id, code, timeout=60):
         session = uuid.uuid4().hex
-        ws = self.websocket(f"{prefix}api/kernels/{kernel_id}/channels?session_id={session}")
-        try:
+        with self.websocket(f"{prefix}api/kernels/{kernel_id}/channels?session_id={session}") as ws:
             msg_id = uuid.uuid4().hex
             ws.send(json.dumps({
                 "header": {"msg_id": msg_id, "username": "e2e", "session": session, "msg_type": "execute_request",
@@ -226,8 +228,6 @@ class Browser:
                 elif t == "status" and m["content"].get("execution_state") == "idle" and result is not None:
                     return result
             raise ClientError(f"no execute_result for {code!r} within {timeout}s (got {result!r})")
-        finally:
-            ws.close()
 
     def delete_kernel(self, prefix, kernel_id):
         self.fetch(f"{prefix}api/kernels/{kernel_id}", method="DELETE", expect=204)

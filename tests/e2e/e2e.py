@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -42,6 +43,10 @@ class Failure(AssertionError):
     pass
 
 
+class Fatal(Failure):
+    """Stops a wait_for at once."""
+
+
 def check(cond, msg):
     if not cond:
         raise Failure(msg)
@@ -56,6 +61,8 @@ def wait_for(what, fn, timeout, interval=0.25):
             v = fn()
             if v:
                 return v
+        except Fatal:
+            raise
         except Exception as e:  # noqa: BLE001 - keep trying until the deadline
             last = e
         time.sleep(interval)
@@ -71,7 +78,10 @@ class World:
         self.work = a.work
         self.procs = []
         self.home = os.path.join(self.work, "home")
-        os.makedirs(self.home, exist_ok=True)
+        os.makedirs(os.path.join(self.home, ".jupyter"), exist_ok=True)
+        # Stands in for the notebook image's own config: its user is not root, ours (fake-arm's child) is.
+        with open(os.path.join(self.home, ".jupyter", "jupyter_server_config.json"), "w") as f:
+            json.dump({"ServerApp": {"allow_root": True}}, f)
         self.venv_bin = os.path.join(a.venv, "bin")
         self.path = ":".join([self.venv_bin, os.path.dirname(a.chp), "/usr/local/bin", "/usr/bin", "/bin"])
 
@@ -82,6 +92,8 @@ class World:
         with open(self.hosts, "w") as f:
             f.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n")
             f.write(f"127.0.0.1\t{HUB_APP}\n127.0.0.1\t{PUBLIC_HOST}\n")
+            # the hub checks CHP at its bind address 0.0.0.0 as socket.gethostname(), like a replica's own name
+            f.write(f"127.0.0.1\t{socket.gethostname()}\n")
         resolv = os.path.join(self.work, "resolv.conf")
         with open(resolv, "w") as f:
             f.write("# private e2e namespace: no DNS server\noptions timeout:1 attempts:1\n")
@@ -216,7 +228,8 @@ class World:
             "location": self.info["location"],
             "cloud": "custom",
             "cloud_endpoints": {"resource_manager": self.info["base_url"],
-                                "authority_host": self.info["base_url"]},
+                                "authority_host": self.info["base_url"],
+                                "token_scope": "https://management.azure.com/.default"},
             "ca_bundle": self.fake_ca,
             "credential": {"type": "managed-identity"},
             "cache_dir": os.path.join(self.work, "acactl-cache"),
@@ -352,7 +365,8 @@ class Hub:
         ctx = ssl.create_default_context(cafile=self.w.ca_file)
 
         def up():
-            check(self.proc.poll() is None, f"hub exited with {self.proc.returncode} (see {self.logfile()})")
+            if self.proc.poll() is not None:
+                raise Fatal(f"hub exited with {self.proc.returncode} (see {self.logfile()})")
             with urllib.request.urlopen(PUBLIC_URL + "hub/api", context=ctx, timeout=5) as r:
                 return r.status == 200
         wait_for("the hub to answer on https://hub.example.test/hub/api", up, 60)
@@ -376,6 +390,12 @@ class Hub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        # CHP is started by the hub; the hub stops it on a clean shutdown, not when it fails to start
+        try:
+            with open(os.path.join(self.dir, "chp.pid")) as f:
+                os.kill(int(f.read().strip()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
         # CHP is the hub's child in its own process group; make sure nothing is left on the ports
         wait_for("ports 8000/8081 to be free", lambda: not _port_open(CHP_PORT) and not _port_open(8081), 15)
 
@@ -436,8 +456,8 @@ def use_server(world, b, prefix, app_name, expect_secure_cookie=True):
         check(cs and all(c.secure for c in cs), f"single-user auth cookie must be secure: {[(c.name, c.secure) for c in cs]}")
     st = b.api_status(prefix)
     check("started" in st, f"api/status: {st}")
-    ws = b.events_subscribe(prefix)
-    ws.close()
+    with b.events_subscribe(prefix):
+        pass
     k = b.create_kernel(prefix)
     try:
         out = b.execute(prefix, k["id"], "1+1")
@@ -559,8 +579,8 @@ def sc_neg_no_allow_origin(world, hub):
     b.api_status(prefix)  # same-origin GETs carry no Origin: these still work
     blocked = None
     try:
-        ws = b.events_subscribe(prefix)
-        ws.close()
+        with b.events_subscribe(prefix):
+            pass
     except Exception as e:  # websockets.InvalidStatus
         blocked = e
     check(blocked is not None, "without allow_origin the events websocket must be refused")
