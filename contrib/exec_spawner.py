@@ -25,6 +25,7 @@ that directory, or into site-packages) and set
 
 import asyncio
 import json
+import math
 import os
 import re
 import signal
@@ -313,7 +314,7 @@ class ExecSpawner(Spawner):
             return False
         event = {}
         progress = obj.get("progress")
-        if isinstance(progress, (int, float)) and not isinstance(progress, bool):
+        if type(progress) in (int, float) and math.isfinite(progress):
             event["progress"] = max(0, min(100, int(progress)))
         if "message" in obj:
             event["message"] = self._redact(str(obj["message"]))

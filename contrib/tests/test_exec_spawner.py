@@ -124,6 +124,8 @@ async def test_progress_forwarded_in_order(fake, make_spawner, caplog):
                 {"sleep": 0.2},
                 json.dumps({"message": "waiting for replica"}),
                 '{"not": "a progress event"}',
+                '{"progress": NaN, "message": "odd number"}',
+                '{"progress": true, "message": "odd type"}',
                 json.dumps({"progress": 90, "message": "almost"}),
             ],
             **START_OK,
@@ -138,6 +140,8 @@ async def test_progress_forwarded_in_order(fake, make_spawner, caplog):
         {"progress": 10, "message": "creating app"},
         {"progress": 40, "message": "provisioning"},
         {"message": "waiting for replica"},
+        {"message": "odd number"},
+        {"message": "odd type"},
         {"progress": 90, "message": "almost"},
     ]
     assert live == expected
