@@ -337,7 +337,7 @@ class ExecSpawner(Spawner):
         return argv + list(args)
 
     def _child_env(self):
-        """The command's environment, and the secret values to redact."""
+        """The command's environment; also remembers the secret values to redact."""
         user_env = {
             k: "" if v is None else str(v)
             for k, v in self.get_env().items()
