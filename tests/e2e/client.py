@@ -153,7 +153,7 @@ class Browser:
         deadline = time.monotonic() + timeout
         with self.s.get(self.url(path), headers=h, stream=True, timeout=timeout) as r:
             _check(r.status_code == 200, f"progress: {r.status_code} {r.text[:300]!r}")
-            for line in r.iter_lines(decode_unicode=True):
+            for line in r.iter_lines(chunk_size=None, decode_unicode=True):  # as the events arrive
                 if time.monotonic() > deadline:
                     raise ClientError(f"progress: no ready/failed event within {timeout}s: {events}")
                 if not line or not line.startswith("data:"):
@@ -212,6 +212,7 @@ class Browser:
                             "allow_stdin": False, "stop_on_error": True},
             }))
             result = None
+            replied = idle = False
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 raw = ws.recv(timeout=max(0.1, deadline - time.monotonic()))
@@ -225,9 +226,13 @@ class Browser:
                     result = m["content"]["data"].get("text/plain")
                 elif t == "error":
                     raise ClientError(f"kernel error: {m['content'].get('ename')}: {m['content'].get('evalue')}")
-                elif t == "status" and m["content"].get("execution_state") == "idle" and result is not None:
+                elif t == "execute_reply":
+                    replied = True
+                elif t == "status" and m["content"].get("execution_state") == "idle":
+                    idle = True
+                if replied and idle:  # shell reply and iopub idle may come in either order
                     return result
-            raise ClientError(f"no execute_result for {code!r} within {timeout}s (got {result!r})")
+            raise ClientError(f"no execute_reply for {code!r} within {timeout}s (got {result!r})")
 
     def delete_kernel(self, prefix, kernel_id):
         self.fetch(f"{prefix}api/kernels/{kernel_id}", method="DELETE", expect=204)

@@ -162,7 +162,7 @@ class World:
         env["VIRTUAL_ENV"] = self.a.venv
         p = self.spawn("fake-arm", [self.a.fake_arm, "--listen", "127.0.0.1:0",
                                     "--state-dir", os.path.join(self.work, "fake"), "--launch",
-                                    "--provision-polls", "2", "--retry-after", "0", "--failure-polls", "4"],
+                                    "--provision-polls", "2", "--retry-after", "1", "--failure-polls", "4"],
                        env, stdout=subprocess.PIPE)
         line = p.stdout.readline().decode()
         check(line.strip(), f"fake-arm printed no ready line (see {self.work}/fake-arm.log)")
@@ -205,9 +205,28 @@ class World:
                 if (a.get("tags") or {}).get("acactl-user") == user
                 and (a.get("tags") or {}).get("acactl-server", "") == server]
 
+    def arm_get_app(self, name):
+        """GET the app through ARM. The fake's clock only advances when ARM is polled (every GET of the app
+        or of an operation is one tick), while real ARM finishes an accepted DELETE on its own: so waiting
+        for a deletion polls the app, as time passing. (A DELETE that was never sent still never completes.)"""
+        if not getattr(self, "arm_token", None):
+            self.arm_token = self.admin_call("POST", "/token", {"expires_in": 3600})["access_token"]
+        url = (f"{self.info['base_url']}/subscriptions/{self.info['subscription']}/resourceGroups/"
+               f"{self.info['resource_group']}/providers/Microsoft.App/containerApps/{name}?api-version=2026-07-01")
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.arm_token}"})
+        try:
+            with urllib.request.urlopen(req, context=self.admin_ctx, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
     def wait_gone(self, name, timeout):
-        wait_for(f"app {name} to be deleted from the fake ARM",
-                 lambda: name not in [a["name"] for a in self.apps()], timeout)
+        def gone():
+            if name not in [a["name"] for a in self.apps()]:
+                return True
+            self.arm_get_app(name)
+            return False
+        wait_for(f"app {name} to be deleted from the fake ARM", gone, timeout, interval=0.5)
 
     def app_name(self, acactl_config, user, server=""):
         """The app name acactl will use (acactl start --dry-run: no network, no credentials)."""
@@ -287,6 +306,8 @@ c.JupyterHub.cookie_secret_file = {cookie_secret!r}
 c.ConfigurableHTTPProxy.pid_file = {chp_pid!r}
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
 c.JupyterHub.log_level = "DEBUG"
+# POST .../server answers 202 at once and the client follows the progress stream, as the spawn page does
+c.JupyterHub.tornado_settings = dict(c.JupyterHub.tornado_settings, slow_spawn_timeout=1)
 c.Spawner.debug = False
 {extra}
 '''
@@ -534,14 +555,20 @@ def sc_provision_failure(world, hub):
     name = world.app_name(hub.acactl_config, "erin")
     world.admin_call("POST", "/behaviour", {"match": name, "behaviour": "ProvisionFailed"})
     b = browser(world, "erin")
-    b.start_server("erin")
+    r = b.fetch("/hub/api/users/erin/server", method="POST", json_body={}, xsrf_path="/hub/", expect=(202, 500))
+    if r.status_code == 500:  # failed within slow_spawn_timeout: the error is in the answer too
+        log(f"  POST answered 500: {r.json().get('message')!r}")
+        check("expired" in r.text.lower(), f"the ARM provisioning error must reach the user: {r.text!r}")
     events = b.progress("erin", timeout=90)
     last = events[-1] if events else {}
     check(last.get("failed"), f"expected a failed spawn, got {last}")
     msg = last.get("message", "")
     log(f"  spawn error shown to the user: {msg!r}")
-    check("expired" in msg.lower() or "provision" in msg.lower(),
+    check("Operation expired" in msg,
           f"the ARM provisioning error must reach the user: {msg!r}")
+    page = b.navigate("/hub/spawn-pending/erin", expect=None)
+    check("Operation expired" in page.text, f"the spawn page must show the error: {page.status_code} {page.text[:300]!r}")
+    log("  /hub/spawn-pending/erin shows the error")
     world.wait_gone(name, 30)
     check(not (b.user_model("erin").get("servers") or {}), "no server may be left for erin")
 
@@ -673,7 +700,9 @@ def main():
                     results.append((n, False, detail))
                     log(f"FAIL {n}: {detail}")
                     traceback.print_exc(file=sys.stdout)
-                    log(f"  logs: hub {hub.logfile()}, fake {a.work}/fake-arm.log, ingress {a.work}/ingress.log, "
+                    with open(os.path.join(a.work, f"fake-requests-{n}.json"), "w") as fr:
+                        json.dump(world.admin_call("GET", "/requests"), fr, indent=1)
+                    log(f"  logs: fake ARM requests {a.work}/fake-requests-{n}.json, hub {hub.logfile()}, fake {a.work}/fake-arm.log, ingress {a.work}/ingress.log, "
                         f"apps {a.work}/fake/apps/*/output.log")
                     # leave nothing behind for the next scenario
                     for app in world.apps():
