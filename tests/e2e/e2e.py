@@ -501,6 +501,71 @@ def count_puts(world, app_name):
 
 
 # ------------------------------------------------------------------------------------------- scenarios
+def _raw(port, host, path="/", headers=None, tls_ca=None, sni=None):
+    """One HTTP/1.1 request straight to the ingress; -> (status, headers, body)."""
+    import http.client
+    if tls_ca:
+        ctx = ssl.create_default_context(cafile=tls_ca)
+        ctx.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    h = {"Host": host}
+    h.update(headers or {})
+    conn.request("GET", path, headers=h)
+    r = conn.getresponse()
+    body = r.read().decode(errors="replace")
+    conn.close()
+    return r.status, dict(r.getheaders()), body
+
+
+def sc_ingress(world, hub):
+    """The ACA-style ingress answers as ACA does (checked directly, apps inserted through the admin API)."""
+    dom = world.info["default_domain"]
+    ws = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+          "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+
+    def app(name, allow_insecure, transport):
+        body = {"location": world.info["location"], "properties": {
+            "environmentId": world.info["environment_id"],
+            "configuration": {"ingress": {"external": False, "targetPort": 8888, "transport": transport,
+                                          "allowInsecure": allow_insecure}},
+            "template": {"containers": [{"name": "c", "image": "local/none", "resources": {"cpu": 0.5, "memory": "1Gi"}}]}}}
+        r = world.admin_call("POST", "/apps", {"name": name, "body": body})
+        check(r.get("ok"), f"admin POST /apps {name}: {r}")
+
+    app("ing-secure", False, "http")
+    app("ing-auto", True, "auto")
+    app("ing-http", True, "http")
+    try:
+        wait_for("the ingress to see the inserted apps", lambda: _raw(80, "ing-http")[0] == 503, 10)
+        st, _, body = _raw(80, "no-such-app")
+        check(st == 404 and "This Container App is stopped or does not exist" in body, f"unknown Host: {st}")
+        st, _, body = _raw(80, PUBLIC_HOST, "/hub/api")
+        check(st == 404 and "does not exist" in body, f"public host on the in-environment listener: {st}")
+        st, _, body = _raw(80, HUB_APP, "/hub/api")
+        check(st == 200 and "version" in body, f"hub app on :80 -> CHP -> hub: {st} {body[:100]!r}")
+        st, _, body = _raw(443, PUBLIC_HOST, "/hub/api", tls_ca=world.ca_file)
+        check(st == 200, f"public host on the TLS listener: {st}")
+        st, _, body = _raw(443, HUB_APP, "/hub/api", tls_ca=world.ca_file)
+        check(st == 404 and "does not exist" in body, f"other Host on the TLS listener: {st}")
+        st, h, _ = _raw(80, "ing-secure", "/x?y=1")
+        check(st == 301 and h.get("location") == "https://ing-secure/x?y=1", f"allowInsecure false: {st} {h}")
+        st, _, body = _raw(80, "ing-auto", "/ws", headers=ws)
+        check(st == 503 and "protocol error" in body, f"websocket upgrade with transport auto: {st} {body!r}")
+        st, _, body = _raw(80, "ing-http", "/")
+        check(st == 503 and "connection failure" in body, f"app not listening: {st} {body!r}")
+        st, _, _ = _raw(80, f"ing-http.internal.{dom}", "/")
+        check(st == 503, f"app fqdn, not listening: {st}")
+        st, _, _ = _raw(80, "ING-HTTP", "/")
+        check(st == 503, f"Host is case-insensitive: {st}")
+        log("  404 unknown/public Host, 301 allowInsecure=false, 503 upgrade on transport auto, 503 not listening,"
+            " hub app and public TLS host -> CHP: OK")
+    finally:
+        for n in ("ing-secure", "ing-auto", "ing-http"):
+            world.admin_call("DELETE", f"/apps/{n}")
+
+
 def sc_happy(world, hub):
     b = browser(world, "alice")
     prefix, app = spawn(world, b, "alice")
@@ -638,7 +703,7 @@ def groups(world):
     batch_extra = BATCH_CONFIG.format(acactl=world.a.acactl)
     return [
         ("exec", lambda: Hub(world, "exec", std_cfg),
-         [("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
+         [("ingress-emulation", sc_ingress), ("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
           ("hub-restart-adopts-server", sc_hub_restart), ("provision-failure", sc_provision_failure)]),
         ("start-timeout", lambda: Hub(world, "timeout", std_cfg, timeout_extra),
          [("hub-start-timeout-cleans-up", sc_start_timeout)]),
@@ -663,6 +728,8 @@ def main():
     p.add_argument("--only", default="", help="comma-separated scenario or group names")
     p.add_argument("--keep", action="store_true", help="leave everything running at the end (debug)")
     a = p.parse_args()
+    # run.sh's hard timeout kills `unshare`, which then sends us SIGTERM (--kill-child): clean up on the way out
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = {s for s in a.only.split(",") if s}
     world = World(a)
     results = []

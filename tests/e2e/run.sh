@@ -31,6 +31,9 @@ need cargo "the Rust toolchain"
 need unshare "util-linux"
 need ip "iproute2"
 need mount "util-linux"
+pyver=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# requirements.lock is resolved for this Python (environment markers); another one needs a new lock (README.md)
+[ "$pyver" = 3.11 ] || die "python3 is $pyver; tests/e2e/requirements.lock is resolved for Python 3.11"
 [ "$(id -u)" = 0 ] || die "must run as root (unshare -m -n, ports 80/443)"
 
 # ---------------------------------------------------------------- pinned dependencies
@@ -76,7 +79,7 @@ work="$(mktemp -d /tmp/acactl-e2e.XXXXXX)"
 echo "e2e: work dir $work (logs of every process are kept there)" >&2
 set +e
 # e2e.py enforces the budget itself (scenarios not started in time fail); this is the hard stop.
-timeout --kill-after=20 "$((budget + 60))" unshare --mount --net --fork --kill-child -- \
+timeout --kill-after=20 "$((budget + 60))" unshare --mount --net --fork --kill-child=SIGTERM -- \
     "$venv/bin/python" "$here/e2e.py" \
     --work "$work" --venv "$venv" --chp "$chp" \
     --acactl "$target_dir/release/acactl" --fake-arm "$target_dir/release/fake-arm" \
