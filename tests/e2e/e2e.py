@@ -485,6 +485,8 @@ def use_server(world, b, prefix, app_name, expect_secure_cookie=True):
         check(out == "2", f"1+1 gave {out!r}")
     finally:
         b.delete_kernel(prefix, k["id"])
+    check("Blocking Cross Origin" not in world.app_log(app_name),
+          "the single-user server blocked a request (see its output.log)")
     log(f"  lab, api/status, events websocket, kernel 1+1=2 OK via {prefix}")
 
 

@@ -40,6 +40,9 @@ pyver=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 hash=$(cat "$here/requirements.lock" "$here/package-lock.json" | sha256sum | cut -c1-64)
 cache_root="${E2E_CACHE:-$HOME/.cache/acactl-e2e}"
 cache="$cache_root/$hash"
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.lock"
+flock 9 # concurrent runs: one installs, the others wait and reuse it
 if [ ! -f "$cache/.installed" ]; then
     echo "e2e: installing pinned dependencies into $cache" >&2
     ti=$(date +%s)
@@ -59,6 +62,7 @@ if [ ! -f "$cache/.installed" ]; then
     date -u +%FT%TZ >"$cache/.installed"
     echo "e2e: dependencies installed in $(($(date +%s) - ti))s" >&2
 fi
+flock -u 9
 venv="$cache/venv"
 chp="$cache/node_modules/.bin/configurable-http-proxy"
 
