@@ -618,6 +618,20 @@ def sc_hub_restart(world, hub):
     stop(world, b, "dave", app)
 
 
+def sc_app_deleted_outside(world, hub):
+    """The app disappears behind the hub's back (e.g. `acactl gc`, an admin): the hub's poll notices."""
+    b = browser(world, "olga")
+    prefix, app = spawn(world, b, "olga")
+    r = world.admin_call("DELETE", f"/apps/{app}")
+    check(r.get("ok"), f"admin DELETE: {r}")
+    t = time.monotonic()
+    wait_for("the hub's poll to notice that olga's app is gone",
+             lambda: not (b.user_model("olga").get("servers") or {}), 30)
+    log(f"  the hub dropped the server {time.monotonic() - t:.1f}s after the app was deleted (poll_interval 5 s)")
+    r = b.navigate(f"{prefix}lab", expect=None)
+    check("/hub/" in r.url, f"after that, /user/olga/ is the hub's again: {r.status_code} {r.url}")
+
+
 def sc_provision_failure(world, hub):
     name = world.app_name(hub.acactl_config, "erin")
     world.admin_call("POST", "/behaviour", {"match": name, "behaviour": "ProvisionFailed"})
@@ -638,6 +652,21 @@ def sc_provision_failure(world, hub):
     log("  /hub/spawn-pending/erin shows the error")
     world.wait_gone(name, 30)
     check(not (b.user_model("erin").get("servers") or {}), "no server may be left for erin")
+
+
+def sc_image_pull_failure(world, hub):
+    name = world.app_name(hub.acactl_config, "fiona")
+    world.admin_call("POST", "/behaviour", {"match": name, "behaviour": "ImagePullFailure"})
+    b = browser(world, "fiona")
+    b.fetch("/hub/api/users/fiona/server", method="POST", json_body={}, xsrf_path="/hub/", expect=(202, 500))
+    events = b.progress("fiona", timeout=90)
+    last = events[-1] if events else {}
+    check(last.get("failed"), f"expected a failed spawn, got {last}")
+    msg = last.get("message", "")
+    log(f"  spawn error shown to the user: {msg!r}")
+    check("ImagePullBackOff" in msg or "pulling image" in msg, f"the image pull error must reach the user: {msg!r}")
+    world.wait_gone(name, 30)
+    check(not (b.user_model("fiona").get("servers") or {}), "no server may be left for fiona")
 
 
 def sc_start_timeout(world, hub):
@@ -706,7 +735,9 @@ def groups(world):
     return [
         ("exec", lambda: Hub(world, "exec", std_cfg),
          [("ingress-emulation", sc_ingress), ("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
-          ("hub-restart-adopts-server", sc_hub_restart), ("provision-failure", sc_provision_failure)]),
+          ("hub-restart-adopts-server", sc_hub_restart),
+          ("app-deleted-outside-hub", sc_app_deleted_outside), ("provision-failure", sc_provision_failure),
+          ("image-pull-failure", sc_image_pull_failure)]),
         ("start-timeout", lambda: Hub(world, "timeout", std_cfg, timeout_extra),
          [("hub-start-timeout-cleans-up", sc_start_timeout)]),
         ("no-change-origin", lambda: Hub(world, "nochange", std_cfg, chp_plain),

@@ -39,7 +39,8 @@ NOT_FOUND_PAGE = (
 )
 UPSTREAM_DOWN = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
 NO_UPGRADE = "upstream connect error or disconnect/reset before headers. reset reason: protocol error"
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding-x"}
+# dropped from proxied requests (but for websocket upgrades, which need Connection: Upgrade)
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer"}
 
 
 def log(msg):
