@@ -59,10 +59,8 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create (or adopt) the user's container app and wait until the notebook server answers
-    #[command(
-        after_help = "Example:\n  acactl --config config.example.yaml start --dry-run --user marcus\n\n\
-        Prints {\"name\", \"url\", \"state\"} once the server is ready."
-    )]
+    #[command(after_help = "Example:\n  acactl --config config.example.yaml start --dry-run --user marcus\n\n\
+        Prints {\"name\", \"url\", \"state\"} once the server is ready.")]
     Start(StartArgs),
 
     /// Report whether the server's container app is running (always exits 0 but for usage errors)

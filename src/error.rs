@@ -30,12 +30,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(exit: Exit, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Error {
-            exit,
-            code: code.into(),
-            message: message.into(),
-            source: None,
-        }
+        Error { exit, code: code.into(), message: message.into(), source: None }
     }
     pub fn usage(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(Exit::Usage, code, message)

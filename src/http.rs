@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::settings::Settings;
+use crate::settings::{Settings, TlsRoots};
 
 pub fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
     let mut b = reqwest::Client::builder()
@@ -13,13 +13,24 @@ pub fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(10))
         .timeout(settings.arm.request_timeout)
         .redirect(reqwest::redirect::Policy::none());
+    let mut extra = Vec::new();
     if let Some(path) = &settings.ca_bundle {
-        let pem =
-            std::fs::read(path).with_context(|| format!("reading CA bundle {}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        let pem = std::fs::read(path).with_context(|| format!("reading CA bundle {}", path.display()))?;
+        extra = reqwest::Certificate::from_pem_bundle(&pem)
             .with_context(|| format!("parsing CA bundle {}", path.display()))?;
-        b = b.tls_certs_merge(certs);
     }
+    b = match settings.tls_roots {
+        TlsRoots::Bundled => {
+            let mut roots: Vec<_> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+                .iter()
+                .filter_map(|c| reqwest::Certificate::from_der(c.as_ref()).ok())
+                .collect();
+            roots.extend(extra);
+            b.tls_certs_only(roots)
+        }
+        TlsRoots::System if extra.is_empty() => b,
+        TlsRoots::System => b.tls_certs_merge(extra),
+    };
     b.build().context("building the HTTP client")
 }
 

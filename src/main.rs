@@ -26,11 +26,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
+            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
             let _ = e.print();
             return code.into();
         }
@@ -46,16 +42,10 @@ fn main() -> ExitCode {
         _ => ProgressMode::None,
     };
     output::init(verbosity, progress);
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            output::error(&Error::runtime(
-                "RuntimeError",
-                format!("cannot start the async runtime: {e}"),
-            ));
+            output::error(&Error::runtime("RuntimeError", format!("cannot start the async runtime: {e}")));
             return Exit::Runtime.into();
         }
     };

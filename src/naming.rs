@@ -13,15 +13,11 @@ pub fn validate_hub_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 10
         && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{id}` must be 1-10 characters: a lowercase letter, then lowercase letters or digits"
-        ))
+        Err(format!("`{id}` must be 1-10 characters: a lowercase letter, then lowercase letters or digits"))
     }
 }
 
@@ -62,21 +58,13 @@ pub fn app_name(hub_id: &str, user: &str, server: &str) -> String {
         source.push_str(server);
     }
     let slug = slug(&source, room);
-    if slug.is_empty() {
-        format!("{hub_id}-{hash}")
-    } else {
-        format!("{hub_id}-{slug}-{hash}")
-    }
+    if slug.is_empty() { format!("{hub_id}-{hash}") } else { format!("{hub_id}-{slug}-{hash}") }
 }
 
 fn slug(source: &str, max: usize) -> String {
     let mut out = String::new();
     for c in source.chars().flat_map(char::to_lowercase) {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' };
         if c == '-' && (out.is_empty() || out.ends_with('-')) {
             continue;
         }
@@ -93,9 +81,7 @@ pub fn is_valid_app_name(name: &str) -> bool {
     (2..=MAX_APP_NAME).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.contains("--")
 }
 
@@ -111,9 +97,7 @@ pub fn validate_env_name(name: &str) -> Result<(), String> {
 
 pub fn is_valid_secret_name(name: &str) -> bool {
     (1..=63).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-')
 }
@@ -121,14 +105,7 @@ pub fn is_valid_secret_name(name: &str) -> bool {
 /// Variables that never reach a user container, whatever the spawner asks: the hub's Azure
 /// credentials and secrets, and process plumbing that belongs to the image.
 pub fn is_denied_env(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "AZURE_",
-        "IDENTITY_",
-        "MSI_",
-        "ACACTL_",
-        "CONFIGPROXY_",
-        "LD_",
-    ];
+    const PREFIXES: &[&str] = &["AZURE_", "IDENTITY_", "MSI_", "ACACTL_", "CONFIGPROXY_", "LD_"];
     const NAMES: &[&str] = &[
         "JPY_COOKIE_SECRET",
         "JUPYTERHUB_CRYPT_KEY",
@@ -148,16 +125,7 @@ pub fn is_denied_env(name: &str) -> bool {
 /// Forwarded variables whose names say they hold a secret go into ACA secrets, not plain env.
 pub fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    [
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "CREDENTIAL",
-        "PRIVATE",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
+    ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE"].iter().any(|w| upper.contains(w))
         || upper.ends_with("_KEY")
 }
 
@@ -178,11 +146,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
     let host = authority.rsplit_once(':').map_or(authority, |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(']') || h.ends_with(']') {
-            h
-        } else {
-            authority
-        }
+        if p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(']') || h.ends_with(']') { h } else { authority }
     });
     if host.is_empty() || host.chars().any(|c| c.is_whitespace()) {
         return None;
@@ -193,28 +157,18 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// Consumption CPU/memory pairs: cpu in 0.25 steps with memory = 2 x cpu Gi; up to 2.0/4.0Gi on a
 /// Consumption-only environment and 4.0/8.0Gi on a workload-profile environment's Consumption profile.
 /// Dedicated and GPU profiles are checked against the environment's profile type at start.
-pub fn validate_resources(
-    cpu: f64,
-    memory: &str,
-    workload_profile: Option<&str>,
-) -> Result<(), String> {
+pub fn validate_resources(cpu: f64, memory: &str, workload_profile: Option<&str>) -> Result<(), String> {
     let Some(mem) = parse_gi(memory) else {
-        return Err(format!(
-            "memory `{memory}` must be a number of Gi, like 1Gi or 2.5Gi"
-        ));
+        return Err(format!("memory `{memory}` must be a number of Gi, like 1Gi or 2.5Gi"));
     };
     if !(cpu > 0.0) || (cpu * 100.0).fract().abs() > 1e-9 {
-        return Err(format!(
-            "cpu {cpu} must be a positive number with at most 2 decimals"
-        ));
+        return Err(format!("cpu {cpu} must be a positive number with at most 2 decimals"));
     }
     let consumption = workload_profile.is_none_or(|p| p.eq_ignore_ascii_case("consumption"));
     if consumption {
         let max = if workload_profile.is_some() { 4.0 } else { 2.0 };
         let quarter = (cpu * 4.0).round();
-        let pair_ok = (cpu * 4.0 - quarter).abs() < 1e-9
-            && cpu <= max + 1e-9
-            && (mem - cpu * 2.0).abs() < 1e-9;
+        let pair_ok = (cpu * 4.0 - quarter).abs() < 1e-9 && cpu <= max + 1e-9 && (mem - cpu * 2.0).abs() < 1e-9;
         if !pair_ok {
             return Err(format!(
                 "cpu {cpu} with memory {memory} is not a Consumption pair: allowed are 0.25/0.5Gi, 0.5/1Gi, 0.75/1.5Gi, ... up to {max}/{}Gi (memory = 2 x cpu, cpu in steps of 0.25)",
@@ -238,13 +192,8 @@ pub fn validate_tags(tags: &BTreeMap<String, String>) -> Result<(), String> {
         return Err(format!("{} tags; Azure allows at most 50", tags.len()));
     }
     for (k, v) in tags {
-        if k.is_empty()
-            || k.chars().count() > 512
-            || k.contains(['<', '>', '%', '&', '\\', '?', '/'])
-        {
-            return Err(format!(
-                "tag name `{k}` breaks Azure's rules (1-512 characters, none of <>%&\\?/)"
-            ));
+        if k.is_empty() || k.chars().count() > 512 || k.contains(['<', '>', '%', '&', '\\', '?', '/']) {
+            return Err(format!("tag name `{k}` breaks Azure's rules (1-512 characters, none of <>%&\\?/)"));
         }
         if v.chars().count() > 256 {
             return Err(format!("tag `{k}` has a value over 256 characters"));
@@ -294,18 +243,9 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(
-            origin_of("https://Hub.Example.org/").as_deref(),
-            Some("https://hub.example.org")
-        );
-        assert_eq!(
-            origin_of("https://hub.example.org:443/hub/").as_deref(),
-            Some("https://hub.example.org")
-        );
-        assert_eq!(
-            origin_of("https://hub.example.org:8443/x").as_deref(),
-            Some("https://hub.example.org:8443")
-        );
+        assert_eq!(origin_of("https://Hub.Example.org/").as_deref(), Some("https://hub.example.org"));
+        assert_eq!(origin_of("https://hub.example.org:443/hub/").as_deref(), Some("https://hub.example.org"));
+        assert_eq!(origin_of("https://hub.example.org:8443/x").as_deref(), Some("https://hub.example.org:8443"));
         assert_eq!(origin_of("http://h:80").as_deref(), Some("http://h"));
         assert_eq!(origin_of("ftp://h"), None);
         assert_eq!(origin_of("hub.example.org"), None);

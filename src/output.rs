@@ -68,11 +68,7 @@ pub fn init(verbosity: Verbosity, progress: ProgressMode) {
 
 pub fn set_progress(progress: ProgressMode) {
     let progress = match progress {
-        ProgressMode::Auto
-            if std::io::stderr().is_terminal() && verbosity() < Verbosity::Verbose =>
-        {
-            ProgressMode::Auto
-        }
+        ProgressMode::Auto if std::io::stderr().is_terminal() && verbosity() < Verbosity::Verbose => ProgressMode::Auto,
         ProgressMode::Auto => ProgressMode::Plain,
         other => other,
     };
@@ -104,10 +100,8 @@ pub fn progress(pct: u8, message: &str) {
                 let bar = guard.get_or_insert_with(|| {
                     let bar = ProgressBar::new(100);
                     bar.set_style(
-                        ProgressStyle::with_template(
-                            "{spinner} [{elapsed_precise}] {bar:30} {pos:>3}% {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos:>3}% {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bar

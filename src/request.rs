@@ -45,22 +45,11 @@ pub struct ServerRequest {
 
 /// User and server from flags or the spawner environment.
 pub fn target(args: &TargetArgs, env: &dyn Env) -> Result<Target> {
-    let user = args
-        .user
-        .clone()
-        .or_else(|| env.var("JUPYTERHUB_USER"))
-        .ok_or_else(|| {
-            Error::usage(
-                "MissingUser",
-                "no user: set JUPYTERHUB_USER (the exec spawner does) or pass --user",
-            )
-        })?;
+    let user = args.user.clone().or_else(|| env.var("JUPYTERHUB_USER")).ok_or_else(|| {
+        Error::usage("MissingUser", "no user: set JUPYTERHUB_USER (the exec spawner does) or pass --user")
+    })?;
     validate_user(&user)?;
-    let server = args
-        .server
-        .clone()
-        .or_else(|| env.var("JUPYTERHUB_SERVER_NAME"))
-        .unwrap_or_default();
+    let server = args.server.clone().or_else(|| env.var("JUPYTERHUB_SERVER_NAME")).unwrap_or_default();
     if server.chars().any(|c| c.is_control() || c == '/') || server.len() > 255 {
         return Err(Error::usage(
             "InvalidServerName",
@@ -72,10 +61,7 @@ pub fn target(args: &TargetArgs, env: &dyn Env) -> Result<Target> {
 
 fn validate_user(user: &str) -> Result<()> {
     if user.is_empty() || user.len() > 255 || user.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::usage(
-            "InvalidUserName",
-            "user name must be 1-255 bytes without `/` or control characters",
-        ));
+        return Err(Error::usage("InvalidUserName", "user name must be 1-255 bytes without `/` or control characters"));
     }
     Ok(())
 }
@@ -100,18 +86,12 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
             "InvalidState",
             format!(
                 "ACACTL_STATE has format version {} but this acactl reads version {STATE_VERSION}",
-                value
-                    .get("version")
-                    .map_or("(none)".to_string(), |v| v.to_string())
+                value.get("version").map_or("(none)".to_string(), |v| v.to_string())
             ),
         ));
     }
-    let state: State = serde_json::from_value(value).map_err(|e| {
-        Error::usage(
-            "InvalidState",
-            format!("ACACTL_STATE is not an acactl state object: {e}"),
-        )
-    })?;
+    let state: State = serde_json::from_value(value)
+        .map_err(|e| Error::usage("InvalidState", format!("ACACTL_STATE is not an acactl state object: {e}")))?;
     let parts: Vec<&str> = state.id.split('/').collect();
     let valid = parts.len() == 9
         && parts[0].is_empty()
@@ -125,21 +105,14 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
     if !valid {
         return Err(Error::usage(
             "InvalidState",
-            format!(
-                "ACACTL_STATE id `{}` is not a container app resource id matching name `{}`",
-                state.id, state.name
-            ),
+            format!("ACACTL_STATE id `{}` is not a container app resource id matching name `{}`", state.id, state.name),
         ));
     }
     Ok(Some(state))
 }
 
 /// Everything `start` needs from the spawner environment.
-pub fn server_request(
-    args: &TargetArgs,
-    settings: &Settings,
-    env: &dyn Env,
-) -> Result<ServerRequest> {
+pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<ServerRequest> {
     let target = target(args, env)?;
     let forward_list = env.var("ACACTL_FORWARD").or_else(|| env.batch_forward());
     let mut forward = Vec::new();
@@ -159,27 +132,16 @@ pub fn server_request(
     // Validated now; profiles will read it.
     if let Some(raw) = env.var("ACACTL_USER_OPTIONS") {
         {
-            let v: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
-                Error::usage(
-                    "InvalidUserOptions",
-                    format!("ACACTL_USER_OPTIONS is not JSON: {e}"),
-                )
-            })?;
+            let v: serde_json::Value = serde_json::from_str(&raw)
+                .map_err(|e| Error::usage("InvalidUserOptions", format!("ACACTL_USER_OPTIONS is not JSON: {e}")))?;
             if !v.is_object() {
-                return Err(Error::usage(
-                    "InvalidUserOptions",
-                    "ACACTL_USER_OPTIONS must be a JSON object",
-                ));
+                return Err(Error::usage("InvalidUserOptions", "ACACTL_USER_OPTIONS must be a JSON object"));
             }
         }
     }
     let service_prefix = env.var("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| {
         let base = env.var("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into());
-        let base = if base.ends_with('/') {
-            base
-        } else {
-            format!("{base}/")
-        };
+        let base = if base.ends_with('/') { base } else { format!("{base}/") };
         let mut p = format!("{base}user/{}/", quote(&target.user));
         if !target.server.is_empty() {
             p.push_str(&format!("{}/", quote(&target.server)));
@@ -197,12 +159,8 @@ pub fn server_request(
         target,
         forward,
         forward_declared: forward_list.is_some(),
-        api_token: env
-            .var("JUPYTERHUB_API_TOKEN")
-            .or_else(|| env.var("JPY_API_TOKEN")),
-        public_hub_url: env
-            .var("JUPYTERHUB_PUBLIC_HUB_URL")
-            .or_else(|| env.var("JUPYTERHUB_PUBLIC_URL")),
+        api_token: env.var("JUPYTERHUB_API_TOKEN").or_else(|| env.var("JPY_API_TOKEN")),
+        public_hub_url: env.var("JUPYTERHUB_PUBLIC_HUB_URL").or_else(|| env.var("JUPYTERHUB_PUBLIC_URL")),
         service_prefix,
     })
 }
@@ -245,10 +203,7 @@ mod tests {
 
     #[test]
     fn quote_matches_jupyterhub() {
-        assert_eq!(
-            quote("Marcus.Müller@example.org"),
-            "Marcus.M%C3%BCller@example.org"
-        );
+        assert_eq!(quote("Marcus.Müller@example.org"), "Marcus.M%C3%BCller@example.org");
         assert_eq!(quote("a b/c"), "a%20b%2Fc");
     }
 

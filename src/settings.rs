@@ -29,6 +29,7 @@ struct ConfigFile {
     cloud: Option<CloudName>,
     cloud_endpoints: Option<CloudEndpointsFile>,
     ca_bundle: Option<PathBuf>,
+    tls_roots: Option<TlsRoots>,
     api_version: Option<String>,
     credential: Option<CredentialFile>,
     cache_dir: Option<PathBuf>,
@@ -56,6 +57,16 @@ struct CloudEndpointsFile {
     resource_manager: Option<String>,
     authority_host: Option<String>,
     token_scope: Option<String>,
+}
+
+/// Which root certificates verify TLS (uv's choice: bundled by default, the OS store on request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsRoots {
+    /// Mozilla's roots compiled into acactl: no file system scan per process.
+    Bundled,
+    /// The operating system's store (/etc/ssl/certs), e.g. with a corporate CA installed there.
+    System,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +163,7 @@ pub struct Settings {
     pub location: Option<String>,
     pub cloud: Cloud,
     pub ca_bundle: Option<PathBuf>,
+    pub tls_roots: TlsRoots,
     pub api_version: String,
     pub credential: CredentialSettings,
     pub cache_dir: Option<PathBuf>,
@@ -256,13 +268,7 @@ impl Env for BatchEnv {
     }
     fn batch_forward(&self) -> Option<String> {
         let skip = |n: &str| n.starts_with("LC_") || ["LANG", "TERM", "SHLVL", "_"].contains(&n);
-        Some(
-            std::env::vars()
-                .map(|(k, _)| k)
-                .filter(|k| !skip(k))
-                .collect::<Vec<_>>()
-                .join(","),
-        )
+        Some(std::env::vars().map(|(k, _)| k).filter(|k| !skip(k)).collect::<Vec<_>>().join(","))
     }
 }
 
@@ -280,12 +286,8 @@ pub fn find_config(flag: Option<&Path>, env: &dyn Env) -> Result<Option<PathBuf>
     if let Some(p) = env.var("ACACTL_CONFIG") {
         return exists_or_error(Path::new(&p), "ACACTL_CONFIG");
     }
-    let user = directories::ProjectDirs::from("", "", "acactl")
-        .map(|d| d.config_dir().join("config.yaml"));
-    for candidate in user
-        .into_iter()
-        .chain([PathBuf::from("/etc/acactl/config.yaml")])
-    {
+    let user = directories::ProjectDirs::from("", "", "acactl").map(|d| d.config_dir().join("config.yaml"));
+    for candidate in user.into_iter().chain([PathBuf::from("/etc/acactl/config.yaml")]) {
         if candidate.is_file() {
             return Ok(Some(candidate));
         }
@@ -297,10 +299,7 @@ fn exists_or_error(p: &Path, from: &str) -> Result<Option<PathBuf>> {
     if p.is_file() {
         Ok(Some(p.to_path_buf()))
     } else {
-        Err(Error::config(format!(
-            "configuration file {} (from {from}) does not exist",
-            p.display()
-        )))
+        Err(Error::config(format!("configuration file {} (from {from}) does not exist", p.display())))
     }
 }
 
@@ -308,116 +307,79 @@ fn exists_or_error(p: &Path, from: &str) -> Result<Option<PathBuf>> {
 pub fn load(global: &GlobalArgs, env: &dyn Env) -> Result<Settings> {
     let path = find_config(global.config.as_deref(), env)?;
     let text = match &path {
-        Some(p) => std::fs::read_to_string(p).map_err(|e| {
-            Error::config(format!(
-                "cannot read configuration file {}: {e}",
-                p.display()
-            ))
-        })?,
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| Error::config(format!("cannot read configuration file {}: {e}", p.display())))?,
         None => String::new(),
     };
     resolve(path, &text, global, env)
 }
 
-pub fn resolve(
-    path: Option<PathBuf>,
-    text: &str,
-    flags: &GlobalArgs,
-    env: &dyn Env,
-) -> Result<Settings> {
-    let origin = path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "<no config file>".into());
+pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn Env) -> Result<Settings> {
+    let origin = path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<no config file>".into());
     let file: ConfigFile = parse(text, &origin)?;
-    let ctx = Ctx {
-        origin: &origin,
-        text,
-    };
+    let ctx = Ctx { origin: &origin, text };
 
-    let pick =
-        |flag: &Option<String>, env_names: &[&str], file: &Option<String>| -> Option<String> {
-            flag.clone()
-                .or_else(|| env_names.iter().find_map(|n| env.var(n)))
-                .or_else(|| file.clone())
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+    let pick = |flag: &Option<String>, env_names: &[&str], file: &Option<String>| -> Option<String> {
+        flag.clone()
+            .or_else(|| env_names.iter().find_map(|n| env.var(n)))
+            .or_else(|| file.clone())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
 
     let hub_id = pick(&None, &["ACACTL_HUB_ID"], &file.hub_id).ok_or_else(|| {
         ctx.err("hub_id", "is required: a short id unique among hubs sharing the resource group (e.g. `hub_id: prod1`); it goes into app names and ownership tags and is never derived")
     })?;
     naming::validate_hub_id(&hub_id).map_err(|why| ctx.err("hub_id", &why))?;
 
-    let subscription = pick(
-        &flags.subscription,
-        &["AZURE_SUBSCRIPTION_ID"],
-        &file.subscription_id,
-    )
-    .ok_or_else(|| {
-        ctx.err(
-            "subscription_id",
-            "is required (or set AZURE_SUBSCRIPTION_ID, or pass --subscription)",
-        )
-    })?;
+    let subscription =
+        pick(&flags.subscription, &["AZURE_SUBSCRIPTION_ID"], &file.subscription_id).ok_or_else(|| {
+            ctx.err("subscription_id", "is required (or set AZURE_SUBSCRIPTION_ID, or pass --subscription)")
+        })?;
     if !is_guid(&subscription) {
-        return Err(ctx.err("subscription_id", &format!("`{subscription}` is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)")));
+        return Err(ctx.err(
+            "subscription_id",
+            &format!("`{subscription}` is not a subscription id (a GUID like 00000000-0000-0000-0000-000000000000)"),
+        ));
     }
-    let resource_group = pick(
-        &flags.resource_group,
-        &["AZURE_RESOURCE_GROUP"],
-        &file.resource_group,
-    )
-    .ok_or_else(|| {
-        ctx.err(
-            "resource_group",
-            "is required (or set AZURE_RESOURCE_GROUP, or pass --resource-group)",
-        )
-    })?;
+    let resource_group =
+        pick(&flags.resource_group, &["AZURE_RESOURCE_GROUP"], &file.resource_group).ok_or_else(|| {
+            ctx.err("resource_group", "is required (or set AZURE_RESOURCE_GROUP, or pass --resource-group)")
+        })?;
     if resource_group.len() > 90
-        || !resource_group
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
+        || !resource_group.chars().all(|c| c.is_alphanumeric() || "-_.()".contains(c))
         || resource_group.ends_with('.')
     {
         return Err(ctx.err("resource_group", &format!("`{resource_group}` is not a valid resource group name (1-90 letters, digits, `-_.()`, not ending in `.`)")));
     }
-    let environment = pick(&flags.environment, &["AZURE_ACA_ENVIRONMENT_NAME"], &file.environment).ok_or_else(|| {
-        ctx.err("environment", "is required: the managed environment's name or full resource id (or set AZURE_ACA_ENVIRONMENT_NAME)")
-    })?;
-    let environment_id = environment_id(&environment, &subscription, &resource_group)
-        .map_err(|why| ctx.err("environment", &why))?;
+    let environment =
+        pick(&flags.environment, &["AZURE_ACA_ENVIRONMENT_NAME"], &file.environment).ok_or_else(|| {
+            ctx.err(
+                "environment",
+                "is required: the managed environment's name or full resource id (or set AZURE_ACA_ENVIRONMENT_NAME)",
+            )
+        })?;
+    let environment_id =
+        environment_id(&environment, &subscription, &resource_group).map_err(|why| ctx.err("environment", &why))?;
 
-    let location =
-        pick(&None, &["AZURE_REGION"], &file.location).map(|l| l.to_lowercase().replace(' ', ""));
+    let location = pick(&None, &["AZURE_REGION"], &file.location).map(|l| l.to_lowercase().replace(' ', ""));
     if let Some(l) = &location {
         if !l.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ctx.err(
-                "location",
-                &format!("`{l}` is not an Azure region name (e.g. westeurope)"),
-            ));
+            return Err(ctx.err("location", &format!("`{l}` is not an Azure region name (e.g. westeurope)")));
         }
     }
 
     let cloud = resolve_cloud(&file, &ctx)?;
-    let api_version = file
-        .api_version
-        .clone()
-        .unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
+    let api_version = file.api_version.clone().unwrap_or_else(|| DEFAULT_API_VERSION.to_string());
     if !is_api_version(&api_version) {
-        return Err(ctx.err(
-            "api_version",
-            &format!("`{api_version}` is not an api-version (YYYY-MM-DD or YYYY-MM-DD-preview)"),
-        ));
+        return Err(ctx
+            .err("api_version", &format!("`{api_version}` is not an api-version (YYYY-MM-DD or YYYY-MM-DD-preview)")));
     }
     if let Some(ca) = &file.ca_bundle {
         if !ca.is_file() {
             return Err(ctx.err(
                 "ca_bundle",
-                &format!(
-                    "{} does not exist (a PEM file with extra CA certificates)",
-                    ca.display()
-                ),
+                &format!("{} does not exist (a PEM file with extra CA certificates)", ca.display()),
             ));
         }
     }
@@ -431,29 +393,20 @@ pub fn resolve(
 
     let hub = HubSettings {
         public_url: file.hub.public_url.clone().filter(|s| !s.is_empty()),
-        connect_url: pick(
-            &None,
-            &["JUPYTERHUB_HUB_CONNECT_URL"],
-            &file.hub.connect_url,
-        )
-        .map(|s| s.trim_end_matches('/').to_string()),
+        connect_url: pick(&None, &["JUPYTERHUB_HUB_CONNECT_URL"], &file.hub.connect_url)
+            .map(|s| s.trim_end_matches('/').to_string()),
         allow_origin: match file.hub.allow_origin.as_deref().map(str::trim) {
             None | Some("auto") => AllowOrigin::Auto,
             Some("off") => AllowOrigin::Off,
             Some(o) => AllowOrigin::Origin(naming::origin_of(o).ok_or_else(|| {
                 ctx.err(
                     "hub.allow_origin",
-                    &format!(
-                        "`{o}` is not `auto`, `off` or an origin like https://hub.example.org"
-                    ),
+                    &format!("`{o}` is not `auto`, `off` or an origin like https://hub.example.org"),
                 )
             })?),
         },
     };
-    for (key, value) in [
-        ("hub.public_url", &hub.public_url),
-        ("hub.connect_url", &hub.connect_url),
-    ] {
+    for (key, value) in [("hub.public_url", &hub.public_url), ("hub.connect_url", &hub.connect_url)] {
         if let Some(v) = value {
             if naming::origin_of(v).is_none() {
                 return Err(ctx.err(key, &format!("`{v}` is not an http(s) URL")));
@@ -461,16 +414,9 @@ pub fn resolve(
         }
     }
 
-    let registry_server = pick(
-        &None,
-        &["AZURE_ACR_SERVER"],
-        &file.registry.as_ref().and_then(|r| r.server.clone()),
-    );
-    let registry_identity = pick(
-        &None,
-        &["AZURE_ACR_IDENTITY"],
-        &file.registry.as_ref().and_then(|r| r.identity.clone()),
-    );
+    let registry_server = pick(&None, &["AZURE_ACR_SERVER"], &file.registry.as_ref().and_then(|r| r.server.clone()));
+    let registry_identity =
+        pick(&None, &["AZURE_ACR_IDENTITY"], &file.registry.as_ref().and_then(|r| r.identity.clone()));
     let registry = match (registry_server, registry_identity) {
         (None, None) => None,
         (Some(server), Some(identity)) => {
@@ -503,11 +449,12 @@ pub fn resolve(
         location,
         cloud,
         ca_bundle: file.ca_bundle,
+        tls_roots: file.tls_roots.unwrap_or(TlsRoots::Bundled),
         api_version,
         credential,
-        cache_dir: file.cache_dir.or_else(|| {
-            directories::ProjectDirs::from("", "", "acactl").map(|d| d.cache_dir().to_path_buf())
-        }),
+        cache_dir: file
+            .cache_dir
+            .or_else(|| directories::ProjectDirs::from("", "", "acactl").map(|d| d.cache_dir().to_path_buf())),
         hub,
         registry,
         server,
@@ -518,41 +465,28 @@ pub fn resolve(
 fn resolve_server(s: ServerFile, ctx: &Ctx) -> Result<ServerTemplate> {
     let image = s.image.unwrap_or_else(|| DEFAULT_IMAGE.to_string());
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err(ctx.err(
-            "server.image",
-            "must be an image reference like myregistry.azurecr.io/notebook:2026.11",
-        ));
+        return Err(ctx.err("server.image", "must be an image reference like myregistry.azurecr.io/notebook:2026.11"));
     }
     let cpu = s.cpu.unwrap_or(0.5);
-    let memory = s
-        .memory
-        .unwrap_or_else(|| format!("{}Gi", trim_float(cpu * 2.0)));
+    let memory = s.memory.unwrap_or_else(|| format!("{}Gi", trim_float(cpu * 2.0)));
     naming::validate_resources(cpu, &memory, s.workload_profile.as_deref()).map_err(|why| {
-        let key = if why.starts_with("memory") {
-            "server.memory"
-        } else {
-            "server.cpu"
-        };
+        let key = if why.starts_with("memory") { "server.memory" } else { "server.cpu" };
         ctx.err(key, &why)
     })?;
-    let command = s
-        .command
-        .unwrap_or_else(|| vec!["jupyterhub-singleuser".to_string()]);
+    let command = s.command.unwrap_or_else(|| vec!["jupyterhub-singleuser".to_string()]);
     let args = s.args.unwrap_or_default();
     if command.is_empty() {
         return Err(ctx.err("server.command", "must not be empty: acactl appends arguments (allow_origin), and arguments without a command replace the image's CMD and break it; use [\"jupyterhub-singleuser\"] or your image's start script"));
     }
     let target_port = s.target_port.unwrap_or(8888);
     if target_port == 0 {
-        return Err(ctx.err(
-            "server.target_port",
-            "must be 1-65535 (the port jupyterhub-singleuser listens on, e.g. 8888)",
-        ));
+        return Err(
+            ctx.err("server.target_port", "must be 1-65535 (the port jupyterhub-singleuser listens on, e.g. 8888)")
+        );
     }
     let mut env = Vec::new();
     for (name, value) in s.env {
-        naming::validate_env_name(&name)
-            .map_err(|why| ctx.err(&format!("server.env.{name}"), &why))?;
+        naming::validate_env_name(&name).map_err(|why| ctx.err(&format!("server.env.{name}"), &why))?;
         if naming::is_denied_env(&name) {
             return Err(ctx.err(&format!("server.env.{name}"), "names a variable acactl never sets in a user container (the hub's own credentials and secrets, PATH, HOME)"));
         }
@@ -566,7 +500,10 @@ fn resolve_server(s: ServerFile, ctx: &Ctx) -> Result<ServerTemplate> {
     }
     let start_timeout = Duration::from_secs(s.start_timeout.unwrap_or(300));
     if start_timeout < Duration::from_secs(10) || start_timeout > Duration::from_secs(3600) {
-        return Err(ctx.err("server.start_timeout", "must be 10-3600 seconds, and below the hub's Spawner.start_timeout minus the exec spawner's term_grace"));
+        return Err(ctx.err(
+            "server.start_timeout",
+            "must be 10-3600 seconds, and below the hub's Spawner.start_timeout minus the exec spawner's term_grace",
+        ));
     }
     Ok(ServerTemplate {
         image,
@@ -610,7 +547,9 @@ fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
             "https://management.core.usgovcloudapi.net/.default",
         ),
         CloudName::Custom => {
-            let e = file.cloud_endpoints.as_ref().ok_or_else(|| ctx.err("cloud", "is `custom`, so cloud_endpoints (resource_manager, authority_host) is required"))?;
+            let e = file.cloud_endpoints.as_ref().ok_or_else(|| {
+                ctx.err("cloud", "is `custom`, so cloud_endpoints (resource_manager, authority_host) is required")
+            })?;
             let arm = e.resource_manager.clone().ok_or_else(|| {
                 ctx.err(
                     "cloud_endpoints.resource_manager",
@@ -623,10 +562,8 @@ fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
                     "is required with cloud: custom (e.g. https://login.microsoftonline.com)",
                 )
             })?;
-            for (key, v) in [
-                ("cloud_endpoints.resource_manager", &arm),
-                ("cloud_endpoints.authority_host", &authority),
-            ] {
+            for (key, v) in [("cloud_endpoints.resource_manager", &arm), ("cloud_endpoints.authority_host", &authority)]
+            {
                 if !v.starts_with("https://") {
                     return Err(ctx.err(key, &format!("`{v}` must be an https:// URL")));
                 }
@@ -634,10 +571,7 @@ fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
             let arm = arm.trim_end_matches('/').to_string();
             Cloud {
                 name: "custom".into(),
-                token_scope: e
-                    .token_scope
-                    .clone()
-                    .unwrap_or_else(|| format!("{arm}/.default")),
+                token_scope: e.token_scope.clone().unwrap_or_else(|| format!("{arm}/.default")),
                 resource_manager: arm,
                 authority_host: authority.trim_end_matches('/').to_string(),
             }
@@ -664,39 +598,23 @@ fn environment_id(env: &str, sub: &str, rg: &str) -> std::result::Result<String,
             ));
         }
         Ok(env.trim_end_matches('/').to_string())
-    } else if env.len() >= 2
-        && env.len() <= 60
-        && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        Ok(format!(
-            "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/managedEnvironments/{env}"
-        ))
+    } else if env.len() >= 2 && env.len() <= 60 && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/managedEnvironments/{env}"))
     } else {
-        Err(format!(
-            "`{env}` is not a managed environment name (letters, digits, `-`) or resource id"
-        ))
+        Err(format!("`{env}` is not a managed environment name (letters, digits, `-`) or resource id"))
     }
 }
 
 fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn is_api_version(s: &str) -> bool {
     let date = s.strip_suffix("-preview").unwrap_or(s);
     date.len() == 10
-        && date.chars().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == '-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
+        && date.chars().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() })
 }
 
 fn is_uami_id(s: &str) -> bool {
@@ -738,10 +656,7 @@ fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let line = inner
-            .location()
-            .map(|l| l.line())
-            .or_else(|| locate(text, &path));
+        let line = inner.location().map(|l| l.line()).or_else(|| locate(text, &path));
         let at = match line {
             Some(l) => format!("{origin}:{l}"),
             None => origin.to_string(),
@@ -752,11 +667,7 @@ fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
             Some(i) => message[..i].to_string(),
             None => message,
         };
-        let key = if path == "." {
-            String::new()
-        } else {
-            format!("`{path}`: ")
-        };
+        let key = if path == "." { String::new() } else { format!("`{path}`: ") };
         Error::config(format!("{at}: {key}{message}"))
     })
 }
@@ -786,11 +697,7 @@ pub fn locate(text: &str, path: &str) -> Option<usize> {
             stack.pop();
         }
         stack.push((indent, key.to_string()));
-        let depth = stack
-            .iter()
-            .zip(&want)
-            .take_while(|((_, k), w)| k == *w)
-            .count();
+        let depth = stack.iter().zip(&want).take_while(|((_, k), w)| k == *w).count();
         if depth == stack.len() && best.is_none_or(|(d, _)| depth > d) {
             best = Some((depth, i + 1));
             if depth == want.len() {
@@ -816,13 +723,11 @@ mod tests {
         }
     }
 
-    const BASE: &str = "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\n";
+    const BASE: &str =
+        "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\n";
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn load_text(text: &str) -> Result<Settings> {
@@ -838,10 +743,7 @@ mod tests {
         );
         assert_eq!(s.api_version, "2026-07-01");
         assert_eq!(s.server.command, vec!["jupyterhub-singleuser"]);
-        assert_eq!(
-            (s.server.cpu, s.server.memory.as_str(), s.server.target_port),
-            (0.5, "1Gi", 8888)
-        );
+        assert_eq!((s.server.cpu, s.server.memory.as_str(), s.server.target_port), (0.5, "1Gi", 8888));
         assert_eq!(s.cloud.resource_manager, "https://management.azure.com");
     }
 
@@ -856,21 +758,13 @@ mod tests {
     #[test]
     fn wrong_type_names_path_and_line() {
         let e = load_text(&format!("{BASE}server:\n  cpu: lots\n")).unwrap_err();
-        assert!(
-            e.message.starts_with("c.yaml:6: `server.cpu`"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.starts_with("c.yaml:6: `server.cpu`"), "{}", e.message);
     }
 
     #[test]
     fn invalid_value_names_key_line_and_what_is_allowed() {
         let e = load_text(&format!("{BASE}server:\n  cpu: 0.3\n  memory: 0.6Gi\n")).unwrap_err();
-        assert!(
-            e.message.starts_with("c.yaml:6: `server.cpu`"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.starts_with("c.yaml:6: `server.cpu`"), "{}", e.message);
         assert!(e.message.contains("0.25/0.5Gi"), "{}", e.message);
         assert_eq!(e.exit, crate::error::Exit::Usage);
     }
@@ -885,10 +779,7 @@ mod tests {
     fn legacy_env_vars_work_without_a_file_and_flags_win() {
         let e = env(&[
             ("ACACTL_HUB_ID", "hub2"),
-            (
-                "AZURE_SUBSCRIPTION_ID",
-                "00000000-0000-0000-0000-000000000002",
-            ),
+            ("AZURE_SUBSCRIPTION_ID", "00000000-0000-0000-0000-000000000002"),
             ("AZURE_RESOURCE_GROUP", "rg-env"),
             ("AZURE_ACA_ENVIRONMENT_NAME", "env-env"),
             ("AZURE_ACR_SERVER", "MyReg.azurecr.io"),
@@ -906,13 +797,7 @@ mod tests {
         assert_eq!(s.registry.unwrap().server, "myreg.azurecr.io");
         assert_eq!(s.hub.connect_url.as_deref(), Some("http://jupyterhub"));
         // env beats the file
-        let s = resolve(
-            None,
-            BASE,
-            &flags(),
-            &env(&[("AZURE_RESOURCE_GROUP", "rg-env")]),
-        )
-        .unwrap();
+        let s = resolve(None, BASE, &flags(), &env(&[("AZURE_RESOURCE_GROUP", "rg-env")])).unwrap();
         assert_eq!(s.resource_group, "rg-env");
     }
 
@@ -925,17 +810,13 @@ mod tests {
 
     #[test]
     fn custom_cloud_requires_https_endpoints() {
-        let e = load_text(&format!("{BASE}cloud: custom\ncloud_endpoints:\n  resource_manager: http://x\n  authority_host: https://y\n")).unwrap_err();
-        assert!(
-            e.message.contains("cloud_endpoints.resource_manager"),
-            "{}",
-            e.message
-        );
+        let e = load_text(&format!(
+            "{BASE}cloud: custom\ncloud_endpoints:\n  resource_manager: http://x\n  authority_host: https://y\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("cloud_endpoints.resource_manager"), "{}", e.message);
         let s = load_text(&format!("{BASE}cloud: AzureUSGovernment\n")).unwrap();
-        assert_eq!(
-            s.cloud.token_scope,
-            "https://management.core.usgovcloudapi.net/.default"
-        );
+        assert_eq!(s.cloud.token_scope, "https://management.core.usgovcloudapi.net/.default");
         assert_eq!(s.cloud.authority_host, "https://login.microsoftonline.us");
     }
 
@@ -943,21 +824,12 @@ mod tests {
     fn env_entries_are_validated() {
         let e = load_text(&format!("{BASE}server:\n  env:\n    BAD-NAME: x\n")).unwrap_err();
         assert!(e.message.contains("c.yaml:7"), "{}", e.message);
-        let e = load_text(&format!(
-            "{BASE}server:\n  env:\n    AZURE_CLIENT_SECRET: x\n"
-        ))
-        .unwrap_err();
+        let e = load_text(&format!("{BASE}server:\n  env:\n    AZURE_CLIENT_SECRET: x\n")).unwrap_err();
         assert!(e.message.contains("never sets"), "{}", e.message);
-        let s = load_text(&format!(
-            "{BASE}server:\n  env:\n    A: plain\n    B:\n      secret: hidden\n"
-        ))
-        .unwrap();
+        let s = load_text(&format!("{BASE}server:\n  env:\n    A: plain\n    B:\n      secret: hidden\n")).unwrap();
         assert_eq!(
             s.server.env,
-            vec![
-                ("A".into(), EnvValue::Plain("plain".into())),
-                ("B".into(), EnvValue::Secret("hidden".into()))
-            ]
+            vec![("A".into(), EnvValue::Plain("plain".into())), ("B".into(), EnvValue::Secret("hidden".into()))]
         );
     }
 

@@ -56,26 +56,15 @@ pub fn app_id(settings: &Settings, name: &str) -> String {
 }
 
 /// Ownership tags: what `status` and `gc` trust, never name prefixes.
-pub fn tags(
-    settings: &Settings,
-    user: &str,
-    server: &str,
-    created: &str,
-) -> BTreeMap<String, String> {
+pub fn tags(settings: &Settings, user: &str, server: &str, created: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (TAG_MANAGED_BY.to_string(), "acactl".to_string()),
         (TAG_HUB.to_string(), settings.hub_id.clone()),
         (TAG_USER.to_string(), naming::tag_value(user)),
         (TAG_SERVER.to_string(), naming::tag_value(server)),
-        (
-            TAG_KEY.to_string(),
-            naming::server_key(&settings.hub_id, user, server),
-        ),
+        (TAG_KEY.to_string(), naming::server_key(&settings.hub_id, user, server)),
         (TAG_CREATED.to_string(), created.to_string()),
-        (
-            TAG_VERSION.to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
+        (TAG_VERSION.to_string(), env!("CARGO_PKG_VERSION").to_string()),
     ])
 }
 
@@ -86,12 +75,7 @@ pub fn owned_by(app: &wire::ContainerApp, settings: &Settings, user: &str, serve
         && app.tag(TAG_KEY) == Some(naming::server_key(&settings.hub_id, user, server).as_str())
 }
 
-pub fn build(
-    settings: &Settings,
-    req: &ServerRequest,
-    created: &str,
-    revision_suffix: &str,
-) -> Result<ServerSpec> {
+pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_suffix: &str) -> Result<ServerSpec> {
     let user = &req.target.user;
     let server = &req.target.server;
     let name = naming::app_name(&settings.hub_id, user, server);
@@ -136,11 +120,10 @@ pub fn build(
     set(
         &mut env,
         "JUPYTERHUB_SERVICE_URL",
-        EnvSource::Plain(format!(
-            "http://0.0.0.0:{}{}",
-            t.target_port, req.service_prefix
-        )),
+        EnvSource::Plain(format!("http://0.0.0.0:{}{}", t.target_port, req.service_prefix)),
     );
+    // The server's base URL: it must match the prefix the readiness check and the hub's proxy use.
+    set(&mut env, "JUPYTERHUB_SERVICE_PREFIX", EnvSource::Plain(req.service_prefix.clone()));
     for (key, value) in &t.env {
         match value {
             EnvValue::Plain(v) => set(&mut env, key, EnvSource::Plain(v.clone())),
@@ -164,12 +147,9 @@ pub fn build(
     let origin = match &settings.hub.allow_origin {
         AllowOrigin::Off => None,
         AllowOrigin::Origin(o) => Some(o.clone()),
-        AllowOrigin::Auto => settings
-            .hub
-            .public_url
-            .as_deref()
-            .or(req.public_hub_url.as_deref())
-            .and_then(naming::origin_of),
+        AllowOrigin::Auto => {
+            settings.hub.public_url.as_deref().or(req.public_hub_url.as_deref()).and_then(naming::origin_of)
+        }
     };
     if let Some(origin) = origin {
         args.retain(|a| !a.starts_with("--ServerApp.allow_origin="));
@@ -208,11 +188,7 @@ pub fn build(
 fn secret_name_for(env_name: &str) -> String {
     let mut s = String::from("env-");
     for c in env_name.chars() {
-        s.push(if c.is_ascii_alphanumeric() {
-            c.to_ascii_lowercase()
-        } else {
-            '-'
-        });
+        s.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' });
     }
     while s.contains("--") {
         s = s.replace("--", "-");
@@ -222,10 +198,7 @@ fn secret_name_for(env_name: &str) -> String {
 
 /// Replace scheme and authority of `url` with `base`'s, keeping the path.
 fn rebase(url: &str, base: &str) -> String {
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("/");
+    let path = url.split_once("://").and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..])).unwrap_or("/");
     format!("{}{}", base.trim_end_matches('/'), path)
 }
 
@@ -235,16 +208,12 @@ impl ServerSpec {
             .env
             .iter()
             .map(|(k, v)| match v {
-                EnvSource::Plain(v) => wire::EnvironmentVar {
-                    name: Some(k.clone()),
-                    value: Some(v.clone()),
-                    secret_ref: None,
-                },
-                EnvSource::Secret(s) => wire::EnvironmentVar {
-                    name: Some(k.clone()),
-                    value: None,
-                    secret_ref: Some(s.clone()),
-                },
+                EnvSource::Plain(v) => {
+                    wire::EnvironmentVar { name: Some(k.clone()), value: Some(v.clone()), secret_ref: None }
+                }
+                EnvSource::Secret(s) => {
+                    wire::EnvironmentVar { name: Some(k.clone()), value: None, secret_ref: Some(s.clone()) }
+                }
             })
             .collect();
         let secrets = self
@@ -252,11 +221,7 @@ impl ServerSpec {
             .iter()
             .map(|(n, v)| wire::Secret {
                 name: Some(n.clone()),
-                value: Some(if redact {
-                    "<redacted>".into()
-                } else {
-                    v.clone()
-                }),
+                value: Some(if redact { "<redacted>".into() } else { v.clone() }),
                 ..Default::default()
             })
             .collect();
@@ -267,16 +232,10 @@ impl ServerSpec {
             identity: Some(match &identity_id {
                 Some(id) => wire::ManagedServiceIdentity {
                     kind: Some("UserAssigned".into()),
-                    user_assigned_identities: Some(BTreeMap::from([(
-                        id.clone(),
-                        serde_json::json!({}),
-                    )])),
+                    user_assigned_identities: Some(BTreeMap::from([(id.clone(), serde_json::json!({}))])),
                     ..Default::default()
                 },
-                None => wire::ManagedServiceIdentity {
-                    kind: Some("None".into()),
-                    ..Default::default()
-                },
+                None => wire::ManagedServiceIdentity { kind: Some("None".into()), ..Default::default() },
             }),
             properties: Some(wire::AppProperties {
                 environment_id: Some(self.environment_id.clone()),
@@ -306,12 +265,8 @@ impl ServerSpec {
                         ..Default::default()
                     }),
                     // Notebook code must not get tokens for the pull identity.
-                    identity_settings: identity_id.map(|id| {
-                        vec![wire::IdentitySettings {
-                            identity: Some(id),
-                            lifecycle: Some("None".into()),
-                        }]
-                    }),
+                    identity_settings: identity_id
+                        .map(|id| vec![wire::IdentitySettings { identity: Some(id), lifecycle: Some("None".into()) }]),
                     max_inactive_revisions: Some(0),
                     ..Default::default()
                 }),
@@ -341,11 +296,7 @@ impl ServerSpec {
                         }]),
                         ..Default::default()
                     }]),
-                    scale: Some(wire::Scale {
-                        min_replicas: Some(1),
-                        max_replicas: Some(1),
-                        ..Default::default()
-                    }),
+                    scale: Some(wire::Scale { min_replicas: Some(1), max_replicas: Some(1), ..Default::default() }),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -378,19 +329,8 @@ mod tests {
     }
 
     fn request(s: &Settings, pairs: &[(&str, &str)]) -> ServerRequest {
-        let env: BTreeMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        crate::request::server_request(
-            &TargetArgs {
-                user: None,
-                server: None,
-            },
-            s,
-            &env,
-        )
-        .unwrap()
+        let env: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        crate::request::server_request(&TargetArgs { user: None, server: None }, s, &env).unwrap()
     }
 
     const HUB_ENV: &[(&str, &str)] = &[
@@ -398,10 +338,7 @@ mod tests {
         ("JUPYTERHUB_API_TOKEN", "tok-1234567890"),
         ("JPY_API_TOKEN", "tok-1234567890"),
         ("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
-        (
-            "JUPYTERHUB_ACTIVITY_URL",
-            "http://127.0.0.1:8081/hub/api/users/marcus/activity",
-        ),
+        ("JUPYTERHUB_ACTIVITY_URL", "http://127.0.0.1:8081/hub/api/users/marcus/activity"),
         ("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:0/user/marcus/"),
         ("JUPYTERHUB_SERVICE_PREFIX", "/user/marcus/"),
         ("JUPYTERHUB_PUBLIC_HUB_URL", "https://Hub.Example.org/hub/"),
@@ -421,43 +358,20 @@ mod tests {
         let s = settings("hub:\n  connect_url: http://jupyterhub\n");
         let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
         let env: BTreeMap<_, _> = spec.env.iter().cloned().collect();
-        assert_eq!(
-            env["JUPYTERHUB_API_TOKEN"],
-            EnvSource::Secret(TOKEN_SECRET.into())
-        );
+        assert_eq!(env["JUPYTERHUB_API_TOKEN"], EnvSource::Secret(TOKEN_SECRET.into()));
         assert_eq!(env["JPY_API_TOKEN"], EnvSource::Secret(TOKEN_SECRET.into()));
-        assert_eq!(
-            env["JUPYTERHUB_API_URL"],
-            EnvSource::Plain("http://jupyterhub/hub/api".into())
-        );
+        assert_eq!(env["JUPYTERHUB_API_URL"], EnvSource::Plain("http://jupyterhub/hub/api".into()));
         assert_eq!(
             env["JUPYTERHUB_ACTIVITY_URL"],
             EnvSource::Plain("http://jupyterhub/hub/api/users/marcus/activity".into())
         );
-        assert_eq!(
-            env["JUPYTERHUB_SERVICE_URL"],
-            EnvSource::Plain("http://0.0.0.0:8888/user/marcus/".into())
-        );
-        assert_eq!(
-            env["MY_API_TOKEN"],
-            EnvSource::Secret("env-my-api-token".into())
-        );
-        assert_eq!(
-            env["JUPYTERHUB_CLIENT_ID"],
-            EnvSource::Plain("jupyterhub-user-marcus".into())
-        );
-        for denied in [
-            "AZURE_CLIENT_SECRET",
-            "IDENTITY_HEADER",
-            "NOT_LISTED",
-            "ACACTL_FORWARD",
-        ] {
+        assert_eq!(env["JUPYTERHUB_SERVICE_URL"], EnvSource::Plain("http://0.0.0.0:8888/user/marcus/".into()));
+        assert_eq!(env["MY_API_TOKEN"], EnvSource::Secret("env-my-api-token".into()));
+        assert_eq!(env["JUPYTERHUB_CLIENT_ID"], EnvSource::Plain("jupyterhub-user-marcus".into()));
+        for denied in ["AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "NOT_LISTED", "ACACTL_FORWARD"] {
             assert!(!env.contains_key(denied), "{denied} forwarded");
         }
-        assert!(
-            spec.args
-                .contains(&"--ServerApp.allow_origin=https://hub.example.org".to_string())
-        );
+        assert!(spec.args.contains(&"--ServerApp.allow_origin=https://hub.example.org".to_string()));
         let body = serde_json::to_string(&spec.to_arm("westeurope", false)).unwrap();
         assert!(!body.contains("hub-secret-value") && !body.contains("hub-identity-header"));
         let redacted = serde_json::to_string(&spec.to_arm("westeurope", true)).unwrap();
@@ -465,13 +379,7 @@ mod tests {
         // The token only ever appears as a secret value, never as a plain env value.
         let app = spec.to_arm("westeurope", false);
         let c = app.first_container().unwrap();
-        assert!(
-            c.env
-                .as_ref()
-                .unwrap()
-                .iter()
-                .all(|e| e.value.as_deref() != Some("tok-1234567890"))
-        );
+        assert!(c.env.as_ref().unwrap().iter().all(|e| e.value.as_deref() != Some("tok-1234567890")));
     }
 
     #[test]
@@ -481,16 +389,10 @@ mod tests {
         assert!(!spec.args.iter().any(|a| a.contains("allow_origin")));
         let s = settings("hub:\n  public_url: https://hub.example.org:8443/\n");
         let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
-        assert_eq!(
-            spec.args.last().unwrap(),
-            "--ServerApp.allow_origin=https://hub.example.org:8443"
-        );
+        assert_eq!(spec.args.last().unwrap(), "--ServerApp.allow_origin=https://hub.example.org:8443");
         let s = settings("hub:\n  allow_origin: https://other.example.org\n");
         let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
-        assert_eq!(
-            spec.args.last().unwrap(),
-            "--ServerApp.allow_origin=https://other.example.org"
-        );
+        assert_eq!(spec.args.last().unwrap(), "--ServerApp.allow_origin=https://other.example.org");
     }
 
     #[test]
@@ -500,29 +402,14 @@ mod tests {
         );
         let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
         let v = serde_json::to_value(spec.to_arm("westeurope", true)).unwrap();
-        assert_eq!(
-            v["properties"]["configuration"]["ingress"]["transport"],
-            "http"
-        );
-        assert_eq!(
-            v["properties"]["configuration"]["ingress"]["allowInsecure"],
-            true
-        );
-        assert_eq!(
-            v["properties"]["configuration"]["ingress"]["external"],
-            false
-        );
-        assert_eq!(
-            v["properties"]["configuration"]["identitySettings"][0]["lifecycle"],
-            "None"
-        );
+        assert_eq!(v["properties"]["configuration"]["ingress"]["transport"], "http");
+        assert_eq!(v["properties"]["configuration"]["ingress"]["allowInsecure"], true);
+        assert_eq!(v["properties"]["configuration"]["ingress"]["external"], false);
+        assert_eq!(v["properties"]["configuration"]["identitySettings"][0]["lifecycle"], "None");
         assert_eq!(v["properties"]["template"]["scale"]["minReplicas"], 1);
         assert_eq!(v["identity"]["type"], "UserAssigned");
         assert_eq!(v["tags"]["acactl-hub"], "hub1");
         assert_eq!(v["tags"]["acactl-user"], "marcus");
-        assert_eq!(
-            v["properties"]["template"]["containers"][0]["command"][0],
-            "jupyterhub-singleuser"
-        );
+        assert_eq!(v["properties"]["template"]["containers"][0]["command"][0], "jupyterhub-singleuser");
     }
 }

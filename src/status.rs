@@ -25,10 +25,7 @@ pub fn app_phase(app: &ContainerApp) -> Phase {
     let prov = p.provisioning_state.as_deref();
     let running = p.running_status.as_deref();
     let latest = p.latest_revision_name.as_deref().filter(|s| !s.is_empty());
-    let ready = p
-        .latest_ready_revision_name
-        .as_deref()
-        .filter(|s| !s.is_empty());
+    let ready = p.latest_ready_revision_name.as_deref().filter(|s| !s.is_empty());
     if eq(prov, "Deleting") {
         return Phase::Deleting;
     }
@@ -80,20 +77,13 @@ pub fn revision_failure(revision: Option<&Revision>, replicas: &[Replica]) -> Op
                     .unwrap_or_else(|| "revision provisioning failed".into()),
             );
         }
-        if eq(props.running_state.as_deref(), "Failed")
-            || eq(props.running_state.as_deref(), "ActivationFailed")
-        {
+        if eq(props.running_state.as_deref(), "Failed") || eq(props.running_state.as_deref(), "ActivationFailed") {
             return Some(
                 props
                     .running_state_details
                     .clone()
                     .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| {
-                        format!(
-                            "revision {}",
-                            props.running_state.as_deref().unwrap_or_default()
-                        )
-                    }),
+                    .unwrap_or_else(|| format!("revision {}", props.running_state.as_deref().unwrap_or_default())),
             );
         }
     }
@@ -127,20 +117,11 @@ pub fn describe(app: &ContainerApp, replicas: &[Replica]) -> String {
         p.provisioning_state.as_deref().unwrap_or("?"),
         p.running_status.as_deref().unwrap_or("?")
     );
-    if let Some(c) = replicas
-        .iter()
-        .filter_map(|r| r.properties.as_ref())
-        .flat_map(|p| &p.containers)
-        .next()
-    {
+    if let Some(c) = replicas.iter().filter_map(|r| r.properties.as_ref()).flat_map(|p| &p.containers).next() {
         s.push_str(&format!(
             ", container {}{}",
             c.running_state.as_deref().unwrap_or("?"),
-            c.running_state_details
-                .as_deref()
-                .filter(|d| !d.is_empty())
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
+            c.running_state_details.as_deref().filter(|d| !d.is_empty()).map(|d| format!(" ({d})")).unwrap_or_default()
         ));
     }
     s
@@ -176,15 +157,10 @@ mod tests {
             Phase::Pending
         );
         assert!(matches!(
-            app_phase(&app(
-                json!({"provisioningState":"Failed","latestReadyRevisionName":null})
-            )),
+            app_phase(&app(json!({"provisioningState":"Failed","latestReadyRevisionName":null}))),
             Phase::Failed(_)
         ));
-        assert!(matches!(
-            app_phase(&app(json!({"provisioningState":"Canceled"}))),
-            Phase::Failed(_)
-        ));
+        assert!(matches!(app_phase(&app(json!({"provisioningState":"Canceled"}))), Phase::Failed(_)));
         // A failed update with a ready revision still serves.
         assert_eq!(
             app_phase(&app(
@@ -193,15 +169,10 @@ mod tests {
             Phase::Running
         );
         assert!(matches!(
-            app_phase(&app(
-                json!({"provisioningState":"Succeeded","runningStatus":"Stopped"})
-            )),
+            app_phase(&app(json!({"provisioningState":"Succeeded","runningStatus":"Stopped"}))),
             Phase::Failed(_)
         ));
-        assert_eq!(
-            app_phase(&app(json!({"provisioningState":"Deleting"}))),
-            Phase::Deleting
-        );
+        assert_eq!(app_phase(&app(json!({"provisioningState":"Deleting"}))), Phase::Deleting);
         assert_eq!(app_phase(&app(json!(null))), Phase::Pending);
         // casing drift
         assert_eq!(
@@ -215,24 +186,12 @@ mod tests {
     #[test]
     fn fail_fast_reasons() {
         let pull: Replica = serde_json::from_value(json!({"properties":{"containers":[{"name":"notebook","ready":false,"runningState":"Waiting","runningStateDetails":"ImagePullBackOff: Back-off pulling image \"x\"","restartCount":0}]}})).unwrap();
-        assert!(
-            revision_failure(None, &[pull])
-                .unwrap()
-                .contains("ImagePullBackOff")
-        );
+        assert!(revision_failure(None, &[pull]).unwrap().contains("ImagePullBackOff"));
         let crash: Replica = serde_json::from_value(json!({"properties":{"containers":[{"name":"notebook","ready":false,"runningState":"Terminated","runningStateDetails":"Error","restartCount":4}]}})).unwrap();
-        assert!(
-            revision_failure(None, &[crash])
-                .unwrap()
-                .contains("keeps crashing")
-        );
+        assert!(revision_failure(None, &[crash]).unwrap().contains("keeps crashing"));
         let ok: Replica = serde_json::from_value(json!({"properties":{"containers":[{"name":"notebook","ready":false,"runningState":"Waiting","runningStateDetails":"ContainerCreating","restartCount":0}]}})).unwrap();
         assert!(revision_failure(None, &[ok]).is_none());
         let rev: Revision = serde_json::from_value(json!({"properties":{"runningState":"ActivationFailed","runningStateDetails":"Deployment Progress Deadline Exceeded"}})).unwrap();
-        assert!(
-            revision_failure(Some(&rev), &[])
-                .unwrap()
-                .contains("Deadline")
-        );
+        assert!(revision_failure(Some(&rev), &[]).unwrap().contains("Deadline"));
     }
 }

@@ -9,9 +9,7 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::model::{
-    ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision,
-};
+use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
 use crate::auth::TokenProvider;
 use crate::error::Error;
 use crate::output;
@@ -68,16 +66,11 @@ impl Response {
         })
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
     }
     /// Retry-After in seconds (ARM sends seconds; an HTTP date is treated as absent).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
     }
     fn error(&self) -> ArmError {
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
@@ -113,11 +106,7 @@ pub enum DeleteStarted {
     /// 200: deleted synchronously.
     Done,
     /// 202: poll `url` (Azure-AsyncOperation status body if `async_status`, else Location).
-    Accepted {
-        url: Option<String>,
-        async_status: bool,
-        retry_after: Option<Duration>,
-    },
+    Accepted { url: Option<String>, async_status: bool, retry_after: Option<Duration> },
 }
 
 /// Codes ARM uses for "another operation is in progress, retry".
@@ -140,13 +129,7 @@ pub struct Arm {
 }
 
 impl Arm {
-    pub fn new(
-        http: reqwest::Client,
-        base: &str,
-        api_version: &str,
-        auth: TokenProvider,
-        retry: ArmSettings,
-    ) -> Self {
+    pub fn new(http: reqwest::Client, base: &str, api_version: &str, auth: TokenProvider, retry: ArmSettings) -> Self {
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -194,23 +177,15 @@ impl Arm {
 
     /// One logical request with retries. Returns the final response whatever its status; only
     /// transport failures that outlast the retries are errors here.
-    pub async fn send(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<&Value>,
-    ) -> Result<Response, Error> {
+    pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, Error> {
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let token = self.bearer(false).await?;
-            let mut req = self
-                .http
-                .request(method.clone(), url)
-                .bearer_auth(&token)
-                .header("accept", "application/json");
+            let mut req =
+                self.http.request(method.clone(), url).bearer_auth(&token).header("accept", "application/json");
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -229,20 +204,14 @@ impl Arm {
                                 code: "ConnectionError".into(),
                                 message: e.to_string(),
                             };
-                            if attempt < self.retry.max_attempts
-                                && self.within_budget(started, Duration::ZERO)
-                            {
+                            if attempt < self.retry.max_attempts && self.within_budget(started, Duration::ZERO) {
                                 tokio::time::sleep(self.backoff(attempt)).await;
                                 continue;
                             }
                             return Err(err.into());
                         }
                     };
-                    let r = Response {
-                        status,
-                        headers,
-                        body: bytes,
-                    };
+                    let r = Response { status, headers, body: bytes };
                     output::debug(&format!("-> {}", status.as_u16()));
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         // A cached token may have been revoked: fetch a fresh one once.
@@ -254,9 +223,7 @@ impl Arm {
                         || status == StatusCode::REQUEST_TIMEOUT
                         || status.is_server_error()
                         || (status == StatusCode::CONFLICT
-                            && CONFLICT_RETRY
-                                .iter()
-                                .any(|c| r.error().code.eq_ignore_ascii_case(c)));
+                            && CONFLICT_RETRY.iter().any(|c| r.error().code.eq_ignore_ascii_case(c)));
                     if !retryable {
                         return Ok(r);
                     }
@@ -265,11 +232,7 @@ impl Arm {
                     (true, hint, RetryFailure::Response(r, err))
                 }
                 Err(e) => {
-                    let code = if e.is_timeout() {
-                        "Timeout"
-                    } else {
-                        "ConnectionError"
-                    };
+                    let code = if e.is_timeout() { "Timeout" } else { "ConnectionError" };
                     let mut message = e.to_string();
                     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
                     while let Some(s) = src {
@@ -279,18 +242,12 @@ impl Arm {
                     (
                         true,
                         None,
-                        RetryFailure::Transport(ArmError {
-                            usage: false,
-                            status: None,
-                            code: code.into(),
-                            message,
-                        }),
+                        RetryFailure::Transport(ArmError { usage: false, status: None, code: code.into(), message }),
                     )
                 }
             };
             let delay = delay_hint.unwrap_or_else(|| self.backoff(attempt));
-            if retryable && attempt < self.retry.max_attempts && self.within_budget(started, delay)
-            {
+            if retryable && attempt < self.retry.max_attempts && self.within_budget(started, delay) {
                 output::verbose(&format!(
                     "{} on {method} {}; retrying in {:.1} s (attempt {attempt}/{})",
                     failure.describe(),
@@ -309,10 +266,7 @@ impl Arm {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .retry
-            .retry_base
-            .saturating_mul(1u32 << attempt.min(8).saturating_sub(1));
+        let exp = self.retry.retry_base.saturating_mul(1u32 << attempt.min(8).saturating_sub(1));
         self.jitter(exp.min(Duration::from_secs(30)))
     }
 
@@ -322,11 +276,7 @@ impl Arm {
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ArmError> {
         let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
-        if r.status.is_success() {
-            r.json()
-        } else {
-            Err(r.error())
-        }
+        if r.status.is_success() { r.json() } else { Err(r.error()) }
     }
 
     /// The app, or `None` on ARM's 404 ResourceNotFound (and only then).
@@ -339,24 +289,15 @@ impl Arm {
     }
 
     pub async fn put_app(&self, id: &str, body: &Value) -> Result<PutStarted, ArmError> {
-        let r = self
-            .send(Method::PUT, &self.url(id), Some(body))
-            .await
-            .map_err(to_arm)?;
+        let r = self.send(Method::PUT, &self.url(id), Some(body)).await.map_err(to_arm)?;
         if r.status != StatusCode::OK && r.status != StatusCode::CREATED {
             return Err(r.error());
         }
-        Ok(PutStarted {
-            async_operation: r.header("azure-asyncoperation"),
-            retry_after: r.retry_after(),
-        })
+        Ok(PutStarted { async_operation: r.header("azure-asyncoperation"), retry_after: r.retry_after() })
     }
 
     /// GET an Azure-AsyncOperation URL (verbatim: it carries signed query parameters).
-    pub async fn operation_status(
-        &self,
-        url: &str,
-    ) -> Result<(OperationStatus, Option<Duration>), ArmError> {
+    pub async fn operation_status(&self, url: &str) -> Result<(OperationStatus, Option<Duration>), ArmError> {
         let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
         if !r.status.is_success() {
             return Err(r.error());
@@ -365,10 +306,7 @@ impl Arm {
     }
 
     pub async fn delete_app(&self, id: &str) -> Result<DeleteStarted, ArmError> {
-        let r = self
-            .send(Method::DELETE, &self.url(id), None)
-            .await
-            .map_err(to_arm)?;
+        let r = self.send(Method::DELETE, &self.url(id), None).await.map_err(to_arm)?;
         match r.status.as_u16() {
             204 => Ok(DeleteStarted::Absent),
             404 if r.error().is_not_found() => Ok(DeleteStarted::Absent),
@@ -396,32 +334,16 @@ impl Arm {
         }
     }
 
-    pub async fn get_revision(
-        &self,
-        app_id: &str,
-        revision: &str,
-    ) -> Result<Option<Revision>, ArmError> {
-        match self
-            .get_json::<Revision>(&self.url(&format!("{app_id}/revisions/{revision}")))
-            .await
-        {
+    pub async fn get_revision(&self, app_id: &str, revision: &str) -> Result<Option<Revision>, ArmError> {
+        match self.get_json::<Revision>(&self.url(&format!("{app_id}/revisions/{revision}"))).await {
             Ok(r) => Ok(Some(r)),
             Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    pub async fn list_replicas(
-        &self,
-        app_id: &str,
-        revision: &str,
-    ) -> Result<Vec<Replica>, ArmError> {
-        match self
-            .get_json::<Page<Replica>>(
-                &self.url(&format!("{app_id}/revisions/{revision}/replicas")),
-            )
-            .await
-        {
+    pub async fn list_replicas(&self, app_id: &str, revision: &str) -> Result<Vec<Replica>, ArmError> {
+        match self.get_json::<Page<Replica>>(&self.url(&format!("{app_id}/revisions/{revision}/replicas"))).await {
             Ok(p) => Ok(p.value),
             Err(e) if e.status == Some(404) => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -448,12 +370,7 @@ impl RetryFailure {
 }
 
 fn to_arm(e: Error) -> ArmError {
-    ArmError {
-        status: None,
-        usage: e.exit == crate::error::Exit::Usage,
-        code: e.code,
-        message: e.message,
-    }
+    ArmError { status: None, usage: e.exit == crate::error::Exit::Usage, code: e.code, message: e.message }
 }
 
 /// URLs without their (possibly huge, signed) query string, for logs.

@@ -327,25 +327,13 @@ pub struct ErrorDetail {
 impl ContainerApp {
     pub fn props(&self) -> &AppProperties {
         static EMPTY: std::sync::OnceLock<AppProperties> = std::sync::OnceLock::new();
-        self.properties
-            .as_ref()
-            .unwrap_or_else(|| EMPTY.get_or_init(AppProperties::default))
+        self.properties.as_ref().unwrap_or_else(|| EMPTY.get_or_init(AppProperties::default))
     }
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .as_ref()
-            .and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-            .map(|(_, v)| v.as_str())
+        self.tags.as_ref().and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))).map(|(_, v)| v.as_str())
     }
     pub fn fqdn(&self) -> Option<&str> {
-        self.props()
-            .configuration
-            .as_ref()?
-            .ingress
-            .as_ref()?
-            .fqdn
-            .as_deref()
-            .filter(|f| !f.is_empty())
+        self.props().configuration.as_ref()?.ingress.as_ref()?.fqdn.as_deref().filter(|f| !f.is_empty())
     }
     pub fn first_container(&self) -> Option<&Container> {
         self.props().template.as_ref()?.containers.as_ref()?.first()
@@ -359,51 +347,35 @@ mod tests {
     use std::path::Path;
 
     fn data(rel: &str) -> Value {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/aca-spec")
-            .join(rel);
-        serde_json::from_str(
-            &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-        )
-        .unwrap()
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aca-spec").join(rel);
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            .unwrap()
     }
 
     #[test]
     fn official_example_bodies_parse() {
         let put = data("2026-07-01/examples/ContainerApps_CreateOrUpdate.json");
-        let body: ContainerApp =
-            serde_json::from_value(put["parameters"]["containerAppEnvelope"].clone()).unwrap();
-        assert!(
-            body.first_container()
-                .and_then(|c| c.image.as_deref())
-                .is_some()
-        );
+        let body: ContainerApp = serde_json::from_value(put["parameters"]["containerAppEnvelope"].clone()).unwrap();
+        assert!(body.first_container().and_then(|c| c.image.as_deref()).is_some());
         for code in ["200", "201"] {
-            let app: ContainerApp =
-                serde_json::from_value(put["responses"][code]["body"].clone()).unwrap();
+            let app: ContainerApp = serde_json::from_value(put["responses"][code]["body"].clone()).unwrap();
             assert!(app.props().provisioning_state.is_some());
         }
         let get = data("2026-07-01/examples/ContainerApps_Get.json");
-        let app: ContainerApp =
-            serde_json::from_value(get["responses"]["200"]["body"].clone()).unwrap();
+        let app: ContainerApp = serde_json::from_value(get["responses"]["200"]["body"].clone()).unwrap();
         assert_eq!(app.props().provisioning_state.as_deref(), Some("Succeeded"));
         assert!(app.fqdn().is_some());
         let list = data("2025-07-01/examples/ContainerApps_ListByResourceGroup.json");
-        let page: Page<ContainerApp> =
-            serde_json::from_value(list["responses"]["200"]["body"].clone()).unwrap();
+        let page: Page<ContainerApp> = serde_json::from_value(list["responses"]["200"]["body"].clone()).unwrap();
         assert!(!page.value.is_empty());
         let rev = data("2026-07-01/examples/Revisions_Get.json");
         let r: Revision = serde_json::from_value(rev["responses"]["200"]["body"].clone()).unwrap();
-        assert_eq!(
-            r.properties.unwrap().running_state.as_deref(),
-            Some("Running")
-        );
+        assert_eq!(r.properties.unwrap().running_state.as_deref(), Some("Running"));
         let reps = data("2025-07-01/examples/Replicas_Get.json");
         let r: Replica = serde_json::from_value(reps["responses"]["200"]["body"].clone()).unwrap();
         assert!(!r.properties.unwrap().containers.is_empty());
         let env = data("2026-07-01/examples/ManagedEnvironments_Get.json");
-        let e: ManagedEnvironment =
-            serde_json::from_value(env["responses"]["200"]["body"].clone()).unwrap();
+        let e: ManagedEnvironment = serde_json::from_value(env["responses"]["200"]["body"].clone()).unwrap();
         assert!(e.location.is_some());
     }
 

@@ -28,10 +28,7 @@ impl TokenCache {
     pub fn open(base: &Path) -> Option<TokenCache> {
         let dir = base.join("tokens");
         if let Err(e) = fs::create_dir_all(&dir) {
-            output::warn(&format!(
-                "token cache disabled: cannot create {}: {e}",
-                dir.display()
-            ));
+            output::warn(&format!("token cache disabled: cannot create {}: {e}", dir.display()));
             return None;
         }
         // Tighten what we created; refuse what we cannot trust.
@@ -58,55 +55,33 @@ impl TokenCache {
             return None;
         }
         if let Err(why) = private(&path) {
-            output::warn(&format!(
-                "ignoring token cache file {}: {why}",
-                path.display()
-            ));
+            output::warn(&format!("ignoring token cache file {}: {why}", path.display()));
             return None;
         }
         let entry: Entry = serde_json::from_slice(&fs::read(&path).ok()?).ok()?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-        (entry.expires_on - early.as_secs() as i64 > now && !entry.token.is_empty())
-            .then_some(entry.token)
+        (entry.expires_on - early.as_secs() as i64 > now && !entry.token.is_empty()).then_some(entry.token)
     }
 
     /// Atomic: write a private temp file, then rename over the entry.
     pub fn put(&self, key: &str, token: &str, expires_on: i64) {
         let path = self.path(key);
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", std::process::id(), nanos()));
+        let tmp = self.dir.join(format!(".{}.{}.tmp", std::process::id(), nanos()));
         let result = (|| -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(
-                serde_json::to_string(&Entry {
-                    token: token.to_string(),
-                    expires_on,
-                })?
-                .as_bytes(),
-            )?;
+            let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            f.write_all(serde_json::to_string(&Entry { token: token.to_string(), expires_on })?.as_bytes())?;
             f.sync_all()?;
             fs::rename(&tmp, &path)
         })();
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);
-            output::debug(&format!(
-                "could not write token cache {}: {e}",
-                path.display()
-            ));
+            output::debug(&format!("could not write token cache {}: {e}", path.display()));
         }
     }
 }
 
 fn nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default()
 }
 
 /// Owned by us and not readable or writable by group or others.
@@ -121,10 +96,7 @@ fn private(path: &Path) -> Result<(), String> {
         return Err(format!("is owned by uid {}, not {me}", meta.uid()));
     }
     if meta.mode() & 0o077 != 0 {
-        return Err(format!(
-            "has mode {:o}; it must not be accessible by group or others",
-            meta.mode() & 0o777
-        ));
+        return Err(format!("has mode {:o}; it must not be accessible by group or others", meta.mode() & 0o777));
     }
     Ok(())
 }
@@ -134,11 +106,7 @@ mod tests {
     use super::*;
 
     fn future(secs: i64) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64
-            + secs
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 + secs
     }
 
     #[test]
@@ -148,18 +116,11 @@ mod tests {
         c.put("k", "tok", future(3600));
         assert_eq!(c.get("k", Duration::from_secs(300)).as_deref(), Some("tok"));
         c.put("k", "tok2", future(200));
-        assert_eq!(
-            c.get("k", Duration::from_secs(300)),
-            None,
-            "within 5 minutes of expiry"
-        );
+        assert_eq!(c.get("k", Duration::from_secs(300)), None, "within 5 minutes of expiry");
         assert_eq!(c.get("other", Duration::from_secs(300)), None);
         let meta = fs::metadata(c.path("k")).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
-        assert_eq!(
-            fs::metadata(d.path().join("tokens")).unwrap().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(fs::metadata(d.path().join("tokens")).unwrap().mode() & 0o777, 0o700);
     }
 
     #[test]

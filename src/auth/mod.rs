@@ -9,10 +9,9 @@ use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions};
 use azure_identity::{
-    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
-    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
-    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
-    WorkloadIdentityCredentialOptions,
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions, ClientSecretCredential,
+    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 use crate::error::{Error, Result};
@@ -41,13 +40,7 @@ impl TokenProvider {
         cache: Option<TokenCache>,
         env: Box<dyn Env>,
     ) -> Self {
-        TokenProvider {
-            cloud,
-            settings,
-            http,
-            cache,
-            env,
-        }
+        TokenProvider { cloud, settings, http, cache, env }
     }
 
     /// The credential `auto` resolves to from the environment alone (CLI and IMDS are tried in order
@@ -57,28 +50,18 @@ impl TokenProvider {
             CredentialKind::Auto if self.env.var("AZURE_FEDERATED_TOKEN_FILE").is_some() => {
                 CredentialKind::WorkloadIdentity
             }
-            CredentialKind::Auto if self.env.var("IDENTITY_ENDPOINT").is_some() => {
-                CredentialKind::ManagedIdentity
-            }
-            CredentialKind::Auto if self.env.var("AZURE_CLIENT_SECRET").is_some() => {
-                CredentialKind::ClientSecret
-            }
+            CredentialKind::Auto if self.env.var("IDENTITY_ENDPOINT").is_some() => CredentialKind::ManagedIdentity,
+            CredentialKind::Auto if self.env.var("AZURE_CLIENT_SECRET").is_some() => CredentialKind::ClientSecret,
             k => k,
         }
     }
 
     fn tenant(&self) -> Option<String> {
-        self.settings
-            .tenant_id
-            .clone()
-            .or_else(|| self.env.var("AZURE_TENANT_ID"))
+        self.settings.tenant_id.clone().or_else(|| self.env.var("AZURE_TENANT_ID"))
     }
 
     fn client_id(&self) -> Option<String> {
-        self.settings
-            .client_id
-            .clone()
-            .or_else(|| self.env.var("AZURE_CLIENT_ID"))
+        self.settings.client_id.clone().or_else(|| self.env.var("AZURE_CLIENT_ID"))
     }
 
     fn cache_key(&self, kind: CredentialKind) -> String {
@@ -179,18 +162,24 @@ impl TokenProvider {
     }
 
     fn credential(&self, kind: CredentialKind) -> Result<Arc<dyn TokenCredential>> {
-        let unavailable = |what: &str, e: azure_core::Error| {
-            Error::runtime("CredentialUnavailable", format!("{what}: {e}"))
-        };
+        let unavailable =
+            |what: &str, e: azure_core::Error| Error::runtime("CredentialUnavailable", format!("{what}: {e}"));
         Ok(match kind {
-            CredentialKind::WorkloadIdentity => WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-                credential_options: ClientAssertionCredentialOptions { client_options: self.client_options() },
-                client_id: self.client_id(),
-                tenant_id: self.tenant(),
-                token_file_path: self.env.var("AZURE_FEDERATED_TOKEN_FILE").map(Into::into),
-                ..Default::default()
-            }))
-            .map_err(|e| unavailable("workload identity (needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID)", e))?,
+            CredentialKind::WorkloadIdentity => {
+                WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                    credential_options: ClientAssertionCredentialOptions { client_options: self.client_options() },
+                    client_id: self.client_id(),
+                    tenant_id: self.tenant(),
+                    token_file_path: self.env.var("AZURE_FEDERATED_TOKEN_FILE").map(Into::into),
+                    ..Default::default()
+                }))
+                .map_err(|e| {
+                    unavailable(
+                        "workload identity (needs AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TENANT_ID)",
+                        e,
+                    )
+                })?
+            }
             CredentialKind::ManagedIdentity => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
                 client_options: self.client_options(),
@@ -212,15 +201,31 @@ impl TokenProvider {
                 .map_err(|e| unavailable("imds", e))?
             }
             CredentialKind::ClientSecret => {
-                let tenant = self.tenant().ok_or_else(|| Error::config("credential client-secret needs a tenant: set credential.tenant_id or AZURE_TENANT_ID"))?;
-                let client = self.client_id().ok_or_else(|| Error::config("credential client-secret needs a client id: set credential.client_id or AZURE_CLIENT_ID"))?;
+                let tenant = self.tenant().ok_or_else(|| {
+                    Error::config(
+                        "credential client-secret needs a tenant: set credential.tenant_id or AZURE_TENANT_ID",
+                    )
+                })?;
+                let client = self.client_id().ok_or_else(|| {
+                    Error::config(
+                        "credential client-secret needs a client id: set credential.client_id or AZURE_CLIENT_ID",
+                    )
+                })?;
                 let secret = self.env.var("AZURE_CLIENT_SECRET").ok_or_else(|| Error::config("credential client-secret needs AZURE_CLIENT_SECRET in the environment (never in the config file)"))?;
                 output::register_secret(&secret);
-                ClientSecretCredential::new(&tenant, client, Secret::new(secret), Some(ClientSecretCredentialOptions { client_options: self.client_options() }))
-                    .map_err(|e| unavailable("client secret", e))?
+                ClientSecretCredential::new(
+                    &tenant,
+                    client,
+                    Secret::new(secret),
+                    Some(ClientSecretCredentialOptions { client_options: self.client_options() }),
+                )
+                .map_err(|e| unavailable("client secret", e))?
             }
-            CredentialKind::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions { tenant_id: self.tenant(), ..Default::default() }))
-                .map_err(|e| unavailable("azure cli", e))?,
+            CredentialKind::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
+                tenant_id: self.tenant(),
+                ..Default::default()
+            }))
+            .map_err(|e| unavailable("azure cli", e))?,
             CredentialKind::Auto => unreachable!("auto is resolved by the chain"),
         })
     }
@@ -232,12 +237,7 @@ impl TokenProvider {
             .timeout(Duration::from_millis(800))
             .build()
             .map_err(|e| Error::runtime("CredentialUnavailable", format!("imds probe: {e}")))?;
-        match probe
-            .get(IMDS_PROBE)
-            .header("Metadata", "true")
-            .send()
-            .await
-        {
+        match probe.get(IMDS_PROBE).header("Metadata", "true").send().await {
             Ok(_) => self.credential(CredentialKind::Imds),
             Err(_) => Err(Error::runtime(
                 "CredentialUnavailable",
@@ -254,20 +254,12 @@ async fn fetch(
 ) -> Result<azure_core::credentials::AccessToken> {
     // Bounded whatever the credential does internally.
     // IMDS retries for over a minute by itself when it answers with errors.
-    let limit = if kind == CredentialKind::Imds {
-        Duration::from_secs(10)
-    } else {
-        Duration::from_secs(30)
-    };
+    let limit = if kind == CredentialKind::Imds { Duration::from_secs(10) } else { Duration::from_secs(30) };
     match tokio::time::timeout(limit, cred.get_token(&[scope], None)).await {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(Error::runtime(
             "AuthenticationFailed",
-            format!(
-                "could not get an ARM token ({}): {}",
-                kind_name(kind),
-                first_line(&e.to_string())
-            ),
+            format!("could not get an ARM token ({}): {}", kind_name(kind), first_line(&e.to_string())),
         )
         .with_source(anyhow::Error::new(e))),
         Err(_) => Err(Error::runtime(

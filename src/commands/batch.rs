@@ -28,8 +28,7 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
         BatchCommand::Cancel { name } => {
             let r = app_ref(settings, name)?;
             let arm = commands::arm(settings)?;
-            let deleted =
-                super::stop::delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
+            let deleted = super::stop::delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
             output::result(&json!({ "name": r.name, "deleted": deleted }));
         }
     }
@@ -38,17 +37,9 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
 
 fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     if !naming::is_valid_app_name(name) || !name.starts_with(&format!("{}-", settings.hub_id)) {
-        return Err(Error::usage(
-            "InvalidAppName",
-            format!("`{name}` is not an app name of hub {}", settings.hub_id),
-        ));
+        return Err(Error::usage("InvalidAppName", format!("`{name}` is not an app name of hub {}", settings.hub_id)));
     }
-    Ok(AppRef {
-        id: spec::app_id(settings, name),
-        name: name.to_string(),
-        user: None,
-        server: None,
-    })
+    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), user: None, server: None })
 }
 
 /// Same decisions as `poll`, in batchspawner's vocabulary: pending, running, unknown, gone.

@@ -27,13 +27,7 @@ pub fn arm(settings: &Settings) -> Result<Arm> {
         cache,
         Box::new(ProcessEnv),
     );
-    Ok(Arm::new(
-        http,
-        &settings.cloud.resource_manager,
-        &settings.api_version,
-        auth,
-        settings.arm.clone(),
-    ))
+    Ok(Arm::new(http, &settings.cloud.resource_manager, &settings.api_version, auth, settings.arm.clone()))
 }
 
 /// Which app a poll/stop is about: the state's resource id when the hub gave one, else the name
@@ -45,30 +39,15 @@ pub struct AppRef {
     pub server: Option<String>,
 }
 
-pub fn app_ref(
-    target: &crate::cli::TargetArgs,
-    settings: &Settings,
-    env: &dyn Env,
-) -> Result<AppRef> {
+pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn Env) -> Result<AppRef> {
     if target.user.is_none() {
         if let Some(State { id, name, .. }) = request::state(env)? {
-            return Ok(AppRef {
-                id,
-                name,
-                user: None,
-                server: None,
-            });
+            return Ok(AppRef { id, name, user: None, server: None });
         }
     }
     let t = request::target(target, env)?;
     let name = naming::app_name(&settings.hub_id, &t.user, &t.server);
-    Ok(AppRef {
-        id: spec::app_id(settings, &name),
-        name,
-
-        user: Some(t.user),
-        server: Some(t.server),
-    })
+    Ok(AppRef { id: spec::app_id(settings, &name), name, user: Some(t.user), server: Some(t.server) })
 }
 
 /// Tagged as acactl's, of this hub, and (when we know who) of this server.
@@ -76,8 +55,7 @@ pub fn is_ours(app: &crate::arm::model::ContainerApp, settings: &Settings, r: &A
     match (&r.user, &r.server) {
         (Some(u), Some(s)) => spec::owned_by(app, settings, u, s),
         _ => {
-            app.tag(spec::TAG_MANAGED_BY) == Some("acactl")
-                && app.tag(spec::TAG_HUB) == Some(settings.hub_id.as_str())
+            app.tag(spec::TAG_MANAGED_BY) == Some("acactl") && app.tag(spec::TAG_HUB) == Some(settings.hub_id.as_str())
         }
     }
 }
@@ -86,17 +64,11 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
 
 pub fn seed() -> u64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or_default();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or_default();
     nanos ^ ((std::process::id() as u64) << 40)
 }

@@ -23,10 +23,7 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
 }
 
 fn unknown(r: &AppRef, e: &Error) -> Value {
-    output::warn(&format!(
-        "cannot tell whether {} is running: {}",
-        r.name, e.message
-    ));
+    output::warn(&format!("cannot tell whether {} is running: {}", r.name, e.message));
     json!({ "status": "unknown", "exit_status": null, "name": r.name, "error": { "code": e.code, "message": e.message } })
 }
 
@@ -65,13 +62,8 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
                 return json!({ "status": "failed", "exit_status": 1, "name": r.name, "reason": reason, "deleted": false });
             }
             match arm.delete_app(&r.id).await {
-                Ok(
-                    DeleteStarted::Absent | DeleteStarted::Done | DeleteStarted::Accepted { .. },
-                ) => {
-                    output::info(&format!(
-                        "{} failed terminally ({reason}); deleted it",
-                        r.name
-                    ));
+                Ok(DeleteStarted::Absent | DeleteStarted::Done | DeleteStarted::Accepted { .. }) => {
+                    output::info(&format!("{} failed terminally ({reason}); deleted it", r.name));
                     json!({ "status": "failed", "exit_status": 1, "name": r.name, "reason": reason, "deleted": true })
                 }
                 Err(e) => unknown(

@@ -25,10 +25,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     let spec = spec::build(settings, &req, &commands::now_rfc3339(), &suffix)?;
 
     if args.dry_run {
-        let location = settings
-            .location
-            .clone()
-            .unwrap_or_else(|| "<location of the managed environment>".into());
+        let location = settings.location.clone().unwrap_or_else(|| "<location of the managed environment>".into());
         let body = spec.to_arm(&location, true);
         return Ok(json!({
             "dry_run": true,
@@ -55,12 +52,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     }
 
     let arm = commands::arm(settings)?;
-    let starter = Starter {
-        arm: &arm,
-        settings,
-        spec: &spec,
-        put_sent: Cell::new(false),
-    };
+    let starter = Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false) };
     let deadline = Instant::now() + settings.server.start_timeout;
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
@@ -84,10 +76,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
 /// batchspawner's submit: returns the app name as soon as ARM accepted the PUT, so a batchspawner
 /// timeout during a blocking submit cannot orphan the app; its query loop waits for readiness.
 pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
-    let args = crate::cli::TargetArgs {
-        user: None,
-        server: None,
-    };
+    let args = crate::cli::TargetArgs { user: None, server: None };
     let req = request::server_request(&args, settings, env)?;
     if req.api_token.is_none() {
         return Err(Error::usage(
@@ -95,19 +84,9 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
             "JUPYTERHUB_API_TOKEN is not set: batch submit must run with the spawner's get_env()",
         ));
     }
-    let spec = spec::build(
-        settings,
-        &req,
-        &commands::now_rfc3339(),
-        &naming::spawn_suffix(commands::seed()),
-    )?;
+    let spec = spec::build(settings, &req, &commands::now_rfc3339(), &naming::spawn_suffix(commands::seed()))?;
     let arm = commands::arm(settings)?;
-    let starter = Starter {
-        arm: &arm,
-        settings,
-        spec: &spec,
-        put_sent: Cell::new(false),
-    };
+    let starter = Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false) };
     let deadline = Instant::now() + settings.server.start_timeout;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
@@ -124,10 +103,7 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
 
 async fn terminated() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return std::future::pending().await;
     };
     tokio::select! {
@@ -139,20 +115,13 @@ async fn terminated() -> &'static str {
 /// Delete what we created or changed, bounded: the exec spawner gives us a short grace after SIGTERM.
 async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     output::progress(100, &format!("Start failed; deleting {}", spec.name));
-    let r = AppRef {
-        id: spec.id.clone(),
-        name: spec.name.clone(),
-        user: None,
-        server: None,
-    };
+    let r = AppRef { id: spec.id.clone(), name: spec.name.clone(), user: None, server: None };
     let _ = settings;
     let attempt = async {
         loop {
             match arm.delete_app(&r.id).await {
                 Ok(_) => return true,
-                Err(e) if e.status == Some(409) => {
-                    tokio::time::sleep(Duration::from_millis(500)).await
-                }
+                Err(e) if e.status == Some(409) => tokio::time::sleep(Duration::from_millis(500)).await,
                 Err(e) => {
                     output::warn(&format!(
                         "could not delete {} after the failed start: {e}; `acactl gc` will",
@@ -197,13 +166,10 @@ impl Starter<'_> {
         let location = match &self.settings.location {
             Some(l) => l.clone(),
             None => {
-                let env = self
-                    .arm
-                    .get_environment(&self.settings.environment_id)
-                    .await?;
-                let l = env.location.ok_or_else(|| {
-                    Error::runtime("InvalidResponse", "the managed environment has no location")
-                })?;
+                let env = self.arm.get_environment(&self.settings.environment_id).await?;
+                let l = env
+                    .location
+                    .ok_or_else(|| Error::runtime("InvalidResponse", "the managed environment has no location"))?;
                 l.to_lowercase().replace(' ', "")
             }
         };
@@ -223,10 +189,7 @@ impl Starter<'_> {
             }
             match status::app_phase(&existing) {
                 Phase::Deleting => {
-                    output::progress(
-                        8,
-                        &format!("Waiting for the previous {} to finish deleting", spec.name),
-                    );
+                    output::progress(8, &format!("Waiting for the previous {} to finish deleting", spec.name));
                     self.wait_gone(deadline).await?;
                 }
                 Phase::Failed(reason) => {
@@ -251,31 +214,19 @@ impl Starter<'_> {
             }
         }
 
-        let verb = if adopting {
-            "Updating the existing"
-        } else {
-            "Creating"
-        };
+        let verb = if adopting { "Updating the existing" } else { "Creating" };
         output::progress(10, &format!("{verb} container app {}", spec.name));
         self.put_sent.set(true);
         self.put_with_conflict_wait(&body, deadline).await
     }
 
-    async fn wait_ready(
-        &self,
-        started: crate::arm::PutStarted,
-        deadline: Instant,
-    ) -> Result<Value> {
+    async fn wait_ready(&self, started: crate::arm::PutStarted, deadline: Instant) -> Result<Value> {
         let spec = self.spec;
         if let Some(url) = &started.async_operation {
-            self.follow_operation(url, started.retry_after, deadline)
-                .await?;
+            self.follow_operation(url, started.retry_after, deadline).await?;
         }
         self.wait_revision_ready(deadline).await?;
-        output::progress(
-            85,
-            &format!("Waiting for Jupyter to answer at {}", spec.url),
-        );
+        output::progress(85, &format!("Waiting for Jupyter to answer at {}", spec.url));
         self.wait_http(deadline).await?;
         output::progress(100, &format!("Server ready at {}", spec.url));
         let state = request::State {
@@ -289,26 +240,14 @@ impl Starter<'_> {
     }
 
     fn app_ref(&self) -> AppRef {
-        AppRef {
-            id: self.spec.id.clone(),
-            name: self.spec.name.clone(),
-            user: None,
-            server: None,
-        }
+        AppRef { id: self.spec.id.clone(), name: self.spec.name.clone(), user: None, server: None }
     }
 
-    async fn put_with_conflict_wait(
-        &self,
-        body: &Value,
-        deadline: Instant,
-    ) -> Result<crate::arm::PutStarted> {
+    async fn put_with_conflict_wait(&self, body: &Value, deadline: Instant) -> Result<crate::arm::PutStarted> {
         loop {
             match self.arm.put_app(&self.spec.id, body).await {
                 Ok(s) => return Ok(s),
-                Err(e)
-                    if e.status == Some(409)
-                        && Instant::now() + self.settings.arm.poll_interval < deadline =>
-                {
+                Err(e) if e.status == Some(409) && Instant::now() + self.settings.arm.poll_interval < deadline => {
                     output::verbose(&format!("{e}; waiting"));
                     tokio::time::sleep(self.settings.arm.poll_interval).await;
                 }
@@ -328,12 +267,7 @@ impl Starter<'_> {
 
     /// Poll the Azure-AsyncOperation status; meanwhile look at the new revision's replicas so an
     /// image-pull failure or a crash loop fails the start within a poll or two.
-    async fn follow_operation(
-        &self,
-        url: &str,
-        first_wait: Option<Duration>,
-        deadline: Instant,
-    ) -> Result<()> {
+    async fn follow_operation(&self, url: &str, first_wait: Option<Duration>, deadline: Instant) -> Result<()> {
         let mut wait = first_wait.unwrap_or(self.settings.arm.poll_interval);
         let mut pct = 20u8;
         loop {
@@ -364,11 +298,7 @@ impl Starter<'_> {
             if let Some(app) = &app {
                 output::progress(
                     pct,
-                    &format!(
-                        "Provisioning {}: {}",
-                        self.spec.name,
-                        status::describe(app, &replicas)
-                    ),
+                    &format!("Provisioning {}: {}", self.spec.name, status::describe(app, &replicas)),
                 );
             }
             wait = next.unwrap_or(self.settings.arm.poll_interval);
@@ -376,14 +306,9 @@ impl Starter<'_> {
     }
 
     /// Replicas of our revision, failing fast on a fatal state.
-    async fn check_revision(
-        &self,
-        app: Option<&ContainerApp>,
-    ) -> Result<Vec<crate::arm::model::Replica>> {
+    async fn check_revision(&self, app: Option<&ContainerApp>) -> Result<Vec<crate::arm::model::Replica>> {
         let ours = self.revision_name();
-        let latest = app
-            .and_then(|a| a.props().latest_revision_name.clone())
-            .unwrap_or_default();
+        let latest = app.and_then(|a| a.props().latest_revision_name.clone()).unwrap_or_default();
         if !latest.eq_ignore_ascii_case(&ours) {
             return Ok(Vec::new());
         }
@@ -408,37 +333,21 @@ impl Starter<'_> {
             let app = self.arm.get_app(&self.spec.id).await?.ok_or_else(|| {
                 Error::runtime(
                     "AppVanished",
-                    format!(
-                        "{} disappeared while starting (deleted by someone else?)",
-                        self.spec.name
-                    ),
+                    format!("{} disappeared while starting (deleted by someone else?)", self.spec.name),
                 )
             })?;
             let phase = status::app_phase(&app);
-            let ready = app
-                .props()
-                .latest_ready_revision_name
-                .as_deref()
-                .is_some_and(|r| r.eq_ignore_ascii_case(&ours));
+            let ready =
+                app.props().latest_ready_revision_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&ours));
             match phase {
                 Phase::Running if ready => return Ok(()),
                 Phase::Failed(reason) => {
-                    return Err(Error::runtime(
-                        "ProvisioningFailed",
-                        format!("{} {reason}", self.spec.name),
-                    ));
+                    return Err(Error::runtime("ProvisioningFailed", format!("{} {reason}", self.spec.name)));
                 }
                 _ => {}
             }
             let replicas = self.check_revision(Some(&app)).await?;
-            output::progress(
-                80,
-                &format!(
-                    "Activating {}: {}",
-                    self.spec.name,
-                    status::describe(&app, &replicas)
-                ),
-            );
+            output::progress(80, &format!("Activating {}: {}", self.spec.name, status::describe(&app, &replicas)));
             sleep_until_next(self.settings.arm.poll_interval, deadline).await;
         }
     }
@@ -450,13 +359,7 @@ impl Starter<'_> {
         let mut last;
         let mut checks = 0u32;
         loop {
-            let r = self
-                .arm
-                .http()
-                .get(&url)
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
+            let r = self.arm.http().get(&url).timeout(Duration::from_secs(5)).send().await;
             match r {
                 Ok(resp) => {
                     let code = resp.status().as_u16();
@@ -491,15 +394,10 @@ impl Starter<'_> {
 }
 
 fn revision_error(name: &str, reason: &str) -> Error {
-    let code = if reason.contains("ImagePull")
-        || reason.contains("ErrImagePull")
-        || reason.contains("InvalidImageName")
+    let code = if reason.contains("ImagePull") || reason.contains("ErrImagePull") || reason.contains("InvalidImageName")
     {
         "ImagePullFailed"
-    } else if reason.contains("CrashLoop")
-        || reason.contains("crashing")
-        || reason.contains("Crashing")
-    {
+    } else if reason.contains("CrashLoop") || reason.contains("crashing") || reason.contains("Crashing") {
         "ContainerCrashing"
     } else {
         "RevisionFailed"

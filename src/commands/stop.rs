@@ -19,12 +19,7 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
 }
 
 /// Ok(false) when there was nothing to delete.
-pub async fn delete_and_wait(
-    arm: &Arm,
-    settings: &Settings,
-    r: &AppRef,
-    budget: Duration,
-) -> Result<bool> {
+pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget: Duration) -> Result<bool> {
     let deadline = Instant::now() + budget;
     let Some(app) = arm.get_app(&r.id).await? else {
         return Ok(false);
@@ -43,10 +38,7 @@ pub async fn delete_and_wait(
         match arm.delete_app(&r.id).await {
             Ok(s) => break s,
             // The retry budget ran out on "operation in progress": keep trying until our own deadline.
-            Err(e)
-                if e.status == Some(409)
-                    && Instant::now() + settings.arm.poll_interval < deadline =>
-            {
+            Err(e) if e.status == Some(409) && Instant::now() + settings.arm.poll_interval < deadline => {
                 output::verbose(&format!("{e}; waiting"));
                 tokio::time::sleep(settings.arm.poll_interval).await;
             }
@@ -56,11 +48,7 @@ pub async fn delete_and_wait(
     match started {
         DeleteStarted::Absent => return Ok(false),
         DeleteStarted::Done => return Ok(true),
-        DeleteStarted::Accepted {
-            url,
-            async_status,
-            retry_after,
-        } => {
+        DeleteStarted::Accepted { url, async_status, retry_after } => {
             let mut wait = retry_after.unwrap_or(settings.arm.poll_interval);
             if let Some(url) = url {
                 loop {
@@ -75,11 +63,7 @@ pub async fn delete_and_wait(
                             let e = s.error.unwrap_or_default();
                             return Err(Error::runtime(
                                 e.code.unwrap_or_else(|| "DeleteFailed".into()),
-                                format!(
-                                    "deleting {} failed: {}",
-                                    r.name,
-                                    e.message.unwrap_or_default()
-                                ),
+                                format!("deleting {} failed: {}", r.name, e.message.unwrap_or_default()),
                             ));
                         }
                         (st == "succeeded", next)

@@ -15,11 +15,7 @@ fn every_command_has_help_with_an_example() {
     for cmd in ["start", "poll", "stop", "batch"] {
         let r = run(acactl().args([cmd, "--help"]));
         assert_eq!(r.code, 0);
-        assert!(
-            r.stdout.contains("Example"),
-            "{cmd} --help lacks an example:\n{}",
-            r.stdout
-        );
+        assert!(r.stdout.contains("Example"), "{cmd} --help lacks an example:\n{}", r.stdout);
     }
     let r = run(acactl().arg("--help"));
     assert!(r.stdout.contains("Exit codes"));

@@ -19,14 +19,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Harness {
-        Self::with(
-            Options {
-                provision_polls: 2,
-                failure_polls: 3,
-                ..Options::default()
-            },
-            "",
-        )
+        Self::with(Options { provision_polls: 2, failure_polls: 3, ..Options::default() }, "")
     }
 
     /// `extra` is appended to the generated config (top-level YAML).
@@ -57,9 +50,7 @@ impl Harness {
             text.push_str("credential:\n  type: managed-identity\n");
         }
         if !extra.contains("hub:") {
-            text.push_str(
-                "hub:\n  public_url: https://Hub.Example.test/\n  connect_url: http://jupyterhub\n",
-            );
+            text.push_str("hub:\n  public_url: https://Hub.Example.test/\n  connect_url: http://jupyterhub\n");
         }
         if !extra.contains("server:") {
             text.push_str("server:\n  image: example.azurecr.io/notebook:1\n  start_timeout: 20\n");
@@ -139,34 +130,21 @@ pub fn spawner_env(user: &str, server: &str) -> Vec<(String, String)> {
             }
         })
         .collect();
-    let prefix = if server.is_empty() {
-        format!("/user/{quoted}/")
-    } else {
-        format!("/user/{quoted}/{server}/")
-    };
+    let prefix = if server.is_empty() { format!("/user/{quoted}/") } else { format!("/user/{quoted}/{server}/") };
     let mut env = vec![
         ("JUPYTERHUB_API_TOKEN", TOKEN.to_string()),
         ("JPY_API_TOKEN", TOKEN.to_string()),
         ("JUPYTERHUB_CLIENT_ID", format!("jupyterhub-user-{quoted}")),
         ("JUPYTERHUB_HOST", String::new()),
-        (
-            "JUPYTERHUB_OAUTH_CALLBACK_URL",
-            format!("{prefix}oauth_callback"),
-        ),
+        ("JUPYTERHUB_OAUTH_CALLBACK_URL", format!("{prefix}oauth_callback")),
         ("JUPYTERHUB_OAUTH_SCOPES", "[]".into()),
         ("JUPYTERHUB_USER", user.to_string()),
         ("JUPYTERHUB_SERVER_NAME", server.to_string()),
         ("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api".into()),
-        (
-            "JUPYTERHUB_ACTIVITY_URL",
-            format!("http://127.0.0.1:8081/hub/api/users/{quoted}/activity"),
-        ),
+        ("JUPYTERHUB_ACTIVITY_URL", format!("http://127.0.0.1:8081/hub/api/users/{quoted}/activity")),
         ("JUPYTERHUB_BASE_URL", "/".into()),
         ("JUPYTERHUB_SERVICE_PREFIX", prefix.clone()),
-        (
-            "JUPYTERHUB_SERVICE_URL",
-            format!("http://127.0.0.1:0{prefix}"),
-        ),
+        ("JUPYTERHUB_SERVICE_URL", format!("http://127.0.0.1:0{prefix}")),
         ("JUPYTERHUB_PUBLIC_URL", String::new()),
         ("JUPYTERHUB_PUBLIC_HUB_URL", String::new()),
     ];
@@ -194,8 +172,7 @@ impl Run {
             self.stdout,
             self.stderr
         );
-        serde_json::from_str(lines[0])
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(lines[0]).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
     pub fn all_output(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
@@ -203,11 +180,7 @@ impl Run {
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().unwrap();
+    let Output { status, stdout, stderr } = cmd.output().unwrap();
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into(),

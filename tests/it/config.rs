@@ -10,38 +10,21 @@ fn example() -> std::path::PathBuf {
 #[test]
 fn dry_run_with_the_example_config_needs_no_network_and_no_credentials() {
     let home = tempfile::tempdir().unwrap();
-    let r = run(Command::cargo_bin("acactl")
-        .unwrap()
-        .env_clear()
-        .env("HOME", home.path())
-        .args([
-            "--config",
-            example().to_str().unwrap(),
-            "start",
-            "--dry-run",
-            "--user",
-            "marcus",
-        ]));
+    let r = run(Command::cargo_bin("acactl").unwrap().env_clear().env("HOME", home.path()).args([
+        "--config",
+        example().to_str().unwrap(),
+        "start",
+        "--dry-run",
+        "--user",
+        "marcus",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = r.json();
     assert_eq!(v["request"]["method"], "PUT");
-    assert!(
-        v["request"]["url"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://management.azure.com/subscriptions/")
-    );
-    assert!(
-        v["request"]["url"]
-            .as_str()
-            .unwrap()
-            .ends_with("?api-version=2026-07-01")
-    );
+    assert!(v["request"]["url"].as_str().unwrap().starts_with("https://management.azure.com/subscriptions/"));
+    assert!(v["request"]["url"].as_str().unwrap().ends_with("?api-version=2026-07-01"));
     assert_eq!(v["request"]["body"]["location"], "westeurope");
-    assert!(
-        !home.path().join(".cache/acactl").exists(),
-        "no token cache touched"
-    );
+    assert!(!home.path().join(".cache/acactl").exists(), "no token cache touched");
 }
 
 #[test]
@@ -54,11 +37,7 @@ fn dry_run_redacts_secret_values() {
     assert!(!r.all_output().contains(TOKEN));
     let body = &r.json()["request"]["body"];
     assert!(
-        body["properties"]["configuration"]["secrets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["value"] == "<redacted>")
+        body["properties"]["configuration"]["secrets"].as_array().unwrap().iter().all(|s| s["value"] == "<redacted>")
     );
     assert!(h.fake.requests().is_empty());
 }
@@ -69,36 +48,18 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
     for (extra, needle) in [
         ("server:\n  cpu: 0.3\n", "`server.cpu`"),
         ("server:\n  imag: x\n", "unknown field `imag`"),
-        (
-            "hub:\n  allow_origin: 'not an origin'\n",
-            "`hub.allow_origin`",
-        ),
+        ("hub:\n  allow_origin: 'not an origin'\n", "`hub.allow_origin`"),
         ("api_version: yesterday\n", "`api_version`"),
     ] {
         h.write_config(extra);
         let text = std::fs::read_to_string(&h.config).unwrap();
-        let key = extra
-            .lines()
-            .last()
-            .unwrap()
-            .trim()
-            .split(':')
-            .next()
-            .unwrap()
-            .to_string();
-        let line = text
-            .lines()
-            .position(|l| l.trim_start().starts_with(&format!("{key}:")))
-            .unwrap()
-            + 1;
+        let key = extra.lines().last().unwrap().trim().split(':').next().unwrap().to_string();
+        let line = text.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).unwrap() + 1;
         let r = run(h.acactl().args(["start", "--dry-run", "--user", "u"]));
         assert_eq!(r.code, 2, "{extra}");
         let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
         assert!(msg.contains(needle), "{msg}");
-        assert!(
-            msg.contains(&format!("config.yaml:{line}")),
-            "line {line}: {msg}"
-        );
+        assert!(msg.contains(&format!("config.yaml:{line}")), "line {line}: {msg}");
         assert_eq!(r.json()["error"]["code"], "ConfigInvalid");
     }
 }
@@ -122,26 +83,10 @@ fn discovery_order_flag_then_env_then_user_dir() {
     };
     assert_eq!(hub(&mut base_cmd()), "fromuser");
     assert_eq!(hub(base_cmd().env("ACACTL_CONFIG", &env_cfg)), "fromenv");
-    assert_eq!(
-        hub(base_cmd()
-            .env("ACACTL_CONFIG", &env_cfg)
-            .args(["--config", example().to_str().unwrap()])),
-        "demo"
-    );
+    assert_eq!(hub(base_cmd().env("ACACTL_CONFIG", &env_cfg).args(["--config", example().to_str().unwrap()])), "demo");
     // Env beats the file; flags beat env.
-    let v = run(base_cmd().env("AZURE_RESOURCE_GROUP", "rg-env").args([
-        "start",
-        "--dry-run",
-        "--user",
-        "u",
-    ]))
-    .json();
-    assert!(
-        v["request"]["url"]
-            .as_str()
-            .unwrap()
-            .contains("/resourceGroups/rg-env/")
-    );
+    let v = run(base_cmd().env("AZURE_RESOURCE_GROUP", "rg-env").args(["start", "--dry-run", "--user", "u"])).json();
+    assert!(v["request"]["url"].as_str().unwrap().contains("/resourceGroups/rg-env/"));
     let v = run(base_cmd().env("AZURE_RESOURCE_GROUP", "rg-env").args([
         "--resource-group",
         "rg-flag",
@@ -151,12 +96,7 @@ fn discovery_order_flag_then_env_then_user_dir() {
         "u",
     ]))
     .json();
-    assert!(
-        v["request"]["url"]
-            .as_str()
-            .unwrap()
-            .contains("/resourceGroups/rg-flag/")
-    );
+    assert!(v["request"]["url"].as_str().unwrap().contains("/resourceGroups/rg-flag/"));
     let missing = run(base_cmd().args(["--config", "/nonexistent.yaml", "poll", "--user", "u"]));
     assert_eq!(missing.code, 2);
 }

@@ -5,9 +5,7 @@ use crate::common::*;
 #[test]
 fn start_poll_stop_happy_path() {
     let h = Harness::new();
-    let r = run(h
-        .spawner("marcus", "")
-        .args(["start", "--progress", "json"]));
+    let r = run(h.spawner("marcus", "").args(["start", "--progress", "json"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = r.json();
     let name = out["name"].as_str().unwrap().to_string();
@@ -24,16 +22,9 @@ fn start_poll_stop_happy_path() {
     );
 
     // Progress: JupyterHub-style JSON lines on stderr, increasing, ending at 100.
-    let events: Vec<serde_json::Value> = r
-        .stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let events: Vec<serde_json::Value> = r.stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert!(events.len() >= 4, "{}", r.stderr);
-    let pcts: Vec<u64> = events
-        .iter()
-        .map(|e| e["progress"].as_u64().unwrap())
-        .collect();
+    let pcts: Vec<u64> = events.iter().map(|e| e["progress"].as_u64().unwrap()).collect();
     assert!(pcts.windows(2).all(|w| w[0] <= w[1]), "{pcts:?}");
     assert_eq!(*pcts.last().unwrap(), 100);
 
@@ -43,59 +34,22 @@ fn start_poll_stop_happy_path() {
     assert_eq!(app["tags"]["acactl-hub"], "test");
     assert_eq!(app["tags"]["acactl-user"], "marcus");
     assert_eq!(app["tags"]["acactl-server"], "");
-    assert_eq!(
-        app["properties"]["configuration"]["ingress"]["external"],
-        false
-    );
-    assert_eq!(
-        app["properties"]["configuration"]["ingress"]["allowInsecure"],
-        true
-    );
+    assert_eq!(app["properties"]["configuration"]["ingress"]["external"], false);
+    assert_eq!(app["properties"]["configuration"]["ingress"]["allowInsecure"], true);
     assert_eq!(app["properties"]["template"]["scale"]["minReplicas"], 1);
     let secrets = h.fake.app_secrets(&name);
-    assert!(
-        secrets.iter().any(|(_, v)| v == TOKEN),
-        "token stored as an ACA secret"
-    );
+    assert!(secrets.iter().any(|(_, v)| v == TOKEN), "token stored as an ACA secret");
     let body = h.fake.app_put_body(&name).unwrap();
-    let env = body["properties"]["template"]["containers"][0]["env"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let env = body["properties"]["template"]["containers"][0]["env"].as_array().unwrap().clone();
     let get = |n: &str| env.iter().find(|e| e["name"] == n).cloned();
-    assert_eq!(
-        get("JUPYTERHUB_API_TOKEN").unwrap()["secretRef"],
-        "jupyterhub-api-token"
-    );
-    assert_eq!(
-        get("JPY_API_TOKEN").unwrap()["secretRef"],
-        "jupyterhub-api-token"
-    );
-    assert_eq!(
-        get("JUPYTERHUB_SERVICE_URL").unwrap()["value"],
-        "http://0.0.0.0:8888/user/marcus/"
-    );
-    assert_eq!(
-        get("JUPYTERHUB_API_URL").unwrap()["value"],
-        "http://jupyterhub/hub/api"
-    );
-    assert_eq!(
-        get("JUPYTERHUB_ACTIVITY_URL").unwrap()["value"],
-        "http://jupyterhub/hub/api/users/marcus/activity"
-    );
-    assert!(
-        get("AZURE_CLIENT_SECRET").is_none() && get("JPY_COOKIE_SECRET").is_none(),
-        "hub secrets never forwarded"
-    );
-    let args = body["properties"]["template"]["containers"][0]["args"]
-        .as_array()
-        .unwrap();
-    assert!(
-        args.contains(&serde_json::json!(
-            "--ServerApp.allow_origin=https://hub.example.test"
-        )),
-        "{args:?}"
-    );
+    assert_eq!(get("JUPYTERHUB_API_TOKEN").unwrap()["secretRef"], "jupyterhub-api-token");
+    assert_eq!(get("JPY_API_TOKEN").unwrap()["secretRef"], "jupyterhub-api-token");
+    assert_eq!(get("JUPYTERHUB_SERVICE_URL").unwrap()["value"], "http://0.0.0.0:8888/user/marcus/");
+    assert_eq!(get("JUPYTERHUB_API_URL").unwrap()["value"], "http://jupyterhub/hub/api");
+    assert_eq!(get("JUPYTERHUB_ACTIVITY_URL").unwrap()["value"], "http://jupyterhub/hub/api/users/marcus/activity");
+    assert!(get("AZURE_CLIENT_SECRET").is_none() && get("JPY_COOKIE_SECRET").is_none(), "hub secrets never forwarded");
+    let args = body["properties"]["template"]["containers"][0]["args"].as_array().unwrap();
+    assert!(args.contains(&serde_json::json!("--ServerApp.allow_origin=https://hub.example.test")), "{args:?}");
     let body_text = body.to_string();
     assert!(!body_text.contains(HUB_SECRET));
     // No plain env var carries the token; no output line does.
@@ -133,66 +87,34 @@ fn second_start_adopts_with_a_new_token_and_revision() {
     let revisions_before = h.fake.revisions(&name).len();
 
     let new_token = "a-fresh-token-for-the-second-spawn-000";
-    let second = run(h
-        .spawner("ada", "")
-        .env("JUPYTERHUB_API_TOKEN", new_token)
-        .env("JPY_API_TOKEN", new_token)
-        .arg("start"));
+    let second =
+        run(h.spawner("ada", "").env("JUPYTERHUB_API_TOKEN", new_token).env("JPY_API_TOKEN", new_token).arg("start"));
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.json()["name"], name);
     assert_eq!(h.fake.apps().len(), 1, "adopted, not duplicated");
-    assert!(
-        h.fake
-            .app_secrets(&name)
-            .iter()
-            .any(|(_, v)| v == new_token),
-        "secret updated"
-    );
-    assert!(
-        h.fake.revisions(&name).len() > revisions_before,
-        "a new revision was forced"
-    );
+    assert!(h.fake.app_secrets(&name).iter().any(|(_, v)| v == new_token), "secret updated");
+    assert!(h.fake.revisions(&name).len() > revisions_before, "a new revision was forced");
     assert!(!second.all_output().contains(new_token));
 }
 
 #[test]
 fn named_servers_and_odd_user_names_get_distinct_valid_apps() {
     let h = Harness::new();
-    for (user, server) in [
-        ("Marcus.Müller@example.org", ""),
-        ("Marcus.Müller@example.org", "gpu"),
-        ("marcus-muller-example-org", ""),
-    ] {
+    for (user, server) in
+        [("Marcus.Müller@example.org", ""), ("Marcus.Müller@example.org", "gpu"), ("marcus-muller-example-org", "")]
+    {
         let r = run(h.spawner(user, server).arg("start"));
         assert_eq!(r.code, 0, "{user}/{server}: {}", r.stderr);
     }
-    let names: std::collections::BTreeSet<String> = h
-        .fake
-        .apps()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_string())
-        .collect();
+    let names: std::collections::BTreeSet<String> =
+        h.fake.apps().iter().map(|a| a["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
-    let gpu = h
-        .fake
-        .apps()
-        .into_iter()
-        .find(|a| a["tags"]["acactl-server"] == "gpu")
-        .unwrap();
+    let gpu = h.fake.apps().into_iter().find(|a| a["tags"]["acactl-server"] == "gpu").unwrap();
     assert_eq!(gpu["tags"]["acactl-user"], "Marcus.Müller@example.org");
     let body = h.fake.app_put_body(gpu["name"].as_str().unwrap()).unwrap();
-    let env = body["properties"]["template"]["containers"][0]["env"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let url = env
-        .iter()
-        .find(|e| e["name"] == "JUPYTERHUB_SERVICE_URL")
-        .unwrap();
-    assert_eq!(
-        url["value"],
-        "http://0.0.0.0:8888/user/Marcus.M%C3%BCller@example.org/gpu/"
-    );
+    let env = body["properties"]["template"]["containers"][0]["env"].as_array().unwrap().clone();
+    let url = env.iter().find(|e| e["name"] == "JUPYTERHUB_SERVICE_URL").unwrap();
+    assert_eq!(url["value"], "http://0.0.0.0:8888/user/Marcus.M%C3%BCller@example.org/gpu/");
 }
 
 #[test]
@@ -207,17 +129,9 @@ fn stop_without_state_rebuilds_the_name_and_refuses_foreign_apps() {
     assert!(h.fake.app(&name).is_none());
 
     // An app with acactl's name for "carol" but another hub's tags is never deleted.
-    let carol = run(h.acactl().args(["start", "--dry-run", "--user", "carol"])).json()["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    h.fake
-        .insert_app(
-            fake_arm::InsertApp::new(&carol)
-                .tag("managed-by", "acactl")
-                .tag("acactl-hub", "other"),
-        )
-        .unwrap();
+    let carol =
+        run(h.acactl().args(["start", "--dry-run", "--user", "carol"])).json()["name"].as_str().unwrap().to_string();
+    h.fake.insert_app(fake_arm::InsertApp::new(&carol).tag("managed-by", "acactl").tag("acactl-hub", "other")).unwrap();
     let s = run(h.acactl().args(["stop", "--user", "carol"]));
     assert_eq!(s.code, 3, "{}", s.stdout);
     assert_eq!(s.json()["error"]["code"], "NotOwned");
@@ -227,23 +141,15 @@ fn stop_without_state_rebuilds_the_name_and_refuses_foreign_apps() {
 #[test]
 fn stop_waits_out_a_slow_delete() {
     let h = Harness::new();
-    h.fake
-        .set_behaviour("slowdel", fake_arm::Behaviour::StuckDeleting { polls: 4 });
+    h.fake.set_behaviour("slowdel", fake_arm::Behaviour::StuckDeleting { polls: 4 });
     let r = run(h.spawner("slowdel", "").arg("start"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let name = r.json()["name"].as_str().unwrap().to_string();
-    h.fake
-        .set_app_behaviour(&name, fake_arm::Behaviour::StuckDeleting { polls: 4 });
-    let s = run(h
-        .acactl()
-        .env("ACACTL_STATE", state_of(&r.json()))
-        .arg("stop"));
+    h.fake.set_app_behaviour(&name, fake_arm::Behaviour::StuckDeleting { polls: 4 });
+    let s = run(h.acactl().env("ACACTL_STATE", state_of(&r.json())).arg("stop"));
     assert_eq!(s.code, 0, "{}", s.stderr);
     assert_eq!(s.json()["deleted"], true);
-    assert!(
-        h.fake.app(&name).is_none(),
-        "stop returned only once the app was gone"
-    );
+    assert!(h.fake.app(&name).is_none(), "stop returned only once the app was gone");
 }
 
 #[test]
@@ -268,9 +174,7 @@ fn start_waits_for_a_previous_app_that_is_still_deleting() {
 fn start_refuses_an_app_with_its_name_that_is_not_its_own() {
     let h = Harness::new();
     let (name, _) = dry_run_identity(&h, "eve");
-    h.fake
-        .insert_app(fake_arm::InsertApp::new(&name).tag("owner", "someone-else"))
-        .unwrap();
+    h.fake.insert_app(fake_arm::InsertApp::new(&name).tag("owner", "someone-else")).unwrap();
     let r = run(h.spawner("eve", "").arg("start"));
     assert_eq!(r.code, 3);
     assert_eq!(r.json()["error"]["code"], "NameConflict");

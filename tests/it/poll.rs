@@ -25,12 +25,7 @@ fn warm_poll_is_one_arm_request_and_no_token_request() {
     h.fake.reset_log();
     let (_, v) = poll(&h, &state);
     assert_eq!(v["status"], "running");
-    assert_eq!(
-        h.fake.arm_requests().len(),
-        1,
-        "{:?}",
-        h.fake.arm_requests()
-    );
+    assert_eq!(h.fake.arm_requests().len(), 1, "{:?}", h.fake.arm_requests());
     assert_eq!(h.fake.token_requests().len(), 0);
 }
 
@@ -39,34 +34,12 @@ fn transient_errors_are_unknown_never_gone() {
     let h = Harness::new();
     let (name, state) = started(&h, "flaky");
     for (fault, label) in [
-        (
-            Fault::status("GET", &name, 100, 500, "InternalServerError", None),
-            "500",
-        ),
-        (
-            Fault::status("GET", &name, 100, 503, "ServiceUnavailable", None),
-            "503",
-        ),
-        (
-            Fault::status(
-                "GET",
-                &name,
-                100,
-                429,
-                "SubscriptionRequestsThrottled",
-                Some(1),
-            ),
-            "429",
-        ),
+        (Fault::status("GET", &name, 100, 500, "InternalServerError", None), "500"),
+        (Fault::status("GET", &name, 100, 503, "ServiceUnavailable", None), "503"),
+        (Fault::status("GET", &name, 100, 429, "SubscriptionRequestsThrottled", Some(1)), "429"),
         (Fault::drop_conn("GET", &name, 100), "dropped connection"),
-        (
-            Fault::status("GET", &name, 100, 404, "ResourceGroupNotFound", None),
-            "404 of the resource group",
-        ),
-        (
-            Fault::status("GET", &name, 100, 403, "AuthorizationFailed", None),
-            "403",
-        ),
+        (Fault::status("GET", &name, 100, 404, "ResourceGroupNotFound", None), "404 of the resource group"),
+        (Fault::status("GET", &name, 100, 403, "AuthorizationFailed", None), "403"),
     ] {
         h.fake.clear_faults();
         h.fake.inject(fault);
@@ -78,10 +51,8 @@ fn transient_errors_are_unknown_never_gone() {
     h.fake.clear_faults();
     // The token endpoint failing is not "gone" either (fresh cache dir forces a token request).
     std::fs::remove_dir_all(h.dir.path().join("cache")).unwrap();
-    h.fake.inject(
-        Fault::status("GET", "/msi/token", 100, 500, "ServiceUnavailable", None)
-            .for_kind(RequestKind::Token),
-    );
+    h.fake
+        .inject(Fault::status("GET", "/msi/token", 100, 500, "ServiceUnavailable", None).for_kind(RequestKind::Token));
     let (_, v) = poll(&h, &state);
     assert_eq!(v["status"], "unknown", "{v}");
     assert!(v["exit_status"].is_null());
@@ -92,33 +63,19 @@ fn transient_errors_are_unknown_never_gone() {
 fn retries_recover_from_a_few_faults() {
     let h = Harness::new();
     let (name, state) = started(&h, "retry");
-    h.fake.inject(Fault::status(
-        "GET",
-        &name,
-        2,
-        429,
-        "SubscriptionRequestsThrottled",
-        Some(1),
-    ));
+    h.fake.inject(Fault::status("GET", &name, 2, 429, "SubscriptionRequestsThrottled", Some(1)));
     h.fake.inject(Fault::drop_conn("GET", &name, 1));
     let started_at = std::time::Instant::now();
     let (_, v) = poll(&h, &state);
     assert_eq!(v["status"], "running", "{v}");
-    assert!(
-        started_at.elapsed() >= std::time::Duration::from_secs(2),
-        "Retry-After was honoured"
-    );
+    assert!(started_at.elapsed() >= std::time::Duration::from_secs(2), "Retry-After was honoured");
 }
 
 #[test]
 fn state_id_wins_over_a_renamed_user() {
     let h = Harness::new();
     let (_, state) = started(&h, "oldname");
-    let r = run(h
-        .acactl()
-        .env("ACACTL_STATE", &state)
-        .env("JUPYTERHUB_USER", "newname")
-        .arg("poll"));
+    let r = run(h.acactl().env("ACACTL_STATE", &state).env("JUPYTERHUB_USER", "newname").arg("poll"));
     assert_eq!(r.json()["status"], "running");
 }
 
@@ -135,10 +92,7 @@ fn terminally_failed_app_is_deleted_then_reported_gone() {
     let (_, v) = poll(&h, &state);
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["exit_status"], 1);
-    assert!(
-        !h.fake.requests_matching("DELETE", &name).is_empty(),
-        "deleted before reporting gone"
-    );
+    assert!(!h.fake.requests_matching("DELETE", &name).is_empty(), "deleted before reporting gone");
 }
 
 #[test]
@@ -147,10 +101,7 @@ fn a_failed_app_of_another_hub_is_not_deleted() {
     let name = "test-intruder-aaaaaaaaaa";
     h.fake
         .insert_app(
-            fake_arm::InsertApp::new(name)
-                .tag("managed-by", "acactl")
-                .tag("acactl-hub", "otherhub")
-                .state("Failed"),
+            fake_arm::InsertApp::new(name).tag("managed-by", "acactl").tag("acactl-hub", "otherhub").state("Failed"),
         )
         .unwrap();
     let state = serde_json::json!({"version": 1, "id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}", h.fake.subscription(), h.fake.resource_group()), "name": name}).to_string();
@@ -162,10 +113,7 @@ fn a_failed_app_of_another_hub_is_not_deleted() {
 #[test]
 fn bad_state_is_a_usage_error() {
     let h = Harness::new();
-    let r = run(h
-        .acactl()
-        .env("ACACTL_STATE", "{\"version\":9}")
-        .arg("poll"));
+    let r = run(h.acactl().env("ACACTL_STATE", "{\"version\":9}").arg("poll"));
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["error"]["code"], "InvalidState");
     let r = run(h.acactl().env("ACACTL_STATE", "{}").arg("poll"));

@@ -12,46 +12,25 @@ fn assert_failed_and_cleaned(h: &Harness, r: &Run, code: &str, reason: &str) {
     assert_eq!(err["code"], code, "{err}");
     assert!(err["message"].as_str().unwrap().contains(reason), "{err}");
     assert!(r.stderr.contains("error: "), "{}", r.stderr);
-    let left: Vec<_> = h
-        .fake
-        .apps()
-        .into_iter()
-        .filter(|a| a["properties"]["provisioningState"] != "Deleting")
-        .collect();
+    let left: Vec<_> =
+        h.fake.apps().into_iter().filter(|a| a["properties"]["provisioningState"] != "Deleting").collect();
     assert!(left.is_empty(), "app left behind: {left:?}");
     assert!(!r.all_output().contains(TOKEN));
 }
 
 #[test]
 fn image_pull_failure_fails_fast_with_the_platform_reason() {
-    let h = Harness::with(
-        fake_arm::Options {
-            provision_polls: 2,
-            failure_polls: 200,
-            ..Default::default()
-        },
-        "",
-    );
+    let h = Harness::with(fake_arm::Options { provision_polls: 2, failure_polls: 200, ..Default::default() }, "");
     behave(&h, "pull", Behaviour::ImagePullFailure);
     let t = Instant::now();
     let r = run(h.spawner("pull", "").arg("start"));
     assert_failed_and_cleaned(&h, &r, "ImagePullFailed", "ImagePullBackOff");
-    assert!(
-        t.elapsed() < Duration::from_secs(10),
-        "failed fast, not at the timeout"
-    );
+    assert!(t.elapsed() < Duration::from_secs(10), "failed fast, not at the timeout");
 }
 
 #[test]
 fn crash_loop_fails_fast() {
-    let h = Harness::with(
-        fake_arm::Options {
-            provision_polls: 2,
-            failure_polls: 200,
-            ..Default::default()
-        },
-        "",
-    );
+    let h = Harness::with(fake_arm::Options { provision_polls: 2, failure_polls: 200, ..Default::default() }, "");
     behave(&h, "crash", Behaviour::CrashLoop);
     let r = run(h.spawner("crash", "").arg("start"));
     assert_failed_and_cleaned(&h, &r, "ContainerCrashing", "CrashLoopBackOff");
@@ -68,14 +47,7 @@ fn provisioning_failure_carries_arms_code() {
 #[test]
 fn arm_validation_errors_are_surfaced_as_is() {
     let h = Harness::new();
-    h.fake.inject(Fault::status(
-        "PUT",
-        "containerApps/",
-        1,
-        400,
-        "ContainerAppInvalidPropertyValue",
-        None,
-    ));
+    h.fake.inject(Fault::status("PUT", "containerApps/", 1, 400, "ContainerAppInvalidPropertyValue", None));
     let r = run(h.spawner("invalid", "").arg("start"));
     assert_failed_and_cleaned(&h, &r, "ContainerAppInvalidPropertyValue", "400");
 }
@@ -96,9 +68,7 @@ fn sigterm_deletes_the_app() {
     let h = Harness::new();
     behave(&h, "term", Behaviour::NotServing);
     let mut cmd = h.spawner_std("term", "");
-    cmd.arg("start")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+    cmd.arg("start").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
     // Wait until the app exists, then signal as the exec spawner does on cancellation.
     let t = Instant::now();
@@ -119,30 +89,9 @@ fn sigterm_deletes_the_app() {
 #[test]
 fn throttling_and_conflicts_during_start_are_retried() {
     let h = Harness::new();
-    h.fake.inject(Fault::status(
-        "PUT",
-        "containerApps/",
-        1,
-        429,
-        "SubscriptionRequestsThrottled",
-        Some(1),
-    ));
-    h.fake.inject(Fault::status(
-        "PUT",
-        "containerApps/",
-        1,
-        409,
-        "ContainerAppOperationInProgress",
-        None,
-    ));
-    h.fake.inject(Fault::status(
-        "GET",
-        "containerappOperationStatuses",
-        1,
-        500,
-        "InternalServerError",
-        None,
-    ));
+    h.fake.inject(Fault::status("PUT", "containerApps/", 1, 429, "SubscriptionRequestsThrottled", Some(1)));
+    h.fake.inject(Fault::status("PUT", "containerApps/", 1, 409, "ContainerAppOperationInProgress", None));
+    h.fake.inject(Fault::status("GET", "containerappOperationStatuses", 1, 500, "InternalServerError", None));
     let r = run(h.spawner("busy", "").arg("start"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(h.fake.requests_matching("PUT", "containerApps/").len(), 3);
@@ -154,16 +103,9 @@ fn start_needs_the_spawner_environment() {
     let r = run(h.spawner("x", "").env_remove("ACACTL_FORWARD").arg("start"));
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["error"]["code"], "MissingForward");
-    let r = run(h
-        .spawner("x", "")
-        .env_remove("JUPYTERHUB_API_TOKEN")
-        .env_remove("JPY_API_TOKEN")
-        .arg("start"));
+    let r = run(h.spawner("x", "").env_remove("JUPYTERHUB_API_TOKEN").env_remove("JPY_API_TOKEN").arg("start"));
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["error"]["code"], "MissingApiToken");
     assert!(h.fake.apps().is_empty());
-    assert!(
-        h.fake.arm_requests().is_empty(),
-        "validated before any ARM call"
-    );
+    assert!(h.fake.arm_requests().is_empty(), "validated before any ARM call");
 }

@@ -67,16 +67,9 @@ pub fn apps_json(sh: &Shared) -> Value {
 
 pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
     let method = req.method().clone();
-    let path = req
-        .uri()
-        .path()
-        .trim_start_matches("/_fake")
-        .trim_matches('/')
-        .to_string();
+    let path = req.uri().path().trim_start_matches("/_fake").trim_matches('/').to_string();
     let q = query_pairs(req.uri().query());
-    let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(req.into_body(), 16 * 1024 * 1024).await.unwrap_or_default();
     let body: Value = if bytes.is_empty() {
         json!({})
     } else {
@@ -87,39 +80,23 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
     };
     let _ = q;
     match (method, path.as_str()) {
-        (Method::GET, "" | "info") => {
-            json_response(200, &info(&sh, sh.ingress_url.lock().unwrap().clone()))
-        }
+        (Method::GET, "" | "info") => json_response(200, &info(&sh, sh.ingress_url.lock().unwrap().clone())),
         (Method::GET, "apps") => json_response(200, &apps_json(&sh)),
         (Method::POST, "apps") => {
-            let name = body
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let name = body.get("name").and_then(Value::as_str).unwrap_or("").to_string();
             if name.is_empty() {
                 return bad("name required");
             }
             let mut ins = InsertApp::new(&name);
             if let Some(t) = body.get("tags").and_then(Value::as_object) {
                 for (k, v) in t {
-                    ins.tags
-                        .push((k.clone(), v.as_str().unwrap_or("").to_string()));
+                    ins.tags.push((k.clone(), v.as_str().unwrap_or("").to_string()));
                 }
             }
-            ins.image = body
-                .get("image")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            ins.image = body.get("image").and_then(Value::as_str).map(str::to_string);
             ins.body = body.get("body").cloned();
-            ins.created_at = body
-                .get("created_at")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            ins.provisioning_state = body
-                .get("provisioning_state")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            ins.created_at = body.get("created_at").and_then(Value::as_str).map(str::to_string);
+            ins.provisioning_state = body.get("provisioning_state").and_then(Value::as_str).map(str::to_string);
             if let Some(b) = body.get("behaviour") {
                 match serde_json::from_value::<Behaviour>(if b.is_string() {
                     json!({"behaviour": b})
@@ -222,21 +199,14 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if let Some(v) = body.get("token_expires_in").and_then(Value::as_u64) {
                 k.token_expires_in = v;
             }
-            if let Some(v) = body
-                .get("delete_conflicts_while_provisioning")
-                .and_then(Value::as_bool)
-            {
+            if let Some(v) = body.get("delete_conflicts_while_provisioning").and_then(Value::as_bool) {
                 k.delete_conflicts_while_provisioning = v;
             }
             if let Some(v) = body.get("delete_async_header").and_then(Value::as_bool) {
                 k.delete_async_header = v;
             }
             if let Some(v) = body.get("audiences").and_then(Value::as_array) {
-                k.audiences = v
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect();
+                k.audiences = v.iter().filter_map(Value::as_str).map(str::to_string).collect();
             }
             if let Some(v) = body.get("bad_client_secret") {
                 k.bad_client_secret = v.as_str().map(str::to_string);
@@ -245,10 +215,7 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
         }
         (Method::POST, "token") => {
             let mut st = sh.lock();
-            let exp = body
-                .get("expires_in")
-                .and_then(Value::as_u64)
-                .unwrap_or(st.knobs.token_expires_in);
+            let exp = body.get("expires_in").and_then(Value::as_u64).unwrap_or(st.knobs.token_expires_in);
             let t = st.issue_token(exp);
             json_response(200, &json!({"access_token": t, "expires_in": exp}))
         }
@@ -258,16 +225,11 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
         }
         (Method::POST, "workload_profiles") => {
             let n = body.get("name").and_then(Value::as_str).unwrap_or("");
-            let t = body
-                .get("workloadProfileType")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let t = body.get("workloadProfileType").and_then(Value::as_str).unwrap_or("");
             if n.is_empty() || t.is_empty() {
                 return bad("need name and workloadProfileType");
             }
-            sh.lock()
-                .workload_profiles
-                .push((n.to_string(), t.to_string()));
+            sh.lock().workload_profiles.push((n.to_string(), t.to_string()));
             ok()
         }
         (Method::POST, "storages") => {
@@ -275,10 +237,7 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if n.is_empty() {
                 return bad("need name");
             }
-            sh.lock().storages.insert(
-                n.to_string(),
-                body.get("properties").cloned().unwrap_or(json!({})),
-            );
+            sh.lock().storages.insert(n.to_string(), body.get("properties").cloned().unwrap_or(json!({})));
             ok()
         }
         _ => json_response(

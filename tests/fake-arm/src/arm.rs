@@ -16,11 +16,8 @@ const SUPPORTED: &str = "2022-03-01, 2022-06-01-preview, 2022-10-01, 2022-11-01-
 
 pub fn common_headers(sh: &Shared, h: &mut HeaderMap, req: &HeaderMap) {
     let rid = guid();
-    let corr = req
-        .get("x-ms-correlation-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(guid);
+    let corr =
+        req.get("x-ms-correlation-request-id").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(guid);
     let set = |h: &mut HeaderMap, k: &'static str, v: String| {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(k, v);
@@ -45,11 +42,7 @@ pub fn common_headers(sh: &Shared, h: &mut HeaderMap, req: &HeaderMap) {
     set(h, "cache-control", "no-cache".into());
     set(h, "pragma", "no-cache".into());
     set(h, "expires", "-1".into());
-    set(
-        h,
-        "strict-transport-security",
-        "max-age=31536000; includeSubDomains".into(),
-    );
+    set(h, "strict-transport-security", "max-age=31536000; includeSubDomains".into());
     set(h, "x-content-type-options", "nosniff".into());
     set(h, "server", "Microsoft-IIS/10.0".into());
     set(h, "x-powered-by", "ASP.NET".into());
@@ -114,10 +107,7 @@ pub fn handle(
 }
 
 fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     let www = |desc: &str| {
         format!(
             "Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\", error_description=\"{desc}\""
@@ -125,10 +115,7 @@ fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
     };
     let fail = |code: &str, msg: String, desc: &str| {
         let mut r = arm_err(401, code, msg);
-        r.headers_mut().insert(
-            "www-authenticate",
-            HeaderValue::from_str(&www(desc)).unwrap(),
-        );
+        r.headers_mut().insert("www-authenticate", HeaderValue::from_str(&www(desc)).unwrap());
         Err(r)
     };
     if auth.is_empty() {
@@ -138,28 +125,20 @@ fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
             "The authentication failed because of missing 'Authorization' header.",
         );
     }
-    let Some(tok) = auth
-        .strip_prefix("Bearer ")
-        .or_else(|| auth.strip_prefix("bearer "))
-    else {
+    let Some(tok) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) else {
         return fail(
             "AuthenticationFailedInvalidHeader",
-            "Authentication failed. The 'Authorization' header is provided in an invalid format."
-                .into(),
+            "Authentication failed. The 'Authorization' header is provided in an invalid format.".into(),
             "The authentication scheme is not Bearer.",
         );
     };
     match st.tokens.get(tok.trim()) {
-        None => fail(
-            "InvalidAuthenticationToken",
-            "The access token is invalid.".into(),
-            "The access token is invalid.",
-        ),
+        None => {
+            fail("InvalidAuthenticationToken", "The access token is invalid.".into(), "The access token is invalid.")
+        }
         Some((exp, _)) if *exp <= SystemTime::now() => {
             let fmt = |t: SystemTime| {
-                time::OffsetDateTime::from(t)
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default()
+                time::OffsetDateTime::from(t).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
             };
             fail(
                 "ExpiredAuthenticationToken",
@@ -172,21 +151,17 @@ fn check_auth(st: &State, headers: &HeaderMap) -> Result<(), Response> {
             )
         }
         Some((_, Some(aud)))
-            if !st.knobs.audiences.iter().any(|a| {
-                a.trim_end_matches('/')
-                    .eq_ignore_ascii_case(aud.trim_end_matches('/'))
-            }) =>
+            if !st
+                .knobs
+                .audiences
+                .iter()
+                .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(aud.trim_end_matches('/'))) =>
         {
             fail(
                 "InvalidAuthenticationTokenAudience",
                 format!(
                     "The access token has been obtained for wrong audience or resource '{aud}'. It should exactly match with one of the allowed audiences {}.",
-                    st.knobs
-                        .audiences
-                        .iter()
-                        .map(|a| format!("'{a}'"))
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    st.knobs.audiences.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(",")
                 ),
                 "The access token audience is invalid.",
             )
@@ -223,10 +198,7 @@ fn throttle(sh: &Shared, st: &mut State, method: &Method) -> Result<(&'static st
                     sh.opts.subscription
                 ),
             );
-            r.headers_mut().insert(
-                "retry-after",
-                HeaderValue::from_str(&secs.to_string()).unwrap(),
-            );
+            r.headers_mut().insert("retry-after", HeaderValue::from_str(&secs.to_string()).unwrap());
             ratelimit_headers(&mut r, class, 0);
             Err(r)
         }
@@ -266,18 +238,10 @@ fn route(
     let l: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
     let ls: Vec<&str> = l.iter().map(String::as_str).collect();
     if ls.len() < 2 || ls[0] != "subscriptions" {
-        return arm_err(
-            404,
-            "InvalidResourceType",
-            format!("The resource type could not be found for path '{path}'."),
-        );
+        return arm_err(404, "InvalidResourceType", format!("The resource type could not be found for path '{path}'."));
     }
     if !segs[1].eq_ignore_ascii_case(&sh.opts.subscription) {
-        return arm_err(
-            404,
-            "SubscriptionNotFound",
-            format!("The subscription '{}' could not be found.", segs[1]),
-        );
+        return arm_err(404, "SubscriptionNotFound", format!("The subscription '{}' could not be found.", segs[1]));
     }
     match qget(q, "api-version") {
         None => {
@@ -291,10 +255,7 @@ fn route(
             return arm_err(
                 400,
                 "InvalidApiVersionParameter",
-                format!(
-                    "The api-version '{v}' is invalid. The supported versions are '{}'.",
-                    API_VERSIONS.join(",")
-                ),
+                format!("The api-version '{v}' is invalid. The supported versions are '{}'.", API_VERSIONS.join(",")),
             );
         }
         _ => {}
@@ -330,11 +291,7 @@ fn route_inner(
         }
         if n == 8 && ls[4] == "locations" {
             if !ls[5].eq_ignore_ascii_case(&sh.opts.location) {
-                return arm_err(
-                    404,
-                    "LocationNotFound",
-                    format!("The location '{}' could not be found.", segs[5]),
-                );
+                return arm_err(404, "LocationNotFound", format!("The location '{}' could not be found.", segs[5]));
             }
             if *method != Method::GET {
                 return method_not_allowed(method);
@@ -357,11 +314,7 @@ fn route_inner(
     }
     if n >= 4 && ls[2] == "resourcegroups" {
         if !segs[3].eq_ignore_ascii_case(&sh.opts.resource_group) {
-            return arm_err(
-                404,
-                "ResourceGroupNotFound",
-                format!("Resource group '{}' could not be found.", segs[3]),
-            );
+            return arm_err(404, "ResourceGroupNotFound", format!("Resource group '{}' could not be found.", segs[3]));
         }
         if n >= 7 && ls[4] == "providers" && ls[5] == "microsoft.app" {
             let rest = &ls[6..];
@@ -375,10 +328,7 @@ fn route_inner(
                     return match *method {
                         Method::GET => get_app(sh, st, name, effects),
                         Method::PUT => {
-                            let ct = headers
-                                .get("content-type")
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("");
+                            let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
                             if !ct.to_ascii_lowercase().starts_with("application/json") {
                                 return arm_err(
                                     415,
@@ -391,11 +341,9 @@ fn route_inner(
                             put_app(sh, st, name, body, api)
                         }
                         Method::DELETE => delete_app(sh, st, name, api),
-                        Method::PATCH => arm_err(
-                            400,
-                            "PatchNotSupportedByFake",
-                            "PATCH is not implemented by fake-arm; use PUT.",
-                        ),
+                        Method::PATCH => {
+                            arm_err(400, "PatchNotSupportedByFake", "PATCH is not implemented by fake-arm; use PUT.")
+                        }
                         _ => method_not_allowed(method),
                     };
                 }
@@ -406,50 +354,35 @@ fn route_inner(
                     let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
-                    let v: Vec<Value> = app
-                        .revisions
-                        .iter()
-                        .map(|r| model::render_revision(sh, st, app, r))
-                        .collect();
+                    let v: Vec<Value> = app.revisions.iter().map(|r| model::render_revision(sh, st, app, r)).collect();
                     return json_response(200, &json!({"value": v, "nextLink": null}));
                 }
                 (4, "containerapps") if rest[2] == "revisions" && *method == Method::GET => {
                     let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
-                    return match app
-                        .revisions
-                        .iter()
-                        .find(|r| r.name.eq_ignore_ascii_case(rs[3]))
-                    {
+                    return match app.revisions.iter().find(|r| r.name.eq_ignore_ascii_case(rs[3])) {
                         Some(r) => json_response(200, &model::render_revision(sh, st, app, r)),
                         None => revision_not_found(sh, rs[1], rs[3]),
                     };
                 }
                 (5 | 6, "containerapps")
-                    if rest[2] == "revisions"
-                        && rest[4] == "replicas"
-                        && *method == Method::GET =>
+                    if rest[2] == "revisions" && rest[4] == "replicas" && *method == Method::GET =>
                 {
                     let Some(app) = st.apps.get(rest[1]) else {
                         return not_found_app(sh, rs[1]);
                     };
-                    let Some(r) = app
-                        .revisions
-                        .iter()
-                        .find(|r| r.name.eq_ignore_ascii_case(rs[3]))
-                    else {
+                    let Some(r) = app.revisions.iter().find(|r| r.name.eq_ignore_ascii_case(rs[3])) else {
                         return revision_not_found(sh, rs[1], rs[3]);
                     };
                     let reps = model::render_replicas(sh, app, r);
                     if rest.len() == 5 {
                         return json_response(200, &json!({"value": reps}));
                     }
-                    return match reps.into_iter().find(|x| {
-                        x["name"]
-                            .as_str()
-                            .is_some_and(|n| n.eq_ignore_ascii_case(rs[5]))
-                    }) {
+                    return match reps
+                        .into_iter()
+                        .find(|x| x["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(rs[5])))
+                    {
                         Some(x) => json_response(200, &x),
                         None => arm_err(
                             404,
@@ -468,22 +401,14 @@ fn route_inner(
                     if !rs[1].eq_ignore_ascii_case(&sh.opts.environment_name) {
                         return env_not_found(sh, rs[1]);
                     }
-                    let v: Vec<Value> = st
-                        .storages
-                        .iter()
-                        .map(|(k, p)| model::render_storage(sh, k, p))
-                        .collect();
+                    let v: Vec<Value> = st.storages.iter().map(|(k, p)| model::render_storage(sh, k, p)).collect();
                     return json_response(200, &json!({"value": v}));
                 }
                 (4, "managedenvironments") if rest[2] == "storages" && *method == Method::GET => {
                     if !rs[1].eq_ignore_ascii_case(&sh.opts.environment_name) {
                         return env_not_found(sh, rs[1]);
                     }
-                    return match st
-                        .storages
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(rs[3]))
-                    {
+                    return match st.storages.iter().find(|(k, _)| k.eq_ignore_ascii_case(rs[3])) {
                         Some((k, p)) => json_response(200, &model::render_storage(sh, k, p)),
                         None => arm_err(
                             404,
@@ -510,11 +435,7 @@ fn route_inner(
 }
 
 fn method_not_allowed(method: &Method) -> Response {
-    arm_err(
-        405,
-        "MethodNotAllowed",
-        format!("The requested resource does not support http method '{method}'."),
-    )
+    arm_err(405, "MethodNotAllowed", format!("The requested resource does not support http method '{method}'."))
 }
 
 fn env_not_found(sh: &Shared, name: &str) -> Response {
@@ -529,53 +450,27 @@ fn env_not_found(sh: &Shared, name: &str) -> Response {
 }
 
 fn revision_not_found(_sh: &Shared, app: &str, rev: &str) -> Response {
-    arm_err(
-        404,
-        "ContainerAppRevisionNotFound",
-        format!("Revision '{rev}' was not found for container app '{app}'."),
-    )
+    arm_err(404, "ContainerAppRevisionNotFound", format!("Revision '{rev}' was not found for container app '{app}'."))
 }
 
-fn list_apps(
-    sh: &Shared,
-    st: &State,
-    q: &[(String, String)],
-    api: &str,
-    _rg: Option<()>,
-) -> Response {
+fn list_apps(sh: &Shared, st: &State, q: &[(String, String)], api: &str, _rg: Option<()>) -> Response {
     let page = st.knobs.page_size.max(1);
     let skip = qget(q, "$skiptoken")
-        .and_then(|t| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-        })
+        .and_then(|t| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(t).ok())
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| {
-            s.strip_prefix("offset:")
-                .and_then(|x| x.parse::<usize>().ok())
-        })
+        .and_then(|s| s.strip_prefix("offset:").and_then(|x| x.parse::<usize>().ok()))
         .unwrap_or(0);
     let all: Vec<&App> = st.apps.values().collect();
-    let items: Vec<Value> = all
-        .iter()
-        .skip(skip)
-        .take(page)
-        .map(|a| model::render_app(sh, st, a))
-        .collect();
+    let items: Vec<Value> = all.iter().skip(skip).take(page).map(|a| model::render_app(sh, st, a)).collect();
     let next = if skip + page < all.len() {
-        let tok = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("offset:{}", skip + page));
+        let tok = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offset:{}", skip + page));
         let base = if _rg.is_some() {
             format!(
                 "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps",
                 sh.base_url, sh.opts.subscription, sh.opts.resource_group
             )
         } else {
-            format!(
-                "{}/subscriptions/{}/providers/Microsoft.App/containerApps",
-                sh.base_url, sh.opts.subscription
-            )
+            format!("{}/subscriptions/{}/providers/Microsoft.App/containerApps", sh.base_url, sh.opts.subscription)
         };
         json!(format!("{base}?api-version={api}&%24skiptoken={tok}"))
     } else {
@@ -598,12 +493,8 @@ fn list_secrets(sh: &Shared, st: &State, name: &str) -> Response {
     let Some(app) = st.apps.get(&name.to_ascii_lowercase()) else {
         return not_found_app(sh, name);
     };
-    let defs = app
-        .spec
-        .pointer("/properties/configuration/secrets")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let defs =
+        app.spec.pointer("/properties/configuration/secrets").and_then(Value::as_array).cloned().unwrap_or_default();
     let v: Vec<Value> = app
         .secrets
         .iter()
@@ -627,17 +518,8 @@ fn signed_query() -> String {
     rng.fill_bytes(&mut h);
     let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let t: u64 = 638_990_000_000_000_000
-        + (SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_micros() as u64
-            % 10_000_000_000);
-    format!(
-        "t={t}&c={}&s={}&h={}",
-        e.encode(c),
-        e.encode(s),
-        e.encode(h)
-    )
+        + (SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_micros() as u64 % 10_000_000_000);
+    format!("t={t}&c={}&s={}&h={}", e.encode(c), e.encode(s), e.encode(h))
 }
 
 pub struct OpUrl {
@@ -647,11 +529,7 @@ pub struct OpUrl {
 
 fn op_url(sh: &Shared, kind: &str, id: &str, api: &str, status: bool) -> OpUrl {
     let signed = signed_query();
-    let extra = if status {
-        "&azureAsyncOperation=true"
-    } else {
-        ""
-    };
+    let extra = if status { "&azureAsyncOperation=true" } else { "" };
     OpUrl {
         url: format!(
             "{}/subscriptions/{}/providers/Microsoft.App/locations/{}/{kind}/{id}?api-version={api}{extra}&{signed}",
@@ -682,28 +560,15 @@ fn check_signed(st: &State, id: &str, q: &[(String, String)]) -> Result<(), Resp
 }
 
 fn retry_after(r: &mut Response, secs: u32) {
-    r.headers_mut().insert(
-        "retry-after",
-        HeaderValue::from_str(&secs.to_string()).unwrap(),
-    );
+    r.headers_mut().insert("retry-after", HeaderValue::from_str(&secs.to_string()).unwrap());
 }
 
-fn op_status(
-    sh: &Shared,
-    st: &mut State,
-    id: &str,
-    q: &[(String, String)],
-    effects: &mut Vec<Effect>,
-) -> Response {
+fn op_status(sh: &Shared, st: &mut State, id: &str, q: &[(String, String)], effects: &mut Vec<Effect>) -> Response {
     if let Err(r) = check_signed(st, id, q) {
         return r;
     }
     let Some(op) = st.ops.get(id) else {
-        return arm_err(
-            404,
-            "OperationNotFound",
-            format!("The operation '{id}' could not be found."),
-        );
+        return arm_err(404, "OperationNotFound", format!("The operation '{id}' could not be found."));
     };
     if op.status == "InProgress" {
         let key = op.app.clone();
@@ -732,22 +597,12 @@ fn op_status(
     r
 }
 
-fn op_result(
-    sh: &Shared,
-    st: &mut State,
-    id: &str,
-    q: &[(String, String)],
-    effects: &mut Vec<Effect>,
-) -> Response {
+fn op_result(sh: &Shared, st: &mut State, id: &str, q: &[(String, String)], effects: &mut Vec<Effect>) -> Response {
     if let Err(r) = check_signed(st, id, q) {
         return r;
     }
     let Some(op) = st.ops.get(id) else {
-        return arm_err(
-            404,
-            "OperationNotFound",
-            format!("The operation '{id}' could not be found."),
-        );
+        return arm_err(404, "OperationNotFound", format!("The operation '{id}' could not be found."));
     };
     if op.status == "InProgress" {
         let key = op.app.clone();
@@ -759,8 +614,7 @@ fn op_result(
         "InProgress" => {
             let mut r = empty_response(202);
             let url = st.op_urls.get(id).cloned().unwrap_or_default();
-            r.headers_mut()
-                .insert("location", HeaderValue::from_str(&url).unwrap());
+            r.headers_mut().insert("location", HeaderValue::from_str(&url).unwrap());
             retry_after(&mut r, st.knobs.retry_after);
             r
         }
@@ -775,9 +629,10 @@ fn op_result(
             }
         }
         _ => {
-            let e = op.error.clone().unwrap_or(
-                json!({"code": "ContainerAppOperationError", "message": "Operation failed."}),
-            );
+            let e = op
+                .error
+                .clone()
+                .unwrap_or(json!({"code": "ContainerAppOperationError", "message": "Operation failed."}));
             json_response(400, &json!({"error": e}))
         }
     }
@@ -820,18 +675,9 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
         Ok(v) => v,
         Err(e) => return err(&e),
     };
-    let old_secrets: Vec<(String, String)> = st
-        .apps
-        .get(&key)
-        .map(|a| a.secrets.clone())
-        .unwrap_or_default();
+    let old_secrets: Vec<(String, String)> = st.apps.get(&key).map(|a| a.secrets.clone()).unwrap_or_default();
     let mut secrets = vec![];
-    for s in norm
-        .pointer("/properties/configuration/secrets")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-    {
+    for s in norm.pointer("/properties/configuration/secrets").and_then(Value::as_array).cloned().unwrap_or_default() {
         let n = s["name"].as_str().unwrap_or("").to_string();
         let v = if let Some(v) = s.get("value").and_then(Value::as_str) {
             v.to_string()
@@ -849,10 +695,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
         secrets.push((n, v));
     }
     let behaviour = st.behaviour_for(&key, &norm);
-    let template = norm
-        .pointer("/properties/template")
-        .cloned()
-        .unwrap_or(json!({}));
+    let template = norm.pointer("/properties/template").cloned().unwrap_or(json!({}));
     let op_id = state::start_op(st, &key, OpKind::Put);
     let url = op_url(sh, "containerappOperationStatuses", &op_id, api, true);
     st.op_signed.insert(op_id.clone(), url.signed.clone());
@@ -863,11 +706,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
     match st.apps.get_mut(&key) {
         Some(app) => {
             created = false;
-            let old_t = app
-                .spec
-                .pointer("/properties/template")
-                .cloned()
-                .unwrap_or(json!({}));
+            let old_t = app.spec.pointer("/properties/template").cloned().unwrap_or(json!({}));
             let strip = |t: &Value| {
                 let mut t = t.clone();
                 if let Some(o) = t.as_object_mut() {
@@ -875,30 +714,18 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
                 }
                 t
             };
-            let new_suffix = template
-                .get("revisionSuffix")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let old_suffix = old_t
-                .get("revisionSuffix")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let changed = strip(&old_t) != strip(&template)
-                || (new_suffix != old_suffix && !new_suffix.is_empty());
+            let new_suffix = template.get("revisionSuffix").and_then(Value::as_str).unwrap_or("");
+            let old_suffix = old_t.get("revisionSuffix").and_then(Value::as_str).unwrap_or("");
+            let changed = strip(&old_t) != strip(&template) || (new_suffix != old_suffix && !new_suffix.is_empty());
             if changed
                 && !new_suffix.is_empty()
-                && app
-                    .revisions
-                    .iter()
-                    .any(|r| r.name == format!("{key}--{new_suffix}"))
+                && app.revisions.iter().any(|r| r.name == format!("{key}--{new_suffix}"))
             {
                 st.ops.remove(&op_id);
                 return arm_err(
                     400,
                     "ContainerAppInvalidRevisionName",
-                    format!(
-                        "Revision '{key}--{new_suffix}' already exists. Use a different revisionSuffix."
-                    ),
+                    format!("Revision '{key}--{new_suffix}' already exists. Use a different revisionSuffix."),
                 );
             }
             app.spec = norm;
@@ -906,18 +733,8 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
             app.behaviour = behaviour;
             app.modified_at = now;
             app.provisioning_state = "InProgress".into();
-            app.pending_revision_template = if changed || app.revisions.is_empty() {
-                Some(template)
-            } else {
-                None
-            };
-            app.pending = Some(Pending {
-                op_id: op_id.clone(),
-                kind: OpKind::Put,
-                ticks: 0,
-                needed,
-                fail,
-            });
+            app.pending_revision_template = if changed || app.revisions.is_empty() { Some(template) } else { None };
+            app.pending = Some(Pending { op_id: op_id.clone(), kind: OpKind::Put, ticks: 0, needed, fail });
         }
         None => {
             created = true;
@@ -930,13 +747,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
                 revisions: vec![],
                 latest_revision: String::new(),
                 latest_ready: String::new(),
-                pending: Some(Pending {
-                    op_id: op_id.clone(),
-                    kind: OpKind::Put,
-                    ticks: 0,
-                    needed,
-                    fail,
-                }),
+                pending: Some(Pending { op_id: op_id.clone(), kind: OpKind::Put, ticks: 0, needed, fail }),
                 behaviour,
                 created_at: now.clone(),
                 modified_at: now,
@@ -949,23 +760,11 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
         }
     }
     let app = st.apps.get(&key).unwrap();
-    let mut r = json_response(
-        if created { 201 } else { 200 },
-        &model::render_app(sh, st, app),
-    );
+    let mut r = json_response(if created { 201 } else { 200 }, &model::render_app(sh, st, app));
     let h = r.headers_mut();
-    h.insert(
-        "azure-asyncoperation",
-        HeaderValue::from_str(&url.url).unwrap(),
-    );
-    h.insert(
-        "x-ms-async-operation-timeout",
-        HeaderValue::from_static("PT15M"),
-    );
-    h.insert(
-        "x-ms-ratelimit-remaining-subscription-resource-requests",
-        HeaderValue::from_static("699"),
-    );
+    h.insert("azure-asyncoperation", HeaderValue::from_str(&url.url).unwrap());
+    h.insert("x-ms-async-operation-timeout", HeaderValue::from_static("PT15M"));
+    h.insert("x-ms-ratelimit-remaining-subscription-resource-requests", HeaderValue::from_static("699"));
     retry_after(&mut r, st.knobs.retry_after);
     r
 }
@@ -980,8 +779,7 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
             // Already deleting: hand out the same operation again.
             let url = st.op_urls.get(&p.op_id).cloned().unwrap_or_default();
             let mut r = empty_response(202);
-            r.headers_mut()
-                .insert("location", HeaderValue::from_str(&url).unwrap());
+            r.headers_mut().insert("location", HeaderValue::from_str(&url).unwrap());
             retry_after(&mut r, st.knobs.retry_after);
             return r;
         }
@@ -1007,34 +805,18 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
     let app = st.apps.get_mut(&key).unwrap();
     app.provisioning_state = "Deleting".into();
     app.pending_revision_template = None;
-    app.pending = Some(Pending {
-        op_id: op_id.clone(),
-        kind: OpKind::Delete,
-        ticks: 0,
-        needed,
-        fail: false,
-    });
+    app.pending = Some(Pending { op_id: op_id.clone(), kind: OpKind::Delete, ticks: 0, needed, fail: false });
     let mut r = empty_response(202);
     if st.knobs.delete_async_header {
         // Same operation, same signature, as a status URL.
-        let status_url = url
-            .url
-            .replace(
-                "/containerappOperationResults/",
-                "/containerappOperationStatuses/",
-            )
-            .replacen(
-                &format!("api-version={api}&"),
-                &format!("api-version={api}&azureAsyncOperation=true&"),
-                1,
-            );
-        r.headers_mut().insert(
-            "azure-asyncoperation",
-            HeaderValue::from_str(&status_url).unwrap(),
+        let status_url = url.url.replace("/containerappOperationResults/", "/containerappOperationStatuses/").replacen(
+            &format!("api-version={api}&"),
+            &format!("api-version={api}&azureAsyncOperation=true&"),
+            1,
         );
+        r.headers_mut().insert("azure-asyncoperation", HeaderValue::from_str(&status_url).unwrap());
     }
-    r.headers_mut()
-        .insert("location", HeaderValue::from_str(&url.url).unwrap());
+    r.headers_mut().insert("location", HeaderValue::from_str(&url.url).unwrap());
     retry_after(&mut r, st.knobs.retry_after);
     r
 }

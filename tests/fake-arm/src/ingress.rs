@@ -30,30 +30,16 @@ fn html(status: u16, body: &str) -> Response {
 }
 
 fn text(status: u16, body: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(Body::from(body.to_string()))
-        .unwrap()
+    Response::builder().status(status).header("content-type", "text/plain").body(Body::from(body.to_string())).unwrap()
 }
 
 fn service_prefix(app: &crate::state::App) -> Option<String> {
-    let env = app
-        .spec
-        .pointer("/properties/template/containers/0/env")
-        .and_then(Value::as_array)?;
+    let env = app.spec.pointer("/properties/template/containers/0/env").and_then(Value::as_array)?;
     for e in env {
         if e["name"] == json!("JUPYTERHUB_SERVICE_PREFIX") {
-            return match (
-                e.get("value").and_then(Value::as_str),
-                e.get("secretRef").and_then(Value::as_str),
-            ) {
+            return match (e.get("value").and_then(Value::as_str), e.get("secretRef").and_then(Value::as_str)) {
                 (Some(v), _) => Some(v.to_string()),
-                (None, Some(sr)) => app
-                    .secrets
-                    .iter()
-                    .find(|(k, _)| k == sr)
-                    .map(|x| x.1.clone()),
+                (None, Some(sr)) => app.secrets.iter().find(|(k, _)| k == sr).map(|x| x.1.clone()),
                 _ => None,
             };
         }
@@ -93,29 +79,16 @@ fn decide(sh: &Shared, host: &str, path_q: &str) -> Route {
     let Some(app) = app else {
         return Route::NotFound;
     };
-    let Some(ing) = app
-        .spec
-        .pointer("/properties/configuration/ingress")
-        .filter(|v| v.is_object())
-    else {
+    let Some(ing) = app.spec.pointer("/properties/configuration/ingress").filter(|v| v.is_object()) else {
         return Route::NotFound;
     };
-    if app.latest_ready.is_empty()
-        && app
-            .revisions
-            .iter()
-            .all(|r| r.provisioning_state != "Provisioned")
-    {
+    if app.latest_ready.is_empty() && app.revisions.iter().all(|r| r.provisioning_state != "Provisioned") {
         return Route::NotFound;
     }
     if app.provisioning_state == "Deleting" {
         return Route::NotFound;
     }
-    if !ing
-        .get("allowInsecure")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
+    if !ing.get("allowInsecure").and_then(Value::as_bool).unwrap_or(false) {
         return Route::Redirect(format!("https://{host}{path_q}"));
     }
     if app.behaviour == Behaviour::NotServing {
@@ -124,18 +97,12 @@ fn decide(sh: &Shared, host: &str, path_q: &str) -> Route {
     let Some(rev) = app.revisions.iter().find(|r| r.name == app.latest_ready) else {
         return Route::Unavailable("no healthy upstream");
     };
-    if !(rev.running_state == "Running" || rev.running_state == "ScaledToZero")
-        || rev.container_waiting.is_some()
-    {
+    if !(rev.running_state == "Running" || rev.running_state == "ScaledToZero") || rev.container_waiting.is_some() {
         return Route::Unavailable(
             "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
         );
     }
-    let transport = ing
-        .get("transport")
-        .and_then(Value::as_str)
-        .unwrap_or("auto")
-        .to_string();
+    let transport = ing.get("transport").and_then(Value::as_str).unwrap_or("auto").to_string();
     if sh.opts.launch {
         return match (app.local_port, app.listening) {
             (Some(port), true) => Route::Proxy { port, transport },
@@ -153,17 +120,9 @@ fn decide(sh: &Shared, host: &str, path_q: &str) -> Route {
     let mut prefix = "/".to_string();
     for e in env {
         if e["name"] == json!("JUPYTERHUB_SERVICE_PREFIX") {
-            prefix = match (
-                e.get("value").and_then(Value::as_str),
-                e.get("secretRef").and_then(Value::as_str),
-            ) {
+            prefix = match (e.get("value").and_then(Value::as_str), e.get("secretRef").and_then(Value::as_str)) {
                 (Some(v), _) => v.to_string(),
-                (None, Some(sr)) => app
-                    .secrets
-                    .iter()
-                    .find(|(k, _)| k == sr)
-                    .map(|x| x.1.clone())
-                    .unwrap_or_default(),
+                (None, Some(sr)) => app.secrets.iter().find(|(k, _)| k == sr).map(|x| x.1.clone()).unwrap_or_default(),
                 _ => "/".into(),
             };
         }
@@ -180,41 +139,20 @@ pub async fn ingress_entry(State(sh): State<Arc<Shared>>, mut req: Request) -> R
     let host_full = uri
         .authority()
         .map(|a| a.as_str().to_string())
-        .or_else(|| {
-            req.headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(str::to_string)
-        })
+        .or_else(|| req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
         .unwrap_or_default();
     let host = match host_full.strip_prefix('[') {
-        Some(_) => host_full
-            .split_once(']')
-            .map(|x| format!("{}]", x.0))
-            .unwrap_or(host_full.clone()),
+        Some(_) => host_full.split_once(']').map(|x| format!("{}]", x.0)).unwrap_or(host_full.clone()),
         None => host_full.split(':').next().unwrap_or("").to_string(),
     };
-    let path_q = uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
+    let path_q = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let path = uri.path().to_string();
 
     // Managed-identity endpoint also reachable over plain HTTP (like the real one on localhost).
-    if (host == "127.0.0.1" || host == "localhost")
-        && path.to_ascii_lowercase().starts_with("/msi/token")
-    {
+    if (host == "127.0.0.1" || host == "localhost") && path.to_ascii_lowercase().starts_with("/msi/token") {
         let q = query_pairs(uri.query());
         let (r, detail) = msi_token(&sh, &method, &q, req.headers());
-        log(
-            &sh,
-            &method,
-            &path_q,
-            r.status().as_u16(),
-            RequestKind::Token,
-            Some(host),
-            detail,
-        );
+        log(&sh, &method, &path_q, r.status().as_u16(), RequestKind::Token, Some(host), detail);
         return r;
     }
 
@@ -232,38 +170,23 @@ pub async fn ingress_entry(State(sh): State<Arc<Shared>>, mut req: Request) -> R
         Route::Proxy { port, transport } => {
             let upgrade = req.headers().get(header::UPGRADE).is_some();
             if upgrade && !transport.eq_ignore_ascii_case("http") {
-                text(
-                    503,
-                    "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
-                )
+                text(503, "upstream connect error or disconnect/reset before headers. reset reason: protocol error")
             } else {
                 proxy(&mut req, port, &host_full).await
             }
         }
     };
-    log(
-        &sh,
-        &method,
-        &path_q,
-        resp.status().as_u16(),
-        RequestKind::Ingress,
-        Some(host),
-        Value::Null,
-    );
+    log(&sh, &method, &path_q, resp.status().as_u16(), RequestKind::Ingress, Some(host), Value::Null);
     resp
 }
 
 fn jupyter(method: &Method, path: &str, prefix: &str) -> Response {
-    let p = path
-        .strip_prefix(prefix.trim_end_matches('/'))
-        .unwrap_or("");
+    let p = path.strip_prefix(prefix.trim_end_matches('/')).unwrap_or("");
     let server_hdr = "TornadoServer/6.5.2";
     let mk = |status: u16, body: Value| {
         let mut r = json_response(status, &body);
-        r.headers_mut()
-            .insert("content-type", HeaderValue::from_static("application/json"));
-        r.headers_mut()
-            .insert("server", HeaderValue::from_static(server_hdr));
+        r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        r.headers_mut().insert("server", HeaderValue::from_static(server_hdr));
         r
     };
     if !path.starts_with(prefix.trim_end_matches('/')) {
@@ -281,39 +204,24 @@ fn jupyter(method: &Method, path: &str, prefix: &str) -> Response {
 
 /// Reverse-proxy one request (and a websocket upgrade) to 127.0.0.1:port.
 async fn proxy(req: &mut Request, port: u16, host_full: &str) -> Response {
-    let unavailable = || {
-        text(
-            503,
-            "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-        )
-    };
+    let unavailable =
+        || text(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
     let stream = match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
         Ok(s) => s,
         Err(_) => return unavailable(),
     };
-    let (mut sender, conn) =
-        match hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await {
-            Ok(x) => x,
-            Err(_) => return unavailable(),
-        };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake::<_, Body>(TokioIo::new(stream)).await {
+        Ok(x) => x,
+        Err(_) => return unavailable(),
+    };
     tokio::spawn(async move {
         let _ = conn.with_upgrades().await;
     });
     let is_upgrade = req.headers().contains_key(header::UPGRADE);
-    let client_upgrade = if is_upgrade {
-        Some(hyper::upgrade::on(&mut *req))
-    } else {
-        None
-    };
-    let pq = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "/".into());
-    let mut b = axum::http::Request::builder()
-        .method(req.method().clone())
-        .uri(pq)
-        .version(axum::http::Version::HTTP_11);
+    let client_upgrade = if is_upgrade { Some(hyper::upgrade::on(&mut *req)) } else { None };
+    let pq = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let mut b =
+        axum::http::Request::builder().method(req.method().clone()).uri(pq).version(axum::http::Version::HTTP_11);
     for (k, v) in req.headers() {
         if k == header::HOST || k.as_str().eq_ignore_ascii_case("proxy-connection") {
             continue;

@@ -45,10 +45,7 @@ fn replace_port(url: &str, port: u16) -> String {
     let (auth, tail) = rest.split_at(idx);
     let host = match auth.strip_prefix('[') {
         Some(r) => format!("[{}]", r.split_once(']').map(|x| x.0).unwrap_or(r)),
-        None => auth
-            .rsplit_once(':')
-            .map(|x| x.0.to_string())
-            .unwrap_or(auth.to_string()),
+        None => auth.rsplit_once(':').map(|x| x.0.to_string()).unwrap_or(auth.to_string()),
     };
     format!("{scheme}://{host}:{port}{tail}")
 }
@@ -90,72 +87,38 @@ pub fn on_provisioned(sh: &Arc<Shared>, key: &str) {
 }
 
 fn prepare_and_spawn(sh: &Shared, app: &mut App) -> Option<u16> {
-    let c0 = app
-        .spec
-        .pointer("/properties/template/containers/0")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let target_port = app
-        .spec
-        .pointer("/properties/configuration/ingress/targetPort")
-        .and_then(Value::as_u64)
-        .unwrap_or(80) as u16;
+    let c0 = app.spec.pointer("/properties/template/containers/0").cloned().unwrap_or(Value::Null);
+    let target_port =
+        app.spec.pointer("/properties/configuration/ingress/targetPort").and_then(Value::as_u64).unwrap_or(80) as u16;
     let mut env: Vec<(String, String)> = vec![];
-    for e in c0
-        .get("env")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-    {
+    for e in c0.get("env").and_then(Value::as_array).cloned().unwrap_or_default() {
         let n = e["name"].as_str().unwrap_or("").to_string();
         let v = if let Some(v) = e.get("value").and_then(Value::as_str) {
             v.to_string()
         } else if let Some(sr) = e.get("secretRef").and_then(Value::as_str) {
-            app.secrets
-                .iter()
-                .find(|(k, _)| k == sr)
-                .map(|x| x.1.clone())
-                .unwrap_or_default()
+            app.secrets.iter().find(|(k, _)| k == sr).map(|x| x.1.clone()).unwrap_or_default()
         } else {
             String::new()
         };
         env.push((n, v));
     }
-    let svc = env
-        .iter()
-        .find(|(k, _)| k == "JUPYTERHUB_SERVICE_URL")
-        .map(|x| x.1.clone());
-    let bind_ok = svc
-        .as_deref()
-        .and_then(url_host_port)
-        .is_some_and(|(h, p)| {
-            let all = h.is_empty() || h == "0.0.0.0" || h == "[::]";
-            all && p == Some(target_port)
-        });
+    let svc = env.iter().find(|(k, _)| k == "JUPYTERHUB_SERVICE_URL").map(|x| x.1.clone());
+    let bind_ok = svc.as_deref().and_then(url_host_port).is_some_and(|(h, p)| {
+        let all = h.is_empty() || h == "0.0.0.0" || h == "[::]";
+        all && p == Some(target_port)
+    });
     if !bind_ok {
-        fail_revision(
-            app,
-            format!("ContainerCrashing: server not listening on 0.0.0.0:{target_port}"),
-        );
+        fail_revision(app, format!("ContainerCrashing: server not listening on 0.0.0.0:{target_port}"));
         return None;
     }
     let mut argv: Vec<String> = vec![];
     for k in ["command", "args"] {
-        for a in c0
-            .get(k)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
+        for a in c0.get(k).and_then(Value::as_array).cloned().unwrap_or_default() {
             argv.push(a.as_str().unwrap_or("").to_string());
         }
     }
     if argv.is_empty() {
-        fail_revision(
-            app,
-            "ContainerCrashing: no command/args to run (fake-arm cannot run image entrypoints)"
-                .into(),
-        );
+        fail_revision(app, "ContainerCrashing: no command/args to run (fake-arm cannot run image entrypoints)".into());
         return None;
     }
     let port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
@@ -171,11 +134,7 @@ fn prepare_and_spawn(sh: &Shared, app: &mut App) -> Option<u16> {
     let _ = std::fs::create_dir_all(&dir);
     let out = std::fs::File::create(dir.join("output.log"));
     let mut cmd = Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(&dir)
-        .env_clear()
-        .process_group(0)
-        .stdin(Stdio::null());
+    cmd.args(&argv[1..]).current_dir(&dir).env_clear().process_group(0).stdin(Stdio::null());
     for k in PASS_ENV {
         if let Ok(v) = std::env::var(k) {
             cmd.env(k, v);
@@ -196,10 +155,7 @@ fn prepare_and_spawn(sh: &Shared, app: &mut App) -> Option<u16> {
             Some(port)
         }
         Err(e) => {
-            fail_revision(
-                app,
-                format!("ContainerCrashing: failed to start '{}': {e}", argv[0]),
-            );
+            fail_revision(app, format!("ContainerCrashing: failed to start '{}': {e}", argv[0]));
             None
         }
     }
@@ -212,9 +168,7 @@ async fn watch(sh: Arc<Shared>, key: String, port: u16) {
         // Probe until the server listens once; afterwards only watch for the process exiting
         // (no need to keep opening connections to it).
         if !listening {
-            listening = tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok();
+            listening = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok();
         }
         let mut st = sh.lock();
         let Some(app) = st.apps.get_mut(&key) else {
@@ -234,9 +188,8 @@ async fn watch(sh: Arc<Shared>, key: String, port: u16) {
                 r.restart_count += 1;
                 r.health_state = "Unhealthy".into();
                 r.running_state = "Failed".into();
-                r.container_waiting = Some(format!(
-                    "CrashLoopBackOff: back-off restarting failed container (exited: {status})"
-                ));
+                r.container_waiting =
+                    Some(format!("CrashLoopBackOff: back-off restarting failed container (exited: {status})"));
             }
             app.listening = false;
             return;
@@ -277,10 +230,7 @@ pub fn kill_app(app: &mut App) {
 pub fn kill_all(sh: &Shared) {
     let children: Vec<Child> = {
         let mut st = sh.lock();
-        st.apps
-            .values_mut()
-            .filter_map(|a| a.child.take())
-            .collect()
+        st.apps.values_mut().filter_map(|a| a.child.take()).collect()
     };
     for mut c in children {
         let pid = c.id() as i32;
@@ -309,19 +259,10 @@ mod tests {
     use super::*;
     #[test]
     fn urls() {
-        assert_eq!(
-            url_host_port("http://0.0.0.0:8888/user/a/"),
-            Some(("0.0.0.0".into(), Some(8888)))
-        );
+        assert_eq!(url_host_port("http://0.0.0.0:8888/user/a/"), Some(("0.0.0.0".into(), Some(8888))));
         assert_eq!(url_host_port("http://:8888"), Some(("".into(), Some(8888))));
-        assert_eq!(
-            url_host_port("http://[::]:8888/x"),
-            Some(("[::]".into(), Some(8888)))
-        );
-        assert_eq!(
-            replace_port("http://0.0.0.0:8888/user/a/", 1234),
-            "http://0.0.0.0:1234/user/a/"
-        );
+        assert_eq!(url_host_port("http://[::]:8888/x"), Some(("[::]".into(), Some(8888))));
+        assert_eq!(replace_port("http://0.0.0.0:8888/user/a/", 1234), "http://0.0.0.0:1234/user/a/");
         assert_eq!(replace_port("http://[::]:8888", 1234), "http://[::]:1234");
         assert_eq!(replace_port("http://:8888/", 99), "http://:99/");
     }

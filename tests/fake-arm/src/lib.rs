@@ -50,13 +50,7 @@ use std::time::SystemTime;
 pub use state::InsertApp;
 
 /// The api-versions this fake accepts (`?api-version=`); anything else is 400 `InvalidApiVersionParameter`.
-pub const API_VERSIONS: &[&str] = &[
-    "2026-07-01",
-    "2026-01-01",
-    "2025-07-01",
-    "2025-01-01",
-    "2024-03-01",
-];
+pub const API_VERSIONS: &[&str] = &["2026-07-01", "2026-01-01", "2025-07-01", "2025-01-01", "2024-03-01"];
 
 /// Startup configuration. Everything has a sensible default (`Options::default()`).
 #[derive(Clone, Debug)]
@@ -187,11 +181,7 @@ fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Erro
 pub enum FaultAction {
     /// Answer with this status and an ARM error body `{"error":{"code","message"}}` (or an
     /// Entra-style body for token requests), optionally with `Retry-After`.
-    Status {
-        status: u16,
-        code: String,
-        retry_after: Option<u32>,
-    },
+    Status { status: u16, code: String, retry_after: Option<u32> },
     /// Close the connection without answering.
     Drop,
     /// Delay the request by this many milliseconds, then process it normally.
@@ -236,11 +226,7 @@ impl Fault {
             path_contains: Some(path_contains.to_string()),
             kind: None,
             times,
-            action: FaultAction::Status {
-                status,
-                code: code.to_string(),
-                retry_after,
-            },
+            action: FaultAction::Status { status, code: code.to_string(), retry_after },
         }
     }
     /// `times` matching ARM requests get their connection closed without a response.
@@ -328,45 +314,31 @@ impl FakeArm {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<()>>();
         let sh = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-arm".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
+        let thread = std::thread::Builder::new().name("fake-arm".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match server::serve(sh.clone(), https, ingress, certs).await {
+                    Ok(handles) => {
+                        let _ = ready_tx.send(Ok(()));
+                        let _ = rx.await;
+                        handles.shutdown();
+                        launch::kill_all(&sh);
+                    }
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e.into()));
-                        return;
+                        let _ = ready_tx.send(Err(e));
                     }
-                };
-                rt.block_on(async move {
-                    match server::serve(sh.clone(), https, ingress, certs).await {
-                        Ok(handles) => {
-                            let _ = ready_tx.send(Ok(()));
-                            let _ = rx.await;
-                            handles.shutdown();
-                            launch::kill_all(&sh);
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-                rt.shutdown_timeout(std::time::Duration::from_millis(500));
-            })?;
+                }
+            });
+            rt.shutdown_timeout(std::time::Duration::from_millis(500));
+        })?;
         ready_rx.recv()??;
-        Ok(FakeArm {
-            shared,
-            base_url,
-            ingress_url,
-            ca_pem,
-            shutdown: Some(tx),
-            thread: Some(thread),
-            _tmp: tmp,
-        })
+        Ok(FakeArm { shared, base_url, ingress_url, ca_pem, shutdown: Some(tx), thread: Some(thread), _tmp: tmp })
     }
 
     /// `https://127.0.0.1:PORT` — ARM, STS (authority host) and the MI endpoint (`{base}/msi/token`).
@@ -422,52 +394,32 @@ impl FakeArm {
     /// All stored apps as a GET would return them (no secret values). Does not advance operations.
     pub fn apps(&self) -> Vec<Value> {
         let st = self.st();
-        st.apps
-            .values()
-            .map(|a| model::render_app(&self.shared, &st, a))
-            .collect()
+        st.apps.values().map(|a| model::render_app(&self.shared, &st, a)).collect()
     }
     /// One app as a GET would return it (no tick), or None.
     pub fn app(&self, name: &str) -> Option<Value> {
         let st = self.st();
-        st.apps
-            .get(&name.to_ascii_lowercase())
-            .map(|a| model::render_app(&self.shared, &st, a))
+        st.apps.get(&name.to_ascii_lowercase()).map(|a| model::render_app(&self.shared, &st, a))
     }
     /// Secrets stored by the last PUT: (name, value); value is "" for Key Vault references.
     pub fn app_secrets(&self, name: &str) -> Vec<(String, String)> {
-        self.st()
-            .apps
-            .get(&name.to_ascii_lowercase())
-            .map(|a| a.secrets.clone())
-            .unwrap_or_default()
+        self.st().apps.get(&name.to_ascii_lowercase()).map(|a| a.secrets.clone()).unwrap_or_default()
     }
     /// The stored (normalized) PUT body of an app, secret values included. For deep assertions.
     pub fn app_put_body(&self, name: &str) -> Option<Value> {
-        self.st()
-            .apps
-            .get(&name.to_ascii_lowercase())
-            .map(|a| a.spec.clone())
+        self.st().apps.get(&name.to_ascii_lowercase()).map(|a| a.spec.clone())
     }
     /// Revisions of an app as the revisions GET would return them.
     pub fn revisions(&self, name: &str) -> Vec<Value> {
         let st = self.st();
         st.apps
             .get(&name.to_ascii_lowercase())
-            .map(|a| {
-                a.revisions
-                    .iter()
-                    .map(|r| model::render_revision(&self.shared, &st, a, r))
-                    .collect()
-            })
+            .map(|a| a.revisions.iter().map(|r| model::render_revision(&self.shared, &st, a, r)).collect())
             .unwrap_or_default()
     }
     /// Local port of the launched process (launch mode) and whether it is listening.
     pub fn launched(&self, name: &str) -> Option<(u16, bool)> {
-        self.st()
-            .apps
-            .get(&name.to_ascii_lowercase())
-            .and_then(|a| a.local_port.map(|p| (p, a.listening)))
+        self.st().apps.get(&name.to_ascii_lowercase()).and_then(|a| a.local_port.map(|p| (p, a.listening)))
     }
 
     /// Every logged request (ARM, token, ingress), oldest first. Admin calls are not logged.
@@ -479,32 +431,20 @@ impl FakeArm {
         self.st().log.iter().filter(|r| r.kind == kind).count()
     }
     pub fn token_requests(&self) -> Vec<RequestLog> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.kind == RequestKind::Token)
-            .collect()
+        self.requests().into_iter().filter(|r| r.kind == RequestKind::Token).collect()
     }
     pub fn arm_requests(&self) -> Vec<RequestLog> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.kind == RequestKind::Arm)
-            .collect()
+        self.requests().into_iter().filter(|r| r.kind == RequestKind::Arm).collect()
     }
     pub fn ingress_requests(&self) -> Vec<RequestLog> {
-        self.requests()
-            .into_iter()
-            .filter(|r| r.kind == RequestKind::Ingress)
-            .collect()
+        self.requests().into_iter().filter(|r| r.kind == RequestKind::Ingress).collect()
     }
     /// Logged requests with this method whose path contains `path_contains` (case-insensitive).
     pub fn requests_matching(&self, method: &str, path_contains: &str) -> Vec<RequestLog> {
         let needle = path_contains.to_ascii_lowercase();
         self.requests()
             .into_iter()
-            .filter(|r| {
-                r.method.eq_ignore_ascii_case(method)
-                    && r.path.to_ascii_lowercase().contains(&needle)
-            })
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.to_ascii_lowercase().contains(&needle))
             .collect()
     }
     pub fn reset_log(&self) {
@@ -642,9 +582,7 @@ impl FakeArm {
     }
     /// Add a workload profile to the environment.
     pub fn add_workload_profile(&self, name: &str, workload_profile_type: &str) {
-        self.st()
-            .workload_profiles
-            .push((name.to_string(), workload_profile_type.to_string()));
+        self.st().workload_profiles.push((name.to_string(), workload_profile_type.to_string()));
     }
     /// Add an environment storage (the `properties` object, e.g. `{"azureFile":{...}}`; account keys
     /// are stored but never returned).

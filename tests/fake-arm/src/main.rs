@@ -21,22 +21,14 @@ fn usage() -> ! {
 }
 
 fn main() -> anyhow::Result<()> {
-    let mut o = Options {
-        retry_after: 1,
-        ..Options::default()
-    };
+    let mut o = Options { retry_after: 1, ..Options::default() };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let (k, inline) = match a.split_once('=') {
             Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
             _ => (a.clone(), None),
         };
-        let mut val = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .unwrap_or_else(|| usage())
-        };
+        let mut val = || inline.clone().or_else(|| args.next()).unwrap_or_else(|| usage());
         match k.as_str() {
             "--listen" => o.listen = val().parse()?,
             "--ingress-listen" => o.ingress_listen = val().parse()?,
@@ -68,9 +60,7 @@ fn main() -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(&fake.info_json())?);
     use std::io::Write;
     std::io::stdout().flush()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate())?;

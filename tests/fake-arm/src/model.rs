@@ -35,11 +35,8 @@ pub fn transport_display(t: &str) -> String {
 }
 
 pub fn ingress_fqdn(sh: &Shared, app: &App, host_name: &str) -> String {
-    let external = app
-        .spec
-        .pointer("/properties/configuration/ingress/external")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let external =
+        app.spec.pointer("/properties/configuration/ingress/external").and_then(Value::as_bool).unwrap_or(false);
     if external {
         format!("{host_name}.{}", sh.default_domain)
     } else {
@@ -48,9 +45,7 @@ pub fn ingress_fqdn(sh: &Shared, app: &App, host_name: &str) -> String {
 }
 
 pub fn has_ingress(app: &App) -> bool {
-    app.spec
-        .pointer("/properties/configuration/ingress")
-        .is_some_and(Value::is_object)
+    app.spec.pointer("/properties/configuration/ingress").is_some_and(Value::is_object)
 }
 
 pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
@@ -60,10 +55,7 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
     o.insert("id".into(), json!(app_id(sh, &app.name)));
     o.insert("name".into(), json!(app.name));
     o.insert("type".into(), json!("Microsoft.App/containerApps"));
-    let loc = spec
-        .get("location")
-        .and_then(Value::as_str)
-        .unwrap_or(&sh.opts.location);
+    let loc = spec.get("location").and_then(Value::as_str).unwrap_or(&sh.opts.location);
     let short = crate::validate::region_short(loc).unwrap_or(&sh.opts.location);
     o.insert("location".into(), json!(region_display(short)));
     if let Some(t) = spec.get("tags") {
@@ -84,26 +76,13 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
         }),
     );
     // identity
-    let mut ident = spec
-        .get("identity")
-        .cloned()
-        .unwrap_or(json!({"type": "None"}));
+    let mut ident = spec.get("identity").cloned().unwrap_or(json!({"type": "None"}));
     {
         let io = obj(&mut ident);
-        let t = io
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("None")
-            .to_string();
+        let t = io.get("type").and_then(Value::as_str).unwrap_or("None").to_string();
         if t.contains("SystemAssigned") {
-            io.insert(
-                "principalId".into(),
-                json!(fake_guid(&format!("{}-principal", app.name))),
-            );
-            io.insert(
-                "tenantId".into(),
-                json!("72f988bf-86f1-41af-91ab-2d7cd011db47"),
-            );
+            io.insert("principalId".into(), json!(fake_guid(&format!("{}-principal", app.name))));
+            io.insert("tenantId".into(), json!("72f988bf-86f1-41af-91ab-2d7cd011db47"));
         }
         if let Some(Value::Object(u)) = io.get_mut("userAssignedIdentities") {
             for (k, v) in u.iter_mut() {
@@ -122,14 +101,8 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
     front.insert("runningStatus".into(), json!(app.running_status));
     front.insert("managedEnvironmentId".into(), json!(env_id));
     front.insert("environmentId".into(), json!(env_id));
-    front.insert(
-        "workloadProfileName".into(),
-        p.get("workloadProfileName").cloned().unwrap_or(Value::Null),
-    );
-    front.insert(
-        "outboundIpAddresses".into(),
-        json!(["20.105.32.11", "20.105.32.12", "20.105.33.40"]),
-    );
+    front.insert("workloadProfileName".into(), p.get("workloadProfileName").cloned().unwrap_or(Value::Null));
+    front.insert("outboundIpAddresses".into(), json!(["20.105.32.11", "20.105.32.12", "20.105.33.40"]));
     front.insert("latestRevisionName".into(), json!(app.latest_revision));
     front.insert("latestReadyRevisionName".into(), json!(app.latest_ready));
     let latest_fqdn = if has_ingress(app) && !app.latest_revision.is_empty() {
@@ -138,10 +111,7 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
         String::new()
     };
     front.insert("latestRevisionFqdn".into(), json!(latest_fqdn));
-    front.insert(
-        "customDomainVerificationId".into(),
-        json!(fake_hex(&sh.opts.subscription, 64).to_uppercase()),
-    );
+    front.insert("customDomainVerificationId".into(), json!(fake_hex(&sh.opts.subscription, 64).to_uppercase()));
     // configuration
     let mut conf = p.get("configuration").cloned().unwrap_or(json!({}));
     {
@@ -164,17 +134,9 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
                 set_default(i, "external", json!(false));
                 set_default(i, "targetPort", json!(80));
                 set_default(i, "exposedPort", json!(0));
-                let t = i
-                    .get("transport")
-                    .and_then(Value::as_str)
-                    .unwrap_or("auto")
-                    .to_string();
+                let t = i.get("transport").and_then(Value::as_str).unwrap_or("auto").to_string();
                 i.insert("transport".into(), json!(transport_display(&t)));
-                set_default(
-                    i,
-                    "traffic",
-                    json!([{"weight": 100, "latestRevision": true}]),
-                );
+                set_default(i, "traffic", json!([{"weight": 100, "latestRevision": true}]));
                 set_default(i, "customDomains", Value::Null);
                 set_default(i, "allowInsecure", json!(false));
                 set_default(i, "ipSecurityRestrictions", Value::Null);
@@ -263,14 +225,7 @@ fn fill_resources(c: &mut Value) {
 /// Deterministic fake GUID from a seed string.
 pub fn fake_guid(seed: &str) -> String {
     let h = fake_hex(seed, 32);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 pub fn fake_hex(seed: &str, n: usize) -> String {
@@ -310,18 +265,12 @@ pub fn render_revision(sh: &Shared, _st: &State, app: &App, r: &Revision) -> Val
             fill_resources(c);
         }
     }
-    let traffic = if r.name == app.latest_ready
-        || (app.latest_ready.is_empty() && r.name == app.latest_revision)
-    {
+    let traffic = if r.name == app.latest_ready || (app.latest_ready.is_empty() && r.name == app.latest_revision) {
         100
     } else {
         0
     };
-    let fqdn = if has_ingress(app) {
-        ingress_fqdn(sh, app, &r.name)
-    } else {
-        String::new()
-    };
+    let fqdn = if has_ingress(app) { ingress_fqdn(sh, app, &r.name) } else { String::new() };
     json!({
         "id": rev_id(sh, &app.name, &r.name),
         "name": r.name,
@@ -349,21 +298,13 @@ pub fn render_replicas(sh: &Shared, app: &App, r: &Revision) -> Vec<Value> {
     if replica_count(app, r) == 0 {
         return vec![];
     }
-    let containers = r
-        .template
-        .get("containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let launch_waiting = if sh.opts.launch
-        && r.provisioning_state == "Provisioned"
-        && r.name == app.latest_ready
-        && !app.listening
-    {
-        Some("ContainerCreating: waiting for the server to listen".to_string())
-    } else {
-        None
-    };
+    let containers = r.template.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let launch_waiting =
+        if sh.opts.launch && r.provisioning_state == "Provisioned" && r.name == app.latest_ready && !app.listening {
+            Some("ContainerCreating: waiting for the server to listen".to_string())
+        } else {
+            None
+        };
     let waiting = r.container_waiting.clone().or(launch_waiting);
     let ready = waiting.is_none();
     let cs: Vec<Value> = containers

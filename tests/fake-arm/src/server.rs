@@ -52,11 +52,9 @@ pub async fn serve(
     ingress: std::net::TcpListener,
     certs: crate::tls::Certs,
 ) -> anyhow::Result<Handles> {
-    let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
-        certs.leaf_pem.into_bytes(),
-        certs.leaf_key_pem.into_bytes(),
-    )
-    .await?;
+    let tls =
+        axum_server::tls_rustls::RustlsConfig::from_pem(certs.leaf_pem.into_bytes(), certs.leaf_key_pem.into_bytes())
+            .await?;
     let hh = axum_server::Handle::new();
     let ih = axum_server::Handle::new();
     let app = Router::new().fallback(https_entry).with_state(sh.clone());
@@ -64,17 +62,12 @@ pub async fn serve(
     tokio::spawn(async move {
         let _ = server.serve(app.into_make_service()).await;
     });
-    let iapp = Router::new()
-        .fallback(crate::ingress::ingress_entry)
-        .with_state(sh.clone());
+    let iapp = Router::new().fallback(crate::ingress::ingress_entry).with_state(sh.clone());
     let iserver = axum_server::from_tcp(ingress)?.handle(ih.clone());
     tokio::spawn(async move {
         let _ = iserver.serve(iapp.into_make_service()).await;
     });
-    Ok(Handles {
-        https: hh,
-        ingress: ih,
-    })
+    Ok(Handles { https: hh, ingress: ih })
 }
 
 pub fn json_response(status: u16, body: &Value) -> Response {
@@ -86,11 +79,7 @@ pub fn json_response(status: u16, body: &Value) -> Response {
 }
 
 pub fn empty_response(status: u16) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-length", "0")
-        .body(Body::empty())
-        .unwrap()
+    Response::builder().status(status).header("content-length", "0").body(Body::empty()).unwrap()
 }
 
 pub fn log(
@@ -115,15 +104,11 @@ pub fn log(
 }
 
 pub fn query_pairs(q: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(q.unwrap_or("").as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    form_urlencoded::parse(q.unwrap_or("").as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 pub fn qget<'a>(q: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    q.iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(k))
-        .map(|(_, v)| v.as_str())
+    q.iter().find(|(a, _)| a.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
 }
 
 fn is_token_path(path: &str) -> bool {
@@ -132,12 +117,7 @@ fn is_token_path(path: &str) -> bool {
 }
 
 /// Decide whether a fault applies; decrements counters.
-pub fn take_fault(
-    sh: &Shared,
-    kind: RequestKind,
-    method: &Method,
-    pq: &str,
-) -> Option<FaultAction> {
+pub fn take_fault(sh: &Shared, kind: RequestKind, method: &Method, pq: &str) -> Option<FaultAction> {
     let mut st = sh.lock();
     let lpq = pq.to_ascii_lowercase();
     let mut hit = None;
@@ -174,27 +154,13 @@ pub fn take_fault(
         let write = *method == Method::PUT || *method == Method::DELETE;
         let choice = r.rng.random_range(0..if write { 5 } else { 4 });
         return Some(match choice {
-            0 => FaultAction::Status {
-                status: 429,
-                code: "SubscriptionRequestsThrottled".into(),
-                retry_after: Some(1),
-            },
-            1 => FaultAction::Status {
-                status: 500,
-                code: "InternalServerError".into(),
-                retry_after: None,
-            },
-            2 => FaultAction::Status {
-                status: 503,
-                code: "ServiceUnavailable".into(),
-                retry_after: Some(1),
-            },
+            0 => {
+                FaultAction::Status { status: 429, code: "SubscriptionRequestsThrottled".into(), retry_after: Some(1) }
+            }
+            1 => FaultAction::Status { status: 500, code: "InternalServerError".into(), retry_after: None },
+            2 => FaultAction::Status { status: 503, code: "ServiceUnavailable".into(), retry_after: Some(1) },
             3 => FaultAction::Drop,
-            _ => FaultAction::Status {
-                status: 409,
-                code: "ContainerAppOperationInProgress".into(),
-                retry_after: None,
-            },
+            _ => FaultAction::Status { status: 409, code: "ContainerAppOperationInProgress".into(), retry_after: None },
         });
     }
     None
@@ -217,16 +183,8 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         return crate::admin::handle(sh, req).await;
     }
     let method = req.method().clone();
-    let pq = req
-        .uri()
-        .path_and_query()
-        .map(|x| x.as_str().to_string())
-        .unwrap_or(path.clone());
-    let kind = if is_token_path(&path) {
-        RequestKind::Token
-    } else {
-        RequestKind::Arm
-    };
+    let pq = req.uri().path_and_query().map(|x| x.as_str().to_string()).unwrap_or(path.clone());
+    let kind = if is_token_path(&path) { RequestKind::Token } else { RequestKind::Arm };
     let latency = sh.lock().knobs.latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -237,11 +195,7 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             log(&sh, &method, &pq, 0, kind, None, json!({"fault": "drop"}));
             std::panic::panic_any(DROP_MARKER);
         }
-        Some(FaultAction::Status {
-            status,
-            code,
-            retry_after,
-        }) => {
+        Some(FaultAction::Status { status, code, retry_after }) => {
             let mut resp = if kind == RequestKind::Token {
                 json_response(
                     status,
@@ -256,20 +210,9 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
                 r
             };
             if let Some(ra) = retry_after {
-                resp.headers_mut().insert(
-                    "retry-after",
-                    HeaderValue::from_str(&ra.to_string()).unwrap(),
-                );
+                resp.headers_mut().insert("retry-after", HeaderValue::from_str(&ra.to_string()).unwrap());
             }
-            log(
-                &sh,
-                &method,
-                &pq,
-                status,
-                kind,
-                None,
-                json!({"fault": code}),
-            );
+            log(&sh, &method, &pq, status, kind, None, json!({"fault": code}));
             return resp;
         }
         None => {}
@@ -299,29 +242,15 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             )
         }
     };
-    log(
-        &sh,
-        &method,
-        &pq,
-        resp.status().as_u16(),
-        kind,
-        None,
-        detail,
-    );
+    log(&sh, &method, &pq, resp.status().as_u16(), kind, None, detail);
     resp
 }
 
 /// Entra v2 client-credentials endpoint.
 fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Response, Value) {
-    let tenant = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let form: Vec<(String, String)> = form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let tenant = path.trim_start_matches('/').split('/').next().unwrap_or("").to_string();
+    let form: Vec<(String, String)> =
+        form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     let f = |k: &str| form.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
     let detail = json!({
         "endpoint": "entra",
@@ -349,24 +278,11 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
         )
     };
     if *method != Method::POST {
-        return (
-            err(
-                405,
-                "invalid_request",
-                900561,
-                "The endpoint only accepts POST requests.".into(),
-            ),
-            detail,
-        );
+        return (err(405, "invalid_request", 900561, "The endpoint only accepts POST requests.".into()), detail);
     }
     if f("grant_type").as_deref() != Some("client_credentials") {
         return (
-            err(
-                400,
-                "unsupported_grant_type",
-                70003,
-                "The app requested an unsupported grant type.".into(),
-            ),
+            err(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.".into()),
             detail,
         );
     }
@@ -409,7 +325,15 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
     let secret = f("client_secret");
     let assertion = f("client_assertion");
     if secret.is_none() && assertion.is_none() {
-        return (err(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into()), detail);
+        return (
+            err(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+            ),
+            detail,
+        );
     }
     let mut st = sh.lock();
     if let (Some(s), Some(bad)) = (&secret, &st.knobs.bad_client_secret)
@@ -429,16 +353,20 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
         );
     }
     if assertion.is_some()
-        && f("client_assertion_type").as_deref()
-            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        && f("client_assertion_type").as_deref() != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
     {
-        return (err(400, "invalid_request", 700025, "Client assertion type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.".into()), detail);
+        return (
+            err(
+                400,
+                "invalid_request",
+                700025,
+                "Client assertion type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.".into(),
+            ),
+            detail,
+        );
     }
     let exp = st.knobs.token_expires_in;
-    let audience = scope
-        .split(' ')
-        .next()
-        .map(|s| s.trim_end_matches(".default").to_string());
+    let audience = scope.split(' ').next().map(|s| s.trim_end_matches(".default").to_string());
     let tok = st.issue_token_for(exp, audience);
     (
         json_response(
@@ -450,16 +378,8 @@ fn entra_token(sh: &Shared, method: &Method, path: &str, body: &[u8]) -> (Respon
 }
 
 /// Container Apps / App Service managed-identity endpoint (api-version 2019-08-01).
-pub fn msi_token(
-    sh: &Shared,
-    method: &Method,
-    q: &[(String, String)],
-    headers: &HeaderMap,
-) -> (Response, Value) {
-    let hdr = headers
-        .get("x-identity-header")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+pub fn msi_token(sh: &Shared, method: &Method, q: &[(String, String)], headers: &HeaderMap) -> (Response, Value) {
+    let hdr = headers.get("x-identity-header").and_then(|v| v.to_str().ok()).map(str::to_string);
     let ok_hdr = hdr.as_deref() == Some(sh.opts.identity_header.as_str());
     let detail = json!({
         "endpoint": "msi",
@@ -472,61 +392,38 @@ pub fn msi_token(
         "metadata_header": headers.get("metadata").and_then(|v| v.to_str().ok()),
     });
     if *method != Method::GET {
-        return (
-            json_response(
-                405,
-                &json!({"statusCode": 405, "message": "Method not allowed"}),
-            ),
-            detail,
-        );
+        return (json_response(405, &json!({"statusCode": 405, "message": "Method not allowed"})), detail);
     }
     if hdr.is_none() {
         return (
-            json_response(
-                401,
-                &json!({"statusCode": 401, "message": "Unauthorized. X-IDENTITY-HEADER is missing."}),
-            ),
+            json_response(401, &json!({"statusCode": 401, "message": "Unauthorized. X-IDENTITY-HEADER is missing."})),
             detail,
         );
     }
     if !ok_hdr {
         return (
-            json_response(
-                401,
-                &json!({"statusCode": 401, "message": "Unauthorized. X-IDENTITY-HEADER is invalid."}),
-            ),
+            json_response(401, &json!({"statusCode": 401, "message": "Unauthorized. X-IDENTITY-HEADER is invalid."})),
             detail,
         );
     }
     if qget(q, "api-version") != Some("2019-08-01") {
         return (
-            json_response(
-                400,
-                &json!({"statusCode": 400, "message": "The api-version must be 2019-08-01."}),
-            ),
+            json_response(400, &json!({"statusCode": 400, "message": "The api-version must be 2019-08-01."})),
             detail,
         );
     }
     let Some(resource) = qget(q, "resource").filter(|r| !r.is_empty()) else {
         return (
-            json_response(
-                400,
-                &json!({"statusCode": 400, "message": "The resource parameter is required."}),
-            ),
+            json_response(400, &json!({"statusCode": 400, "message": "The resource parameter is required."})),
             detail,
         );
     };
     let mut st = sh.lock();
     let exp = st.knobs.token_expires_in;
     let tok = st.issue_token_for(exp, Some(resource.to_string()));
-    let expires_on = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + exp;
-    let client_id = qget(q, "client_id")
-        .map(str::to_string)
-        .unwrap_or_else(|| crate::model::fake_guid("system-assigned-client"));
+    let expires_on = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + exp;
+    let client_id =
+        qget(q, "client_id").map(str::to_string).unwrap_or_else(|| crate::model::fake_guid("system-assigned-client"));
     (
         json_response(
             200,

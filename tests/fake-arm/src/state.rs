@@ -20,14 +20,10 @@ pub struct Shared {
 impl Shared {
     pub fn new(opts: Options, base_url: String, state_dir: PathBuf) -> Shared {
         let mut rng = rand::rng();
-        const ADJ: &[&str] = &[
-            "happy", "white", "gentle", "proud", "calm", "bravesky", "yellow", "mango", "kind",
-            "orange",
-        ];
-        const NOUN: &[&str] = &[
-            "river", "hill", "sea", "pond", "field", "stone", "meadow", "forest", "desert",
-            "island",
-        ];
+        const ADJ: &[&str] =
+            &["happy", "white", "gentle", "proud", "calm", "bravesky", "yellow", "mango", "kind", "orange"];
+        const NOUN: &[&str] =
+            &["river", "hill", "sea", "pond", "field", "stone", "meadow", "forest", "desert", "island"];
         let default_domain = format!(
             "{}{}-{:08x}.{}.azurecontainerapps.io",
             ADJ[rng.random_range(0..ADJ.len())],
@@ -43,10 +39,7 @@ impl Shared {
             latency_ms: 0,
             token_expires_in: opts.token_expires_in,
             bad_client_secret: opts.bad_client_secret.clone(),
-            audiences: vec![
-                "https://management.azure.com/".into(),
-                "https://management.core.windows.net/".into(),
-            ],
+            audiences: vec!["https://management.azure.com/".into(), "https://management.core.windows.net/".into()],
             delete_async_header: false,
             delete_conflicts_while_provisioning: false,
         };
@@ -68,14 +61,7 @@ impl Shared {
             workload_profiles: wps,
             storages: BTreeMap::new(),
         };
-        Shared {
-            opts,
-            base_url,
-            default_domain,
-            state_dir,
-            state: Mutex::new(st),
-            ingress_url: Mutex::new(None),
-        }
+        Shared { opts, base_url, default_domain, state_dir, state: Mutex::new(st), ingress_url: Mutex::new(None) }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -120,17 +106,11 @@ pub struct Bucket {
 
 impl Bucket {
     fn new(burst: u32, rate: f64) -> Bucket {
-        Bucket {
-            burst: burst as f64,
-            rate,
-            tokens: burst as f64,
-            last: Instant::now(),
-        }
+        Bucket { burst: burst as f64, rate, tokens: burst as f64, last: Instant::now() }
     }
     fn refill(&mut self) {
         let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
         self.last = now;
     }
     /// Take one token; Err(seconds until one is available).
@@ -158,11 +138,7 @@ impl Buckets {
         let (rb, rr) = t.reads.unwrap_or((250, 25.0));
         let (wb, wr) = t.writes.unwrap_or((200, 10.0));
         let (db, dr) = t.deletes.unwrap_or((200, 10.0));
-        Buckets {
-            reads: Bucket::new(rb, rr),
-            writes: Bucket::new(wb, wr),
-            deletes: Bucket::new(db, dr),
-        }
+        Buckets { reads: Bucket::new(rb, rr), writes: Bucket::new(wb, wr), deletes: Bucket::new(db, dr) }
     }
 }
 
@@ -190,14 +166,8 @@ pub struct State {
 
 impl State {
     pub fn set_random_faults(&mut self, p: f64, seed: u64) {
-        self.random = if p > 0.0 {
-            Some(RandomFaults {
-                p,
-                rng: rand::rngs::StdRng::seed_from_u64(seed),
-            })
-        } else {
-            None
-        };
+        self.random =
+            if p > 0.0 { Some(RandomFaults { p, rng: rand::rngs::StdRng::seed_from_u64(seed) }) } else { None };
     }
     pub fn set_throttle(&mut self, t: Throttle) {
         self.buckets = Buckets::new(&t);
@@ -208,17 +178,11 @@ impl State {
     }
     pub fn issue_token_for(&mut self, secs: u64, audience: Option<String>) -> String {
         let tok = format!("fake.{}", random_alnum(64));
-        self.tokens.insert(
-            tok.clone(),
-            (SystemTime::now() + Duration::from_secs(secs), audience),
-        );
+        self.tokens.insert(tok.clone(), (SystemTime::now() + Duration::from_secs(secs), audience));
         tok
     }
     pub fn add_token(&mut self, tok: &str, secs: u64) {
-        self.tokens.insert(
-            tok.to_string(),
-            (SystemTime::now() + Duration::from_secs(secs), None),
-        );
+        self.tokens.insert(tok.to_string(), (SystemTime::now() + Duration::from_secs(secs), None));
     }
     pub fn expire_tokens(&mut self) {
         let past = SystemTime::now() - Duration::from_secs(1);
@@ -230,18 +194,12 @@ impl State {
         let images: Vec<String> = spec
             .pointer("/properties/template/containers")
             .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
+            .map(|cs| cs.iter().filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_string)).collect())
             .unwrap_or_default();
         let mut found = Behaviour::Healthy;
         for (pat, b) in &self.behaviours {
             let p = pat.to_ascii_lowercase();
-            if name.to_ascii_lowercase().contains(&p)
-                || images.iter().any(|i| i.contains(pat.as_str()))
-            {
+            if name.to_ascii_lowercase().contains(&p) || images.iter().any(|i| i.contains(pat.as_str())) {
                 found = b.clone();
             }
         }
@@ -316,23 +274,14 @@ pub struct App {
 pub fn random_alnum(n: usize) -> String {
     const CS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
-    (0..n)
-        .map(|_| CS[rng.random_range(0..CS.len())] as char)
-        .collect()
+    (0..n).map(|_| CS[rng.random_range(0..CS.len())] as char).collect()
 }
 
 pub fn guid() -> String {
     let mut rng = rand::rng();
     let b: [u8; 16] = rng.random();
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 /// `2026-11-23T05:54:08.6800357Z` (systemData style: 7 fractional digits, Z).
@@ -398,10 +347,7 @@ pub struct InsertApp {
 
 impl InsertApp {
     pub fn new(name: &str) -> InsertApp {
-        InsertApp {
-            name: name.to_string(),
-            ..Default::default()
-        }
+        InsertApp { name: name.to_string(), ..Default::default() }
     }
     pub fn tag(mut self, k: &str, v: &str) -> InsertApp {
         self.tags.push((k.to_string(), v.to_string()));
@@ -440,11 +386,7 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
         })
     });
     if !ins.tags.is_empty() {
-        let tags = body
-            .as_object_mut()
-            .unwrap()
-            .entry("tags")
-            .or_insert_with(|| json!({}));
+        let tags = body.as_object_mut().unwrap().entry("tags").or_insert_with(|| json!({}));
         for (k, v) in &ins.tags {
             tags[k] = json!(v);
         }
@@ -457,14 +399,8 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
             a.iter()
                 .map(|s| {
                     (
-                        s.get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                        s.get("value")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
+                        s.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                        s.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
                     )
                 })
                 .collect()
@@ -472,10 +408,7 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
         .unwrap_or_default();
     let created = ins.created_at.clone().unwrap_or_else(now_rfc3339);
     let key = ins.name.to_ascii_lowercase();
-    let template = body
-        .pointer("/properties/template")
-        .cloned()
-        .unwrap_or(json!({}));
+    let template = body.pointer("/properties/template").cloned().unwrap_or(json!({}));
     let rev = new_revision(&ins.name, &template, None);
     let mut app = App {
         name: key.clone(),
@@ -495,22 +428,14 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
         child: None,
         pending_revision_template: None,
     };
-    let ps = ins
-        .provisioning_state
-        .clone()
-        .unwrap_or_else(|| "Succeeded".into());
+    let ps = ins.provisioning_state.clone().unwrap_or_else(|| "Succeeded".into());
     match ps.as_str() {
         "InProgress" => {
             app.provisioning_state = "InProgress".into();
             app.pending_revision_template = Some(template);
             let op = start_op(st, &key, OpKind::Put);
-            app.pending = Some(Pending {
-                op_id: op,
-                kind: OpKind::Put,
-                ticks: 0,
-                needed: st.knobs.provision_polls,
-                fail: false,
-            });
+            app.pending =
+                Some(Pending { op_id: op, kind: OpKind::Put, ticks: 0, needed: st.knobs.provision_polls, fail: false });
         }
         "Deleting" => {
             app.revisions.push(rev.clone());
@@ -544,9 +469,7 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
 }
 
 pub fn new_revision(app: &str, template: &Value, suffix: Option<&str>) -> Revision {
-    let suffix = suffix
-        .map(str::to_string)
-        .unwrap_or_else(|| random_alnum(7));
+    let suffix = suffix.map(str::to_string).unwrap_or_else(|| random_alnum(7));
     Revision {
         name: format!("{app}--{suffix}"),
         template: template.clone(),
@@ -642,11 +565,8 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
         OpKind::Put => {
             // First tick: the new revision appears.
             if let Some(t) = app.pending_revision_template.take() {
-                let suffix = t
-                    .get("revisionSuffix")
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string);
+                let suffix =
+                    t.get("revisionSuffix").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
                 let rev = new_revision(&app.name, &t, suffix.as_deref());
                 app.latest_revision = rev.name.clone();
                 app.revisions.push(rev);
@@ -685,11 +605,7 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
                 op.end = Some(now_op_time());
                 op.error = error;
             }
-            if status == "Succeeded" {
-                TickEffect::Provisioned
-            } else {
-                TickEffect::None
-            }
+            if status == "Succeeded" { TickEffect::Provisioned } else { TickEffect::None }
         }
         OpKind::Delete => {
             if ticks <= needed {
@@ -707,12 +623,8 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
 
 /// Set the ImagePull/CrashLoop look on the latest revision.
 fn apply_failure_look(app: &mut App, _n: u32) {
-    let image = app
-        .spec
-        .pointer("/properties/template/containers/0/image")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let image =
+        app.spec.pointer("/properties/template/containers/0/image").and_then(Value::as_str).unwrap_or("").to_string();
     let Some(r) = app.revisions.last_mut() else {
         return;
     };
@@ -720,15 +632,12 @@ fn apply_failure_look(app: &mut App, _n: u32) {
         Behaviour::ImagePullFailure => {
             r.health_state = "Unhealthy".into();
             r.running_state = "Activating".into();
-            r.container_waiting = Some(format!(
-                "ImagePullBackOff: Back-off pulling image \"{image}\""
-            ));
+            r.container_waiting = Some(format!("ImagePullBackOff: Back-off pulling image \"{image}\""));
         }
         Behaviour::CrashLoop => {
             r.health_state = "Unhealthy".into();
             r.running_state = "Activating".into();
-            r.container_waiting =
-                Some("CrashLoopBackOff: back-off restarting failed container".into());
+            r.container_waiting = Some("CrashLoopBackOff: back-off restarting failed container".into());
         }
         _ => {}
     }

@@ -1,8 +1,6 @@
 //! Own CA + leaf certificate (SAN 127.0.0.1 + localhost) via rcgen.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
-};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair};
 
 pub struct Certs {
     pub ca_pem: String,
@@ -23,9 +21,5 @@ pub fn make_certs() -> anyhow::Result<Certs> {
     dn.push(DnType::CommonName, "localhost");
     leaf_params.distinguished_name = dn;
     let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
-    Ok(Certs {
-        ca_pem: ca.pem(),
-        leaf_pem: leaf.pem(),
-        leaf_key_pem: leaf_key.serialize_pem(),
-    })
+    Ok(Certs { ca_pem: ca.pem(), leaf_pem: leaf.pem(), leaf_key_pem: leaf_key.serialize_pem() })
 }

@@ -17,11 +17,7 @@ pub struct ArmError {
 
 impl ArmError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> ArmError {
-        ArmError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-        }
+        ArmError { status, code: code.to_string(), message: message.into() }
     }
     pub fn bad(code: &str, message: impl Into<String>) -> ArmError {
         Self::new(400, code, message)
@@ -80,11 +76,7 @@ fn walk(schema_node: &Value, inst: &mut Value, path: &str, readonly: &mut Vec<St
             let props = s.get("properties").and_then(Value::as_object);
             let addl = s.get("additionalProperties").filter(|a| a.is_object());
             for (k, v) in map.iter_mut() {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 if let Some(ps) = props.and_then(|p| p.get(k)) {
                     if ps.get("readOnly").and_then(Value::as_bool) == Some(true) {
                         readonly.push(p.clone());
@@ -107,10 +99,7 @@ fn walk(schema_node: &Value, inst: &mut Value, path: &str, readonly: &mut Vec<St
         }
         Value::String(st) => {
             if let Some(en) = s.get("enum").and_then(Value::as_array)
-                && let Some(c) = en
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .find(|e| e.eq_ignore_ascii_case(st))
+                && let Some(c) = en.iter().filter_map(Value::as_str).find(|e| e.eq_ignore_ascii_case(st))
             {
                 *st = c.to_string();
             }
@@ -146,9 +135,7 @@ pub fn validate_schema(body: &Value) -> Result<(), ArmError> {
     if let Some(p) = ro.first() {
         return Err(ArmError::bad(
             "ContainerAppInvalidPropertyValue",
-            format!(
-                "Property '{p}' is read-only and cannot be specified in a create or update request."
-            ),
+            format!("Property '{p}' is read-only and cannot be specified in a create or update request."),
         ));
     }
     let errs: Vec<String> = validator()
@@ -161,10 +148,7 @@ pub fn validate_schema(body: &Value) -> Result<(), ArmError> {
         })
         .collect();
     if !errs.is_empty() {
-        return Err(ArmError::bad(
-            "ContainerAppInvalidPropertyValue",
-            errs.join("; "),
-        ));
+        return Err(ArmError::bad("ContainerAppInvalidPropertyValue", errs.join("; ")));
     }
     Ok(())
 }
@@ -175,8 +159,7 @@ pub fn valid_app_name(name: &str) -> bool {
     let b = name.as_bytes();
     (2..=32).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && (b[b.len() - 1].is_ascii_lowercase() || b[b.len() - 1].is_ascii_digit())
         && !name.contains("--")
 }
@@ -196,8 +179,7 @@ fn dns_label(s: &str, max: usize) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= max
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -238,20 +220,12 @@ pub const REGIONS: &[(&str, &str)] = &[
 
 /// "West Europe" / "westeurope" -> Some("westeurope")
 pub fn region_short(loc: &str) -> Option<&'static str> {
-    let n: String = loc
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let n: String = loc.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
     REGIONS.iter().find(|(s, _)| *s == n).map(|(s, _)| *s)
 }
 
 pub fn region_display(short: &str) -> String {
-    REGIONS
-        .iter()
-        .find(|(s, _)| *s == short)
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_else(|| short.to_string())
+    REGIONS.iter().find(|(s, _)| *s == short).map(|(_, d)| d.to_string()).unwrap_or_else(|| short.to_string())
 }
 
 fn parse_mem_gi(m: &str) -> Option<f64> {
@@ -277,10 +251,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
     // location
     let loc = body.get("location").and_then(Value::as_str).unwrap_or("");
     if loc.is_empty() {
-        return Err(ArmError::bad(
-            "LocationRequired",
-            "The location property is required for this definition.",
-        ));
+        return Err(ArmError::bad("LocationRequired", "The location property is required for this definition."));
     }
     if region_short(loc).is_none() {
         return Err(ArmError::bad(
@@ -297,43 +268,30 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
         if tags.len() > 50 {
             return Err(ArmError::bad(
                 "InvalidTagCount",
-                format!(
-                    "The number of tags ({}) exceeds the maximum of 50 tags per resource.",
-                    tags.len()
-                ),
+                format!("The number of tags ({}) exceeds the maximum of 50 tags per resource.", tags.len()),
             ));
         }
         for (k, v) in tags {
             if k.chars().any(|c| "<>%&\\?/".contains(c) || c.is_control()) {
                 return Err(ArmError::bad(
                     "InvalidTagNameCharacters",
-                    format!(
-                        "The tag names '{k}' have reserved characters '<,>,%,&,\\,?,/' or control characters."
-                    ),
+                    format!("The tag names '{k}' have reserved characters '<,>,%,&,\\,?,/' or control characters."),
                 ));
             }
             if k.chars().count() > 512 {
                 return Err(ArmError::bad(
                     "InvalidTagNameLength",
-                    format!(
-                        "The tag name '{}...' exceeds the maximum length of 512 characters.",
-                        &k[..20]
-                    ),
+                    format!("The tag name '{}...' exceeds the maximum length of 512 characters.", &k[..20]),
                 ));
             }
             if k.is_empty() {
-                return Err(ArmError::bad(
-                    "InvalidTagName",
-                    "Tag names cannot be empty.",
-                ));
+                return Err(ArmError::bad("InvalidTagName", "Tag names cannot be empty."));
             }
             match v.as_str() {
                 Some(s) if s.chars().count() > 256 => {
                     return Err(ArmError::bad(
                         "InvalidTagValueLength",
-                        format!(
-                            "The tag value for tag '{k}' exceeds the maximum length of 256 characters."
-                        ),
+                        format!("The tag value for tag '{k}' exceeds the maximum length of 256 characters."),
                     ));
                 }
                 Some(_) => {}
@@ -343,10 +301,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
     }
 
     // identity
-    let ident_type = body
-        .pointer("/identity/type")
-        .and_then(Value::as_str)
-        .unwrap_or("None");
+    let ident_type = body.pointer("/identity/type").and_then(Value::as_str).unwrap_or("None");
     let uais: Vec<String> = body
         .pointer("/identity/userAssignedIdentities")
         .and_then(Value::as_object)
@@ -354,23 +309,19 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
         .unwrap_or_default();
     let system = ident_type.contains("SystemAssigned");
     if ident_type.contains("UserAssigned") && uais.is_empty() {
-        return Err(bad("The 'userAssignedIdentities' property must be specified when identity type is 'UserAssigned'.".into()));
+        return Err(bad(
+            "The 'userAssignedIdentities' property must be specified when identity type is 'UserAssigned'.".into(),
+        ));
     }
-    let identity_known = |id: &str| -> bool {
-        (id.eq_ignore_ascii_case("system") && system) || uais.contains(&id.to_ascii_lowercase())
-    };
+    let identity_known =
+        |id: &str| -> bool { (id.eq_ignore_ascii_case("system") && system) || uais.contains(&id.to_ascii_lowercase()) };
 
     let props = body.get("properties").cloned().unwrap_or(json!({}));
     // environment
-    let env_id = props
-        .get("environmentId")
-        .or_else(|| props.get("managedEnvironmentId"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let env_id =
+        props.get("environmentId").or_else(|| props.get("managedEnvironmentId")).and_then(Value::as_str).unwrap_or("");
     if env_id.is_empty() {
-        return Err(bad(
-            "Property 'properties.environmentId' is required.".into()
-        ));
+        return Err(bad("Property 'properties.environmentId' is required.".into()));
     }
     if !env_id.eq_ignore_ascii_case(env.environment_id) {
         return Err(ArmError::new(
@@ -383,22 +334,14 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
     let wp_name = props.get("workloadProfileName").and_then(Value::as_str);
     let wp_type = match wp_name {
         None => "Consumption".to_string(),
-        Some(n) => match env
-            .workload_profiles
-            .iter()
-            .find(|(pn, _)| pn.eq_ignore_ascii_case(n))
-        {
+        Some(n) => match env.workload_profiles.iter().find(|(pn, _)| pn.eq_ignore_ascii_case(n)) {
             Some((_, t)) => t.clone(),
             None => {
                 return Err(ArmError::bad(
                     "WorkloadProfileNameNotFound",
                     format!(
                         "Workload profile '{n}' does not exist in managed environment '{env_id}'. Available profiles: {}.",
-                        env.workload_profiles
-                            .iter()
-                            .map(|p| p.0.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        env.workload_profiles.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ));
             }
@@ -408,12 +351,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
     // secrets
     let conf = props.get("configuration").cloned().unwrap_or(json!({}));
     let mut secret_names: Vec<String> = vec![];
-    for s in conf
-        .get("secrets")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-    {
+    for s in conf.get("secrets").and_then(Value::as_array).cloned().unwrap_or_default() {
         let n = s.get("name").and_then(Value::as_str).unwrap_or("");
         let ok = dns_label(n, 253) && !n.contains('.');
         if !ok {
@@ -433,31 +371,19 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
         if let Some(id) = s.get("identity").and_then(Value::as_str)
             && !identity_known(id)
         {
-            return Err(bad(format!(
-                "Identity '{id}' of secret '{n}' is not assigned to the container app."
-            )));
+            return Err(bad(format!("Identity '{id}' of secret '{n}' is not assigned to the container app.")));
         }
         if s.get("keyVaultUrl").is_some() && s.get("value").is_some() {
-            return Err(bad(format!(
-                "Secret '{n}' cannot have both 'value' and 'keyVaultUrl'."
-            )));
+            return Err(bad(format!("Secret '{n}' cannot have both 'value' and 'keyVaultUrl'.")));
         }
         secret_names.push(n.to_string());
     }
 
     // registries
-    for r in conf
-        .get("registries")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-    {
+    for r in conf.get("registries").and_then(Value::as_array).cloned().unwrap_or_default() {
         let server = r.get("server").and_then(Value::as_str).unwrap_or("");
         if server.is_empty() {
-            return Err(ArmError::bad(
-                "ContainerAppInvalidRegistryServerValue",
-                "Registry server must be specified.",
-            ));
+            return Err(ArmError::bad("ContainerAppInvalidRegistryServerValue", "Registry server must be specified."));
         }
         if let Some(id) = r.get("identity").and_then(Value::as_str) {
             if !identity_known(id) {
@@ -466,9 +392,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                 )));
             }
             if r.get("username").is_some() || r.get("passwordSecretRef").is_some() {
-                return Err(bad(format!(
-                    "Registry '{server}' cannot use both identity and username/password."
-                )));
+                return Err(bad(format!("Registry '{server}' cannot use both identity and username/password.")));
             }
         }
         if let Some(p) = r.get("passwordSecretRef").and_then(Value::as_str)
@@ -476,9 +400,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
         {
             return Err(ArmError::bad(
                 "ContainerAppSecretRefNotFound",
-                format!(
-                    "Registry password secret reference '{p}' not found in the container app secrets."
-                ),
+                format!("Registry password secret reference '{p}' not found in the container app secrets."),
             ));
         }
     }
@@ -492,41 +414,26 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             return Err(bad(format!("Ingress targetPort {p} is out of range.")));
         }
         if let Some(rules) = ing.get("ipSecurityRestrictions").and_then(Value::as_array) {
-            let actions: std::collections::BTreeSet<&str> = rules
-                .iter()
-                .filter_map(|r| r.get("action").and_then(Value::as_str))
-                .collect();
+            let actions: std::collections::BTreeSet<&str> =
+                rules.iter().filter_map(|r| r.get("action").and_then(Value::as_str)).collect();
             if actions.len() > 1 {
-                return Err(bad(
-                    "All ipSecurityRestrictions must have the same action (all Allow or all Deny)."
-                        .into(),
-                ));
+                return Err(
+                    bad("All ipSecurityRestrictions must have the same action (all Allow or all Deny).".into()),
+                );
             }
         }
-        if ing
-            .get("stickySessions")
-            .and_then(|s| s.get("affinity"))
-            .and_then(Value::as_str)
-            == Some("sticky")
+        if ing.get("stickySessions").and_then(|s| s.get("affinity")).and_then(Value::as_str) == Some("sticky")
             && conf.get("activeRevisionsMode").and_then(Value::as_str) == Some("Multiple")
         {
-            return Err(bad(
-                "Sticky sessions require activeRevisionsMode 'Single'.".into()
-            ));
+            return Err(bad("Sticky sessions require activeRevisionsMode 'Single'.".into()));
         }
     }
 
     // template
     let tmpl = props.get("template").cloned().unwrap_or(json!({}));
-    let containers = tmpl
-        .get("containers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let containers = tmpl.get("containers").and_then(Value::as_array).cloned().unwrap_or_default();
     if containers.is_empty() {
-        return Err(bad(
-            "Property 'properties.template.containers' must contain at least one container.".into(),
-        ));
+        return Err(bad("Property 'properties.template.containers' must contain at least one container.".into()));
     }
     if let Some(suffix) = tmpl.get("revisionSuffix").and_then(Value::as_str)
         && !suffix.is_empty()
@@ -541,29 +448,20 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             ));
         }
     }
-    let volumes = tmpl
-        .get("volumes")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let volumes = tmpl.get("volumes").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut volume_names = vec![];
     for v in &volumes {
         let vn = v.get("name").and_then(Value::as_str).unwrap_or("");
         if vn.is_empty() || vn.contains('.') {
             return Err(bad(format!("Invalid volume name '{vn}'.")));
         }
-        let st = v
-            .get("storageType")
-            .and_then(Value::as_str)
-            .unwrap_or("EmptyDir");
+        let st = v.get("storageType").and_then(Value::as_str).unwrap_or("EmptyDir");
         if st == "AzureFile" || st == "NfsAzureFile" {
             let sn = v.get("storageName").and_then(Value::as_str).unwrap_or("");
             if !env.storages.iter().any(|s| s.eq_ignore_ascii_case(sn)) {
                 return Err(ArmError::bad(
                     "ManagedEnvironmentStorageNotFound",
-                    format!(
-                        "Storage '{sn}' of volume '{vn}' was not found in managed environment '{env_id}'."
-                    ),
+                    format!("Storage '{sn}' of volume '{vn}' was not found in managed environment '{env_id}'."),
                 ));
             }
         }
@@ -572,16 +470,8 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
     let mut cpu_total = 0.0f64;
     let mut mem_total = 0.0f64;
     let mut container_names: Vec<String> = vec![];
-    let init = tmpl
-        .get("initContainers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for (is_init, c) in containers
-        .iter()
-        .map(|c| (false, c))
-        .chain(init.iter().map(|c| (true, c)))
-    {
+    let init = tmpl.get("initContainers").and_then(Value::as_array).cloned().unwrap_or_default();
+    for (is_init, c) in containers.iter().map(|c| (false, c)).chain(init.iter().map(|c| (true, c))) {
         let cn = c.get("name").and_then(Value::as_str).unwrap_or("");
         if cn.is_empty() {
             return Err(bad("Container name is required.".into()));
@@ -593,25 +483,14 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             )));
         }
         if container_names.iter().any(|x| x.eq_ignore_ascii_case(cn)) {
-            return Err(bad(format!(
-                "Container name '{cn}' is used more than once."
-            )));
+            return Err(bad(format!("Container name '{cn}' is used more than once.")));
         }
         container_names.push(cn.to_string());
-        if c.get("image")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .is_empty()
-        {
+        if c.get("image").and_then(Value::as_str).unwrap_or("").is_empty() {
             return Err(bad(format!("Container '{cn}' must specify an image.")));
         }
         let mut env_names: Vec<String> = vec![];
-        for e in c
-            .get("env")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
+        for e in c.get("env").and_then(Value::as_array).cloned().unwrap_or_default() {
             let en = e.get("name").and_then(Value::as_str).unwrap_or("");
             let ok = !en.is_empty()
                 && (en.as_bytes()[0].is_ascii_alphabetic() || en.as_bytes()[0] == b'_')
@@ -627,16 +506,12 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             if env_names.iter().any(|x| x == en) {
                 return Err(ArmError::bad(
                     "ContainerAppDuplicateEnvVarName",
-                    format!(
-                        "Environment variable '{en}' is defined more than once in container '{cn}'."
-                    ),
+                    format!("Environment variable '{en}' is defined more than once in container '{cn}'."),
                 ));
             }
             env_names.push(en.to_string());
             if e.get("value").is_some() && e.get("secretRef").is_some() {
-                return Err(bad(format!(
-                    "Environment variable '{en}' cannot have both 'value' and 'secretRef'."
-                )));
+                return Err(bad(format!("Environment variable '{en}' cannot have both 'value' and 'secretRef'.")));
             }
             if let Some(sr) = e.get("secretRef").and_then(Value::as_str)
                 && !secret_names.iter().any(|s| s == sr)
@@ -647,25 +522,13 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
                 ));
             }
         }
-        for m in c
-            .get("volumeMounts")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
+        for m in c.get("volumeMounts").and_then(Value::as_array).cloned().unwrap_or_default() {
             let vn = m.get("volumeName").and_then(Value::as_str).unwrap_or("");
             if !volume_names.iter().any(|x| x == vn) {
-                return Err(bad(format!(
-                    "Volume mount of container '{cn}' references unknown volume '{vn}'."
-                )));
+                return Err(bad(format!("Volume mount of container '{cn}' references unknown volume '{vn}'.")));
             }
         }
-        for p in c
-            .get("probes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-        {
+        for p in c.get("probes").and_then(Value::as_array).cloned().unwrap_or_default() {
             for (k, lo, hi) in [
                 ("initialDelaySeconds", 0, 60),
                 ("periodSeconds", 1, 240),
@@ -683,14 +546,8 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             }
         }
         if !is_init {
-            let cpu = c
-                .pointer("/resources/cpu")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.5);
-            let mem_s = c
-                .pointer("/resources/memory")
-                .and_then(Value::as_str)
-                .unwrap_or("1Gi");
+            let cpu = c.pointer("/resources/cpu").and_then(Value::as_f64).unwrap_or(0.5);
+            let mem_s = c.pointer("/resources/memory").and_then(Value::as_str).unwrap_or("1Gi");
             let Some(mem) = parse_mem_gi(mem_s) else {
                 return Err(ArmError::bad(
                     "ContainerAppInvalidResourceTotal",
@@ -700,9 +557,7 @@ pub fn validate_rules(name: &str, body: &Value, env: &EnvCtx) -> Result<(), ArmE
             if has_more_than_2_decimals(cpu) {
                 return Err(ArmError::bad(
                     "ContainerAppInvalidResourceTotal",
-                    format!(
-                        "CPU value {cpu} of container '{cn}' must have at most 2 decimal places."
-                    ),
+                    format!("CPU value {cpu} of container '{cn}' must have at most 2 decimal places."),
                 ));
             }
             cpu_total += cpu;
@@ -734,16 +589,10 @@ fn check_resources(wp_type: &str, cpu: f64, mem: f64) -> Result<(), ArmError> {
             pairs.push((c, c * 2.0));
             c += 0.25;
         }
-        if pairs
-            .iter()
-            .any(|(pc, pm)| (pc - cpu).abs() < 1e-6 && (pm - mem).abs() < 1e-6)
-        {
+        if pairs.iter().any(|(pc, pm)| (pc - cpu).abs() < 1e-6 && (pm - mem).abs() < 1e-6) {
             return Ok(());
         }
-        let list: Vec<String> = pairs
-            .iter()
-            .map(|(c, m)| format!("[cpu: {c}, memory: {m:.1}Gi]"))
-            .collect();
+        let list: Vec<String> = pairs.iter().map(|(c, m)| format!("[cpu: {c}, memory: {m:.1}Gi]")).collect();
         return Err(ArmError::bad(
             "ContainerAppInvalidResourceTotal",
             format!(
@@ -789,10 +638,7 @@ pub fn validate_put(name: &str, body: &Value, env: &EnvCtx) -> Result<Value, Arm
     }
     check_app_name(name)?;
     if body.get("location").is_none_or(Value::is_null) {
-        return Err(ArmError::bad(
-            "LocationRequired",
-            "The location property is required for this definition.",
-        ));
+        return Err(ArmError::bad("LocationRequired", "The location property is required for this definition."));
     }
     validate_schema(body)?;
     let mut b = body.clone();

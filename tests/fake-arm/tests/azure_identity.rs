@@ -5,8 +5,8 @@ use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, RetryOptions, Transport};
 use azure_identity::{
-    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
-    ManagedIdentityCredentialOptions, UserAssignedId,
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId,
 };
 use fake_arm::{FakeArm, Options};
 use std::sync::Arc;
@@ -24,11 +24,7 @@ async fn azure_identity_1_0_against_fake() {
     custom.authority_host = fake.base_url();
     let opts = |cloud: bool| ClientOptions {
         transport: Some(Transport::new(Arc::new(http.clone()))),
-        cloud: if cloud {
-            Some(Arc::new(CloudConfiguration::Custom(custom.clone())))
-        } else {
-            None
-        },
+        cloud: if cloud { Some(Arc::new(CloudConfiguration::Custom(custom.clone()))) } else { None },
         retry: RetryOptions::none(),
         ..Default::default()
     };
@@ -39,23 +35,12 @@ async fn azure_identity_1_0_against_fake() {
         "my-tenant",
         "my-client".into(),
         Secret::new("good"),
-        Some(ClientSecretCredentialOptions {
-            client_options: opts(true),
-        }),
+        Some(ClientSecretCredentialOptions { client_options: opts(true) }),
     )
     .unwrap();
     let tok = sp.get_token(&[scope], None).await.unwrap();
-    let env_url = format!(
-        "{}{}?api-version=2026-07-01",
-        fake.base_url(),
-        fake.environment_id()
-    );
-    let r = http
-        .get(&env_url)
-        .bearer_auth(tok.token.secret())
-        .send()
-        .await
-        .unwrap();
+    let env_url = format!("{}{}?api-version=2026-07-01", fake.base_url(), fake.environment_id());
+    let r = http.get(&env_url).bearer_auth(tok.token.secret()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let req = fake.token_requests().pop().unwrap();
     assert_eq!(req.path, "/my-tenant/oauth2/v2.0/token");
@@ -66,9 +51,7 @@ async fn azure_identity_1_0_against_fake() {
         "my-tenant",
         "my-client".into(),
         Secret::new("bad-secret"),
-        Some(ClientSecretCredentialOptions {
-            client_options: opts(true),
-        }),
+        Some(ClientSecretCredentialOptions { client_options: opts(true) }),
     )
     .unwrap();
     let e = bad.get_token(&[scope], None).await.unwrap_err();
@@ -80,30 +63,20 @@ async fn azure_identity_1_0_against_fake() {
         std::env::set_var("IDENTITY_HEADER", fake.identity_header());
     }
     let mi = ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-        user_assigned_id: Some(UserAssignedId::ClientId(
-            "11111111-2222-3333-4444-555555555555".into(),
-        )),
+        user_assigned_id: Some(UserAssignedId::ClientId("11111111-2222-3333-4444-555555555555".into())),
         client_options: opts(false),
     }))
     .unwrap();
     let tok = mi.get_token(&[scope], None).await.unwrap();
     assert!(tok.expires_on > azure_core::time::OffsetDateTime::now_utc());
-    let r = http
-        .get(&env_url)
-        .bearer_auth(tok.token.secret())
-        .send()
-        .await
-        .unwrap();
+    let r = http.get(&env_url).bearer_auth(tok.token.secret()).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let req = fake.token_requests().pop().unwrap();
     assert_eq!(req.method, "GET");
     assert_eq!(req.detail["endpoint"], "msi");
     assert_eq!(req.detail["resource"], "https://management.azure.com");
     assert_eq!(req.detail["api_version"], "2019-08-01");
-    assert_eq!(
-        req.detail["client_id"],
-        "11111111-2222-3333-4444-555555555555"
-    );
+    assert_eq!(req.detail["client_id"], "11111111-2222-3333-4444-555555555555");
     assert_eq!(req.detail["identity_header_ok"], true);
     assert_eq!(req.detail["metadata_header"], "true");
     eprintln!("MI request as sent by azure_identity: {}", req.path);

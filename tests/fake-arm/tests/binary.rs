@@ -24,20 +24,11 @@ async fn binary_startup_admin_and_sigterm() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let info: Value = serde_json::from_str(&line).unwrap();
-    for k in [
-        "base_url",
-        "ca_pem",
-        "ingress_url",
-        "admin_url",
-        "subscription",
-        "resource_group",
-        "environment",
-        "location",
-    ] {
+    for k in
+        ["base_url", "ca_pem", "ingress_url", "admin_url", "subscription", "resource_group", "environment", "location"]
+    {
         assert!(info[k].is_string(), "{k} missing in {line}");
     }
     let pem = std::fs::read(info["ca_pem"].as_str().unwrap()).unwrap();
@@ -48,87 +39,40 @@ async fn binary_startup_admin_and_sigterm() {
         .unwrap();
     let admin = info["admin_url"].as_str().unwrap();
     let post = |p: &str, b: Value| c.post(format!("{admin}/{p}")).json(&b).send();
-    assert_eq!(post("apps", json!({"name": "other-hub-app", "tags": {"hub": "other"}, "created_at": "2024-01-01T00:00:00Z"})).await.unwrap().status(), 200);
     assert_eq!(
-        post(
-            "behaviour",
-            json!({"match": "broken", "behaviour": "ImagePullFailure"})
-        )
-        .await
-        .unwrap()
-        .status(),
+        post("apps", json!({"name": "other-hub-app", "tags": {"hub": "other"}, "created_at": "2024-01-01T00:00:00Z"}))
+            .await
+            .unwrap()
+            .status(),
         200
     );
     assert_eq!(
-        post(
-            "behaviour",
-            json!({"match": "slow", "behaviour": "SlowProvision", "polls": 2})
-        )
-        .await
-        .unwrap()
-        .status(),
+        post("behaviour", json!({"match": "broken", "behaviour": "ImagePullFailure"})).await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        post("behaviour", json!({"match": "slow", "behaviour": "SlowProvision", "polls": 2})).await.unwrap().status(),
         200
     );
     assert_eq!(post("fault", json!({"method": "GET", "path_contains": "/containerApps/x", "times": 1, "action": "status", "status": 500, "code": "InternalServerError"})).await.unwrap().status(), 200);
-    assert_eq!(
-        post("throttle", json!({"writes": [10, 1.0]}))
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        post("knobs", json!({"page_size": 5}))
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let tok: Value = post("token", json!({}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(post("throttle", json!({"writes": [10, 1.0]})).await.unwrap().status(), 200);
+    assert_eq!(post("knobs", json!({"page_size": 5})).await.unwrap().status(), 200);
+    let tok: Value = post("token", json!({})).await.unwrap().json().await.unwrap();
     let url = format!(
         "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/x?api-version=2025-07-01",
         info["base_url"].as_str().unwrap(),
         info["subscription"].as_str().unwrap(),
         info["resource_group"].as_str().unwrap()
     );
-    let r = c
-        .get(&url)
-        .bearer_auth(tok["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(&url).bearer_auth(tok["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 500);
-    let r = c
-        .get(&url)
-        .bearer_auth(tok["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(&url).bearer_auth(tok["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let apps: Value = c
-        .get(format!("{admin}/apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let apps: Value = c.get(format!("{admin}/apps")).send().await.unwrap().json().await.unwrap();
     assert_eq!(apps[0]["name"], "other-hub-app");
     assert_eq!(apps[0]["tags"]["hub"], "other");
     assert_eq!(apps[0]["ingress"]["targetPort"], 8888);
-    let reqs: Value = c
-        .get(format!("{admin}/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reqs: Value = c.get(format!("{admin}/requests")).send().await.unwrap().json().await.unwrap();
     assert_eq!(reqs.as_array().unwrap().len(), 2);
     assert_eq!(post("reset_log", json!({})).await.unwrap().status(), 200);
 

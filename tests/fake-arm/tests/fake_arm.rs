@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 const API: &str = "2026-07-01";
 
 fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 fn client(fake: &FakeArm) -> reqwest::Client {
@@ -73,23 +71,17 @@ impl T {
         let s = r.status().as_u16();
         let h = r.headers().clone();
         let text = r.text().await.unwrap();
-        let v = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (s, h, v)
     }
     async fn get(&self, url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
         self.send(reqwest::Method::GET, url, None).await
     }
     async fn put(&self, name: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, Value) {
-        self.send(reqwest::Method::PUT, &self.app_url(name), Some(body))
-            .await
+        self.send(reqwest::Method::PUT, &self.app_url(name), Some(body)).await
     }
     async fn delete(&self, name: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        self.send(reqwest::Method::DELETE, &self.app_url(name), None)
-            .await
+        self.send(reqwest::Method::DELETE, &self.app_url(name), None).await
     }
     /// PUT then poll the Azure-AsyncOperation URL to completion; returns the statuses seen.
     async fn create(&self, name: &str, body: &Value) -> Vec<String> {
@@ -148,9 +140,7 @@ async fn create_poll_get_succeeded() {
     assert_eq!(s, 201);
     let op = h["azure-asyncoperation"].to_str().unwrap();
     assert!(op.len() > 2048, "signed op url should be long");
-    assert!(
-        op.contains("/providers/Microsoft.App/locations/westeurope/containerappOperationStatuses/")
-    );
+    assert!(op.contains("/providers/Microsoft.App/locations/westeurope/containerappOperationStatuses/"));
     assert!(op.contains("azureAsyncOperation=true"));
     assert_eq!(h["x-ms-async-operation-timeout"], "PT15M");
     assert!(h.contains_key("api-supported-versions"));
@@ -159,19 +149,9 @@ async fn create_poll_get_succeeded() {
     assert_eq!(v["properties"]["provisioningState"], "InProgress");
     assert_eq!(v["properties"]["latestRevisionName"], "");
     assert_eq!(v["properties"]["latestReadyRevisionName"], "");
-    let fqdn = v["properties"]["configuration"]["ingress"]["fqdn"]
-        .as_str()
-        .unwrap();
-    assert_eq!(
-        fqdn,
-        format!("jupyter-alice.internal.{}", t.fake.default_domain())
-    );
-    assert!(
-        v["id"]
-            .as_str()
-            .unwrap()
-            .contains("/providers/Microsoft.App/containerapps/jupyter-alice")
-    );
+    let fqdn = v["properties"]["configuration"]["ingress"]["fqdn"].as_str().unwrap();
+    assert_eq!(fqdn, format!("jupyter-alice.internal.{}", t.fake.default_domain()));
+    assert!(v["id"].as_str().unwrap().contains("/providers/Microsoft.App/containerapps/jupyter-alice"));
 
     // Truncating the opaque query is rejected.
     let cut = op.split("&t=").next().unwrap();
@@ -195,33 +175,18 @@ async fn create_poll_get_succeeded() {
     assert_eq!(p["provisioningState"], "Succeeded");
     assert_eq!(p["runningStatus"], "Running");
     let rev = p["latestRevisionName"].as_str().unwrap();
-    assert!(
-        rev.starts_with("jupyter-alice--") && rev.len() == "jupyter-alice--".len() + 7,
-        "{rev}"
-    );
+    assert!(rev.starts_with("jupyter-alice--") && rev.len() == "jupyter-alice--".len() + 7, "{rev}");
     assert_eq!(p["latestReadyRevisionName"], rev);
     assert_eq!(v["location"], "West Europe");
     assert_eq!(p["configuration"]["ingress"]["transport"], "Auto");
     assert_eq!(p["configuration"]["activeRevisionsMode"], "Single");
-    assert_eq!(
-        p["configuration"]["secrets"],
-        json!([{"name": "hub-token"}])
-    );
-    assert_eq!(
-        p["configuration"]["ingress"]["traffic"],
-        json!([{"weight": 100, "latestRevision": true}])
-    );
+    assert_eq!(p["configuration"]["secrets"], json!([{"name": "hub-token"}]));
+    assert_eq!(p["configuration"]["ingress"]["traffic"], json!([{"weight": 100, "latestRevision": true}]));
     assert_eq!(p["configuration"]["ingress"]["exposedPort"], 0);
     assert!(p["configuration"]["dapr"].is_null());
-    assert_eq!(
-        p["template"]["containers"][0]["resources"]["ephemeralStorage"],
-        "4Gi"
-    );
+    assert_eq!(p["template"]["containers"][0]["resources"]["ephemeralStorage"], "4Gi");
     assert_eq!(v["tags"]["managed-by"], "acactl");
-    assert_eq!(
-        t.fake.app_secrets("jupyter-alice"),
-        vec![("hub-token".to_string(), "s3cret-token".to_string())]
-    );
+    assert_eq!(t.fake.app_secrets("jupyter-alice"), vec![("hub-token".to_string(), "s3cret-token".to_string())]);
 
     // revision + replicas
     let base = t.app_url("jupyter-alice");
@@ -234,10 +199,7 @@ async fn create_poll_get_succeeded() {
     let (s, _, reps) = t.get(&format!("{path}/revisions/{rev}/replicas?{q}")).await;
     assert_eq!(s, 200);
     assert_eq!(reps["value"][0]["properties"]["runningState"], "Running");
-    assert_eq!(
-        reps["value"][0]["properties"]["containers"][0]["ready"],
-        true
-    );
+    assert_eq!(reps["value"][0]["properties"]["containers"][0]["ready"], true);
     // case-insensitive path
     let lower = t
         .app_url("jupyter-alice")
@@ -245,23 +207,11 @@ async fn create_poll_get_succeeded() {
         .replace("resourceGroups", "resourcegroups");
     assert_eq!(t.get(&lower).await.0, 200);
     // environment
-    let env_url = format!(
-        "{}{}?api-version={API}",
-        t.fake.base_url(),
-        t.fake.environment_id()
-    );
+    let env_url = format!("{}{}?api-version={API}", t.fake.base_url(), t.fake.environment_id());
     let (s, _, e) = t.get(&env_url).await;
     assert_eq!(s, 200);
-    assert_eq!(
-        e["properties"]["workloadProfiles"][0]["name"],
-        "Consumption"
-    );
-    assert!(
-        e["properties"]["defaultDomain"]
-            .as_str()
-            .unwrap()
-            .ends_with(".westeurope.azurecontainerapps.io")
-    );
+    assert_eq!(e["properties"]["workloadProfiles"][0]["name"], "Consumption");
+    assert!(e["properties"]["defaultDomain"].as_str().unwrap().ends_with(".westeurope.azurecontainerapps.io"));
 }
 
 #[tokio::test]
@@ -272,7 +222,9 @@ async fn conflict_while_provisioning_and_update_new_revision() {
     let (s, _, v) = t.put("app-a", &b).await;
     assert_eq!(s, 409);
     assert_eq!(v["error"]["code"], "ContainerAppOperationInProgress");
-    assert!(v["error"]["message"].as_str().unwrap().contains("Cannot modify a container app 'app-a' because there is an active provisioning operation in progress"));
+    assert!(v["error"]["message"].as_str().unwrap().contains(
+        "Cannot modify a container app 'app-a' because there is an active provisioning operation in progress"
+    ));
     t.fake.set_delete_conflicts_while_provisioning(true);
     assert_eq!(t.delete("app-a").await.0, 409);
     t.fake.set_delete_conflicts_while_provisioning(false);
@@ -280,10 +232,7 @@ async fn conflict_while_provisioning_and_update_new_revision() {
     for _ in 0..3 {
         t.get(&t.app_url("app-a")).await;
     }
-    let first = t.fake.app("app-a").unwrap()["properties"]["latestReadyRevisionName"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let first = t.fake.app("app-a").unwrap()["properties"]["latestReadyRevisionName"].as_str().unwrap().to_string();
     assert!(!first.is_empty());
     // update: new secret value + revisionSuffix -> new revision, 200
     let mut b2 = b.clone();
@@ -344,25 +293,20 @@ async fn validation_rejections() {
         ),
         (
             "ok-enum",
-            Box::new(|b: &mut Value| {
-                b["properties"]["configuration"]["ingress"]["transport"] = json!("websocket")
-            }),
+            Box::new(|b: &mut Value| b["properties"]["configuration"]["ingress"]["transport"] = json!("websocket")),
             400,
             "ContainerAppInvalidPropertyValue",
         ),
         (
             "ok-type",
-            Box::new(|b: &mut Value| {
-                b["properties"]["configuration"]["ingress"]["targetPort"] = json!("8888")
-            }),
+            Box::new(|b: &mut Value| b["properties"]["configuration"]["ingress"]["targetPort"] = json!("8888")),
             400,
             "ContainerAppInvalidPropertyValue",
         ),
         (
             "ok-cpu",
             Box::new(|b: &mut Value| {
-                b["properties"]["template"]["containers"][0]["resources"] =
-                    json!({"cpu": 1.0, "memory": "3Gi"})
+                b["properties"]["template"]["containers"][0]["resources"] = json!({"cpu": 1.0, "memory": "3Gi"})
             }),
             400,
             "ContainerAppInvalidResourceTotal",
@@ -379,26 +323,22 @@ async fn validation_rejections() {
             "ok-secretname",
             Box::new(|b: &mut Value| {
                 b["properties"]["configuration"]["secrets"][0]["name"] = json!("Hub_Token");
-                b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] =
-                    json!("Hub_Token");
+                b["properties"]["template"]["containers"][0]["env"][0]["secretRef"] = json!("Hub_Token");
             }),
             400,
             "ContainerAppInvalidSecretName",
         ),
         (
             "ok-envname",
-            Box::new(|b: &mut Value| {
-                b["properties"]["template"]["containers"][0]["env"][1]["name"] = json!("MY.VAR")
-            }),
+            Box::new(|b: &mut Value| b["properties"]["template"]["containers"][0]["env"][1]["name"] = json!("MY.VAR")),
             400,
             "ContainerAppInvalidEnvVarName",
         ),
         (
             "ok-env",
             Box::new(|b: &mut Value| {
-                b["properties"]["environmentId"] = json!(
-                    "/subscriptions/x/resourceGroups/y/providers/Microsoft.App/managedEnvironments/z"
-                )
+                b["properties"]["environmentId"] =
+                    json!("/subscriptions/x/resourceGroups/y/providers/Microsoft.App/managedEnvironments/z")
             }),
             404,
             "ManagedEnvironmentNotFound",
@@ -417,12 +357,7 @@ async fn validation_rejections() {
             400,
             "LocationRequired",
         ),
-        (
-            "ok-tag",
-            Box::new(|b: &mut Value| b["tags"]["a/b"] = json!("x")),
-            400,
-            "InvalidTagNameCharacters",
-        ),
+        ("ok-tag", Box::new(|b: &mut Value| b["tags"]["a/b"] = json!("x")), 400, "InvalidTagNameCharacters"),
         (
             "ok-reg",
             Box::new(
@@ -436,29 +371,24 @@ async fn validation_rejections() {
         let mut b = good.clone();
         f(&mut b);
         let (s, _, v) = t.put(name, &b).await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str().unwrap()),
-            (status, code),
-            "{name}: {v}"
-        );
+        assert_eq!((s, v["error"]["code"].as_str().unwrap()), (status, code), "{name}: {v}");
     }
     let (s, _, v) = t.put("Bad--Name", &good).await;
     assert_eq!(s, 400);
     assert_eq!(v["error"]["code"], "ContainerAppInvalidName");
     assert!(
-        v["error"]["message"].as_str().unwrap().starts_with(
-            "Invalid ContainerApp name 'Bad--Name'. A name must consist of lower case"
-        )
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid ContainerApp name 'Bad--Name'. A name must consist of lower case")
     );
     // explicit nulls (as azure-cli sends) are fine, so is a gpu profile once it exists
     let mut b = good.clone();
     b["properties"]["configuration"]["ingress"]["fqdn"] = Value::Null;
     b["properties"]["configuration"]["dapr"] = Value::Null;
-    t.fake
-        .add_workload_profile("gpu-t4", "Consumption-GPU-NC8as-T4");
+    t.fake.add_workload_profile("gpu-t4", "Consumption-GPU-NC8as-T4");
     b["properties"]["workloadProfileName"] = json!("gpu-t4");
-    b["properties"]["template"]["containers"][0]["resources"] =
-        json!({"cpu": 8.0, "memory": "56Gi"});
+    b["properties"]["template"]["containers"][0]["resources"] = json!({"cpu": 8.0, "memory": "56Gi"});
     assert_eq!(t.put("gpu-app", &b).await.0, 201);
     assert!(t.fake.apps().len() == 1);
 }
@@ -466,10 +396,7 @@ async fn validation_rejections() {
 #[tokio::test]
 async fn throttling_429() {
     let t = T::new(Options::default()).await;
-    t.fake.set_throttle(Throttle {
-        reads: Some((3, 0.5)),
-        ..Default::default()
-    });
+    t.fake.set_throttle(Throttle { reads: Some((3, 0.5)), ..Default::default() });
     let url = t.app_url("nothing");
     let mut statuses = vec![];
     let mut last = None;
@@ -544,12 +471,7 @@ async fn auth_and_api_version() {
     let url = t.app_url("x");
     let r = t.c.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    let r =
-        t.c.get(&url)
-            .bearer_auth("not-issued")
-            .send()
-            .await
-            .unwrap();
+    let r = t.c.get(&url).bearer_auth("not-issued").send().await.unwrap();
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "InvalidAuthenticationToken");
@@ -557,16 +479,10 @@ async fn auth_and_api_version() {
     assert_eq!(s, 400);
     assert_eq!(v["error"]["code"], "InvalidApiVersionParameter");
     let (s, _, v) = t.get(&url.replace("rg-jupyter", "other-rg")).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str().unwrap()),
-        (404, "ResourceGroupNotFound")
-    );
+    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (404, "ResourceGroupNotFound"));
     t.fake.expire_tokens();
     let (s, _, v) = t.get(&url).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str().unwrap()),
-        (401, "ExpiredAuthenticationToken")
-    );
+    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (401, "ExpiredAuthenticationToken"));
 }
 
 #[tokio::test]
@@ -588,12 +504,7 @@ async fn token_endpoints() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "invalid_client");
     assert_eq!(v["error_codes"], json!([7000215]));
-    assert!(
-        v["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("AADSTS7000215")
-    );
+    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS7000215"));
     // workload identity style
     let r =
         t.c.post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
@@ -602,10 +513,7 @@ async fn token_endpoints() {
                 ("grant_type", "client_credentials"),
                 ("client_id", "c2"),
                 ("client_assertion", "eyJ.fake.jwt"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
                 ("scope", "https://management.azure.com/.default"),
             ]))
             .send()
@@ -632,19 +540,9 @@ async fn token_endpoints() {
     let exp: u64 = v["expires_on"].as_str().unwrap().parse().unwrap();
     assert!(exp > 1_700_000_000);
     let mi_tok = v["access_token"].as_str().unwrap().to_string();
-    let r =
-        t.c.get(t.app_url("zz"))
-            .bearer_auth(&mi_tok)
-            .send()
-            .await
-            .unwrap();
+    let r = t.c.get(t.app_url("zz")).bearer_auth(&mi_tok).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let r =
-        t.c.get(&mi)
-            .header("x-identity-header", "wrong")
-            .send()
-            .await
-            .unwrap();
+    let r = t.c.get(&mi).header("x-identity-header", "wrong").send().await.unwrap();
     assert_eq!(r.status(), 401);
     let toks = t.fake.token_requests();
     assert_eq!(toks.len(), 5);
@@ -656,44 +554,22 @@ async fn token_endpoints() {
 #[tokio::test]
 async fn faults_and_behaviours() {
     let t = T::new(Options::default()).await;
-    t.fake.inject(Fault::status(
-        "GET",
-        "/containerApps/f1",
-        1,
-        503,
-        "ServiceUnavailable",
-        Some(2),
-    ));
+    t.fake.inject(Fault::status("GET", "/containerApps/f1", 1, 503, "ServiceUnavailable", Some(2)));
     let (s, h, v) = t.get(&t.app_url("f1")).await;
-    assert_eq!(
-        (s, v["error"]["code"].as_str().unwrap()),
-        (503, "ServiceUnavailable")
-    );
+    assert_eq!((s, v["error"]["code"].as_str().unwrap()), (503, "ServiceUnavailable"));
     assert_eq!(h["retry-after"], "2");
     assert_eq!(t.get(&t.app_url("f1")).await.0, 404);
-    t.fake
-        .inject(Fault::drop_conn("GET", "/containerApps/f2", 1));
-    assert!(
-        t.c.get(t.app_url("f2"))
-            .bearer_auth(&t.tok)
-            .send()
-            .await
-            .is_err()
-    );
+    t.fake.inject(Fault::drop_conn("GET", "/containerApps/f2", 1));
+    assert!(t.c.get(t.app_url("f2")).bearer_auth(&t.tok).send().await.is_err());
     assert_eq!(t.get(&t.app_url("f2")).await.0, 404);
 
     t.fake.set_failure_polls(4);
     t.fake.set_behaviour("broken", Behaviour::ImagePullFailure);
-    let (s, h, _) = t
-        .put("bad-img", &body(&t.fake, "registry.example/broken:1"))
-        .await;
+    let (s, h, _) = t.put("bad-img", &body(&t.fake, "registry.example/broken:1")).await;
     assert_eq!(s, 201);
     let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
     assert_eq!(t.get(&op).await.2["status"], "InProgress");
-    let rev = t.fake.app("bad-img").unwrap()["properties"]["latestRevisionName"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rev = t.fake.app("bad-img").unwrap()["properties"]["latestRevisionName"].as_str().unwrap().to_string();
     assert!(!rev.is_empty());
     let base = t.app_url("bad-img");
     let (path, q) = base.split_once('?').unwrap();
@@ -704,10 +580,7 @@ async fn faults_and_behaviours() {
     let c0 = &reps["value"][0]["properties"]["containers"][0];
     assert_eq!(c0["ready"], false);
     assert_eq!(c0["runningState"], "Waiting");
-    assert_eq!(
-        c0["runningStateDetails"],
-        "ImagePullBackOff: Back-off pulling image \"registry.example/broken:1\""
-    );
+    assert_eq!(c0["runningStateDetails"], "ImagePullBackOff: Back-off pulling image \"registry.example/broken:1\"");
     let mut last = Value::Null;
     for _ in 0..10 {
         last = t.get(&op).await.2;
@@ -717,20 +590,14 @@ async fn faults_and_behaviours() {
     }
     assert_eq!(last["status"], "Failed");
     assert_eq!(last["error"]["code"], "ContainerAppOperationError");
-    assert_eq!(
-        t.fake.app("bad-img").unwrap()["properties"]["provisioningState"],
-        "Failed"
-    );
+    assert_eq!(t.fake.app("bad-img").unwrap()["properties"]["provisioningState"], "Failed");
 
-    t.fake
-        .set_behaviour("prov-fail", Behaviour::ProvisionFailed);
+    t.fake.set_behaviour("prov-fail", Behaviour::ProvisionFailed);
     let seen = t.create("prov-fail", &body(&t.fake, "img")).await;
     assert_eq!(seen.last().unwrap(), "Failed");
 
     // DELETE during a provisioning cancels it
-    let (_, h, _) = t
-        .put("cancel-me", &body(&t.fake, "registry.example/broken:2"))
-        .await;
+    let (_, h, _) = t.put("cancel-me", &body(&t.fake, "registry.example/broken:2")).await;
     let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
     let (s, h, _) = t.delete("cancel-me").await;
     assert_eq!(s, 202);
@@ -741,8 +608,7 @@ async fn faults_and_behaviours() {
     while t.get(&loc).await.0 == 202 {}
     assert_eq!(t.get(&t.app_url("cancel-me")).await.0, 404);
 
-    t.fake
-        .set_behaviour("slow", Behaviour::SlowProvision { polls: 3 });
+    t.fake.set_behaviour("slow", Behaviour::SlowProvision { polls: 3 });
     let seen = t.create("slow", &body(&t.fake, "img")).await;
     assert_eq!(seen.len(), 6);
     t.fake.set_behaviour("slow", Behaviour::Healthy);
@@ -760,45 +626,18 @@ async fn ingress_routing() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = p
-        .get("http://jupyter-alice/user/alice/api")
-        .send()
-        .await
-        .unwrap();
+    let r = p.get("http://jupyter-alice/user/alice/api").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/json");
     let v: Value = r.json().await.unwrap();
     assert_eq!(v, json!({"version": "2.21.1"}));
-    let fq = format!(
-        "http://jupyter-alice.internal.{}/user/alice/api",
-        t.fake.default_domain()
-    );
+    let fq = format!("http://jupyter-alice.internal.{}/user/alice/api", t.fake.default_domain());
     assert_eq!(p.get(&fq).send().await.unwrap().status(), 200);
-    assert_eq!(
-        p.get("http://jupyter-alice/user/alice/nope")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
-    let r = p
-        .get("http://unknown-app/user/alice/api")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(p.get("http://jupyter-alice/user/alice/nope").send().await.unwrap().status(), 404);
+    let r = p.get("http://unknown-app/user/alice/api").send().await.unwrap();
     assert_eq!(r.status(), 404);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("Error 404 - This Container App is stopped or does not exist.")
-    );
-    let r = p
-        .get("http://secure-app/user/alice/api")
-        .send()
-        .await
-        .unwrap();
+    assert!(r.text().await.unwrap().contains("Error 404 - This Container App is stopped or does not exist."));
+    let r = p.get("http://secure-app/user/alice/api").send().await.unwrap();
     assert_eq!(r.status(), 301);
     assert_eq!(r.headers()["location"], "https://secure-app/user/alice/api");
     // origin-form with Host header
@@ -810,47 +649,26 @@ async fn ingress_routing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    t.fake
-        .set_app_behaviour("jupyter-alice", Behaviour::NotServing);
-    assert_eq!(
-        p.get("http://jupyter-alice/user/alice/api")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        503
-    );
+    t.fake.set_app_behaviour("jupyter-alice", Behaviour::NotServing);
+    assert_eq!(p.get("http://jupyter-alice/user/alice/api").send().await.unwrap().status(), 503);
     assert!(t.fake.ingress_requests().len() >= 6);
     // provisioning app: not reachable yet
     t.put("new-one", &body(&t.fake, "img")).await;
-    assert_eq!(
-        p.get("http://new-one/user/alice/api")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    assert_eq!(p.get("http://new-one/user/alice/api").send().await.unwrap().status(), 404);
 }
 
 #[test]
 fn create_or_update_examples_pass_validation() {
-    let ex: Value =
-        serde_json::from_str(include_str!("../data/ContainerApps_CreateOrUpdate.json")).unwrap();
+    let ex: Value = serde_json::from_str(include_str!("../data/ContainerApps_CreateOrUpdate.json")).unwrap();
     let params = &ex["parameters"];
     let mut n = 0;
     for (k, v) in params.as_object().unwrap() {
         if !v.is_object() {
             continue;
         }
-        let env_id = v["properties"]["environmentId"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let wps: Vec<(String, String)> = vec![
-            ("Consumption".into(), "Consumption".into()),
-            ("My-GP-01".into(), "GeneralPurpose".into()),
-        ];
+        let env_id = v["properties"]["environmentId"].as_str().unwrap().to_string();
+        let wps: Vec<(String, String)> =
+            vec![("Consumption".into(), "Consumption".into()), ("My-GP-01".into(), "GeneralPurpose".into())];
         let ctx = EnvCtx {
             environment_id: &env_id,
             workload_profiles: &wps,
@@ -870,32 +688,17 @@ fn create_or_update_examples_pass_validation() {
         "template": {"revisionSuffix": null, "containers": [{"image": "mcr.microsoft.com/k8se/quickstart:latest", "name": "aca000003", "command": null, "resources": null}]},
         "workloadProfileName": null}, "tags": null});
     let wps = vec![("Consumption".to_string(), "Consumption".to_string())];
-    let ctx = EnvCtx {
-        environment_id: "/e",
-        workload_profiles: &wps,
-        storages: vec![],
-    };
+    let ctx = EnvCtx { environment_id: "/e", workload_profiles: &wps, storages: vec![] };
     assert!(validate_put("aca000003", &body, &ctx).is_ok());
 }
 
 #[tokio::test]
 async fn launch_mode_proxies_to_local_process() {
-    if std::process::Command::new("python3")
-        .arg("-c")
-        .arg("1")
-        .status()
-        .map(|s| !s.success())
-        .unwrap_or(true)
-    {
+    if std::process::Command::new("python3").arg("-c").arg("1").status().map(|s| !s.success()).unwrap_or(true) {
         eprintln!("python3 not available; skipping");
         return;
     }
-    let t = T::new(Options {
-        launch: true,
-        provision_polls: 0,
-        ..Default::default()
-    })
-    .await;
+    let t = T::new(Options { launch: true, provision_polls: 0, ..Default::default() }).await;
     let mut b = body(&t.fake, "img");
     b["properties"]["template"]["containers"][0]["command"] = json!(["sh"]);
     b["properties"]["template"]["containers"][0]["args"] = json!([
@@ -913,29 +716,19 @@ async fn launch_mode_proxies_to_local_process() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(up, "process never listened");
-    let p = reqwest::Client::builder()
-        .proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap())
-        .build()
-        .unwrap();
-    let r = p
-        .get("http://launched/user/alice/api/")
-        .send()
-        .await
-        .unwrap();
+    let p =
+        reqwest::Client::builder().proxy(reqwest::Proxy::http(t.fake.ingress_proxy_url()).unwrap()).build().unwrap();
+    let r = p.get("http://launched/user/alice/api/").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("version"));
 
     // a service URL bound to localhost is refused
     let mut b2 = b.clone();
-    b2["properties"]["template"]["containers"][0]["env"][2]["value"] =
-        json!("http://127.0.0.1:8888");
+    b2["properties"]["template"]["containers"][0]["env"][2]["value"] = json!("http://127.0.0.1:8888");
     t.create("refused", &b2).await;
     let revs = t.fake.revisions("refused");
     assert_eq!(revs[0]["properties"]["runningState"], "Failed");
-    assert_eq!(
-        revs[0]["properties"]["runningStateDetails"],
-        "ContainerCrashing: server not listening on 0.0.0.0:8888"
-    );
+    assert_eq!(revs[0]["properties"]["runningStateDetails"], "ContainerCrashing: server not listening on 0.0.0.0:8888");
     assert!(t.fake.remove_app("launched"));
 }
 
@@ -994,22 +787,11 @@ async fn ws_roundtrip(ingress: &str, host: &str) -> String {
 
 #[tokio::test]
 async fn launch_mode_websocket_upgrade() {
-    if std::process::Command::new("python3")
-        .arg("-c")
-        .arg("1")
-        .status()
-        .map(|s| !s.success())
-        .unwrap_or(true)
-    {
+    if std::process::Command::new("python3").arg("-c").arg("1").status().map(|s| !s.success()).unwrap_or(true) {
         eprintln!("python3 not available; skipping");
         return;
     }
-    let t = T::new(Options {
-        launch: true,
-        provision_polls: 0,
-        ..Default::default()
-    })
-    .await;
+    let t = T::new(Options { launch: true, provision_polls: 0, ..Default::default() }).await;
     for (name, transport) in [("ws-http", "http"), ("ws-auto", "auto")] {
         let mut b = body(&t.fake, "img");
         b["properties"]["configuration"]["ingress"]["transport"] = json!(transport);
@@ -1025,10 +807,7 @@ async fn launch_mode_websocket_upgrade() {
         }
         assert!(up, "{name} never listened");
     }
-    assert_eq!(
-        ws_roundtrip(&t.fake.ingress_proxy_url(), "ws-http").await,
-        "hello over ws"
-    );
+    assert_eq!(ws_roundtrip(&t.fake.ingress_proxy_url(), "ws-http").await, "hello over ws");
     let head = ws_roundtrip(&t.fake.ingress_proxy_url(), "ws-auto").await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     // delete kills the process
@@ -1038,19 +817,13 @@ async fn launch_mode_websocket_upgrade() {
     let loc = h["location"].to_str().unwrap().to_string();
     while t.get(&loc).await.0 == 202 {}
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err(),
-        "process still listening after delete"
-    );
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(), "process still listening after delete");
 }
 
 #[tokio::test]
 async fn more_behaviours() {
     let t = T::new(Options::default()).await;
-    t.fake
-        .set_behaviour("stuck-app", Behaviour::StuckDeleting { polls: 3 });
+    t.fake.set_behaviour("stuck-app", Behaviour::StuckDeleting { polls: 3 });
     t.fake.set_behaviour("zero-app", Behaviour::ScaledToZero);
     t.fake.set_behaviour("crash", Behaviour::CrashLoop);
     t.fake.set_failure_polls(6);
@@ -1082,10 +855,7 @@ async fn more_behaviours() {
     let (path, q) = base.split_once('?').unwrap();
     for _ in 0..4 {
         assert_eq!(t.get(&op).await.2["status"], "InProgress");
-        let rev = t.fake.app("crash-app").unwrap()["properties"]["latestRevisionName"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rev = t.fake.app("crash-app").unwrap()["properties"]["latestRevisionName"].as_str().unwrap().to_string();
         let (_, _, reps) = t.get(&format!("{path}/revisions/{rev}/replicas?{q}")).await;
         let c = reps["value"][0]["properties"]["containers"][0].clone();
         assert_eq!(c["ready"], false);
@@ -1093,20 +863,13 @@ async fn more_behaviours() {
         let st = c["runningState"].as_str().unwrap().to_string();
         assert!(st == "Waiting" || st == "Terminated");
         if st == "Waiting" {
-            assert_eq!(
-                c["runningStateDetails"],
-                "CrashLoopBackOff: back-off restarting failed container"
-            );
+            assert_eq!(c["runningStateDetails"], "CrashLoopBackOff: back-off restarting failed container");
         }
     }
-    assert!(
-        restarts.windows(2).all(|w| w[0] <= w[1]) && restarts.last() > restarts.first(),
-        "{restarts:?}"
-    );
+    assert!(restarts.windows(2).all(|w| w[0] <= w[1]) && restarts.last() > restarts.first(), "{restarts:?}");
 
     // delay fault + random faults are reproducible
-    t.fake
-        .inject(Fault::delay("GET", "/containerApps/slowpoke", 1, 300));
+    t.fake.inject(Fault::delay("GET", "/containerApps/slowpoke", 1, 300));
     let start = std::time::Instant::now();
     assert_eq!(t.get(&t.app_url("slowpoke")).await.0, 404);
     assert!(start.elapsed() >= std::time::Duration::from_millis(300));
@@ -1146,12 +909,7 @@ async fn audience_and_delete_async_header() {
             .await
             .unwrap();
     let kv: Value = r.json().await.unwrap();
-    let r =
-        t.c.get(t.app_url("x"))
-            .bearer_auth(kv["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+    let r = t.c.get(t.app_url("x")).bearer_auth(kv["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "InvalidAuthenticationTokenAudience");
@@ -1166,12 +924,7 @@ async fn audience_and_delete_async_header() {
         .await
         .unwrap();
     let mi: Value = r.json().await.unwrap();
-    let r =
-        t.c.get(t.app_url("x"))
-            .bearer_auth(mi["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+    let r = t.c.get(t.app_url("x")).bearer_auth(mi["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 404);
 
     t.fake.set_delete_async_header(true);
@@ -1208,17 +961,10 @@ async fn storages_secrets_and_plain_msi() {
     assert_eq!(v["value"][0]["name"], "homes");
     assert!(v["value"][0]["properties"]["azureFile"]["accountKey"].is_null());
     assert!(!v.to_string().contains("SUPERSECRETKEY"));
-    let (s, _, v) = t
-        .get(&format!("{env}/storages/homes?api-version={API}"))
-        .await;
+    let (s, _, v) = t.get(&format!("{env}/storages/homes?api-version={API}")).await;
     assert_eq!(s, 200);
     assert_eq!(v["properties"]["azureFile"]["shareName"], "homes");
-    assert_eq!(
-        t.get(&format!("{env}/storages/nope?api-version={API}"))
-            .await
-            .0,
-        404
-    );
+    assert_eq!(t.get(&format!("{env}/storages/nope?api-version={API}")).await.0, 404);
 
     // an AzureFile volume must name an existing storage
     let mut b = body(&t.fake, "img");
@@ -1228,21 +974,12 @@ async fn storages_secrets_and_plain_msi() {
         json!([{"volumeName": "home", "mountPath": "/home/jovyan", "subPath": "alice"}]);
     t.create("with-vol", &b).await;
     b["properties"]["template"]["volumes"][0]["storageName"] = json!("missing");
-    assert_eq!(
-        t.put("with-vol2", &b).await.2["error"]["code"],
-        "ManagedEnvironmentStorageNotFound"
-    );
+    assert_eq!(t.put("with-vol2", &b).await.2["error"]["code"], "ManagedEnvironmentStorageNotFound");
 
     // listSecrets returns values
     let url = t.app_url("with-vol");
     let (path, q) = url.split_once('?').unwrap();
-    let (s, _, v) = t
-        .send(
-            reqwest::Method::POST,
-            &format!("{path}/listSecrets?{q}"),
-            None,
-        )
-        .await;
+    let (s, _, v) = t.send(reqwest::Method::POST, &format!("{path}/listSecrets?{q}"), None).await;
     assert_eq!(s, 200);
     assert_eq!(v["value"][0]["value"], "s3cret-token");
 
@@ -1265,13 +1002,7 @@ async fn storages_secrets_and_plain_msi() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_parallel_lifecycles() {
-    let t = std::sync::Arc::new(
-        T::new(Options {
-            provision_polls: 1,
-            ..Default::default()
-        })
-        .await,
-    );
+    let t = std::sync::Arc::new(T::new(Options { provision_polls: 1, ..Default::default() }).await);
     let mut set = tokio::task::JoinSet::new();
     for i in 0..40 {
         let t = t.clone();
