@@ -84,6 +84,14 @@ pub enum Command {
     )]
     Batch(BatchCommand),
 
+    /// List the configured profiles (JSON for the exec spawner's options form, or a table)
+    #[command(
+        after_help = "Examples:\n  acactl profiles -o table\n  ACACTL_USER_GROUPS='[\"gpu-users\"]' acactl profiles --user marcus\n\n\
+        Prints {\"profiles\": [{slug, display_name, description, default, start_timeout, options: [{name, choices}], groups, users, ...}], \"start_timeout\"}.\n\
+        With --user (or JUPYTERHUB_USER), only the profiles that user may use (groups from ACACTL_USER_GROUPS)."
+    )]
+    Profiles(ProfilesArgs),
+
     /// Print shell completions or the man page (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -112,6 +120,27 @@ pub struct StartArgs {
     /// How to report start-up progress on stderr
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value_t = ProfilesFormat::Json)]
+    pub output: ProfilesFormat,
+
+    /// Only the profiles this hub user may use (overrides JUPYTERHUB_USER; groups from ACACTL_USER_GROUPS)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// List every profile, ignoring JUPYTERHUB_USER
+    #[arg(long, conflicts_with = "user")]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfilesFormat {
+    Json,
+    Table,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,8 @@ mod error;
 mod http;
 mod naming;
 mod output;
+mod patch;
+mod profiles;
 mod request;
 mod settings;
 mod spec;
@@ -74,6 +76,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
         Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
         Command::Batch(cmd) => return commands::batch::run(cmd, &settings).await,
+        Command::Profiles(args) => return commands::profiles::run(args, &settings, &env),
         Command::Generate(_) => unreachable!("handled above"),
     };
     output::result(&doc);

@@ -76,6 +76,28 @@ fn slug(source: &str, max: usize) -> String {
     out.trim_end_matches('-').to_string()
 }
 
+/// The directory of a per-user (`server: None`) or per-server volume on a shared Azure Files share:
+/// one path segment `{slug}-{hash}` (lowercase letters, digits, single dashes; never empty, `.` or
+/// `..`, never containing `/`). The hash is of (hub, user[, server]) with the same 50-bit scheme as
+/// app names, in its own domain so a user directory never equals a server directory. Changing this
+/// moves everyone's home: the snapshot test freezes it.
+pub fn volume_sub_path(hub_id: &str, user: &str, server: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    let domain = if server.is_some() { "acactl-server-dir" } else { "acactl-user-dir" };
+    for part in [domain, hub_id, user, server.unwrap_or("")] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let hash = &base32(&h.finalize())[..HASH_LEN];
+    let mut source = user.to_string();
+    if let Some(s) = server.filter(|s| !s.is_empty()) {
+        source.push('-');
+        source.push_str(s);
+    }
+    let slug = slug(&source, 40);
+    if slug.is_empty() { hash.to_string() } else { format!("{slug}-{hash}") }
+}
+
 /// ACA's rule for container app names.
 pub fn is_valid_app_name(name: &str) -> bool {
     (2..=MAX_APP_NAME).contains(&name.len())
@@ -181,6 +203,44 @@ pub fn validate_resources(cpu: f64, memory: &str, workload_profile: Option<&str>
     Ok(())
 }
 
+/// CPU/memory limits (vCPU, GiB) of a workload profile type, when known.
+pub fn workload_profile_limits(kind: &str) -> Option<(f64, f64)> {
+    const TYPES: &[(&str, f64, f64)] = &[
+        ("Consumption-GPU-NC8as-T4", 8.0, 56.0),
+        ("Consumption-GPU-NC24-A100", 24.0, 220.0),
+        ("NC24-A100", 24.0, 220.0),
+        ("NC48-A100", 48.0, 440.0),
+        ("NC96-A100", 96.0, 880.0),
+        ("D4", 4.0, 16.0),
+        ("D8", 8.0, 32.0),
+        ("D16", 16.0, 64.0),
+        ("D32", 32.0, 128.0),
+        ("E4", 4.0, 32.0),
+        ("E8", 8.0, 64.0),
+        ("E16", 16.0, 128.0),
+        ("E32", 32.0, 256.0),
+    ];
+    TYPES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(kind)).map(|&(_, c, m)| (c, m))
+}
+
+/// Whether cpu/memory fit a workload profile type: `Ok(true)` checked, `Ok(false)` unknown type
+/// (ARM decides), `Err` what is wrong. Consumption takes the Consumption pairs up to 4/8Gi.
+pub fn check_workload_profile_resources(kind: &str, cpu: f64, memory: &str) -> Result<bool, String> {
+    if kind.eq_ignore_ascii_case("Consumption") {
+        return validate_resources(cpu, memory, Some("Consumption")).map(|_| true);
+    }
+    let Some((max_cpu, max_mem)) = workload_profile_limits(kind) else {
+        return Ok(false);
+    };
+    let mem = parse_gi(memory).ok_or_else(|| format!("memory `{memory}` must be a number of Gi"))?;
+    if cpu > max_cpu + 1e-9 || mem > max_mem + 1e-9 {
+        return Err(format!(
+            "cpu {cpu} / memory {memory} exceed the profile type's {max_cpu} vCPU / {max_mem}Gi per replica"
+        ));
+    }
+    Ok(true)
+}
+
 pub fn parse_gi(memory: &str) -> Option<f64> {
     let n: f64 = memory.strip_suffix("Gi")?.parse().ok()?;
     (n.is_finite() && n > 0.0).then_some(n)
@@ -234,6 +294,19 @@ mod tests {
     }
 
     #[test]
+    fn volume_sub_paths_are_frozen() {
+        // Snapshot: changing these moves every user's home directory on the share.
+        insta::assert_snapshot!(volume_sub_path("hub1", "marcus", None), @"marcus-erb45fhd7d");
+        insta::assert_snapshot!(volume_sub_path("hub1", "marcus", Some("")), @"marcus-txqrkbrtlz");
+        insta::assert_snapshot!(volume_sub_path("hub1", "marcus", Some("gpu")), @"marcus-gpu-af5ud55lxw");
+        insta::assert_snapshot!(volume_sub_path("hub1", "Marcus.Müller@example.org", None), @"marcus-m-ller-example-org-ka7rnwcuak");
+        insta::assert_snapshot!(volume_sub_path("hub1", "../..", None), @"vyhy6odeph");
+        insta::assert_snapshot!(volume_sub_path("hub1", "a/b", None), @"a-b-xvh4xegy4q");
+        insta::assert_snapshot!(volume_sub_path("prod", "ÄÖÜ", None), @"f375dvljzy");
+        insta::assert_snapshot!(volume_sub_path("h", &"x".repeat(200), None), @"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-pn3osit7mt");
+    }
+
+    #[test]
     fn similar_users_get_different_names() {
         assert_ne!(app_name("h", "a.b", ""), app_name("h", "a-b", ""));
         assert_ne!(app_name("h", "Marcus", ""), app_name("h", "marcus", ""));
@@ -261,6 +334,19 @@ mod tests {
         assert!(validate_resources(0.3, "0.6Gi", None).is_err());
         assert!(validate_resources(0.5, "1G", None).is_err());
         assert!(validate_resources(8.0, "56Gi", Some("gpu-t4")).is_ok());
+    }
+
+    #[test]
+    fn workload_profile_types() {
+        assert_eq!(check_workload_profile_resources("Consumption-GPU-NC8as-T4", 8.0, "56Gi"), Ok(true));
+        assert!(check_workload_profile_resources("Consumption-GPU-NC8as-T4", 8.0, "64Gi").is_err());
+        assert!(check_workload_profile_resources("Consumption-GPU-NC24-A100", 24.0, "220Gi").is_ok());
+        assert!(check_workload_profile_resources("D4", 4.0, "16Gi").is_ok());
+        assert!(check_workload_profile_resources("D4", 8.0, "16Gi").is_err());
+        assert!(check_workload_profile_resources("E4", 4.0, "32Gi").is_ok());
+        assert!(check_workload_profile_resources("Consumption", 4.0, "8Gi").is_ok());
+        assert!(check_workload_profile_resources("Consumption", 4.0, "16Gi").is_err());
+        assert_eq!(check_workload_profile_resources("Flex-Future", 64.0, "512Gi"), Ok(false));
     }
 
     #[test]
@@ -303,6 +389,21 @@ mod tests {
         fn names_do_not_collide(a in "\\PC{1,30}", b in "\\PC{1,30}", s in "[a-z]{0,3}") {
             prop_assume!(a != b);
             prop_assert_ne!(app_name("hub", &a, &s), app_name("hub", &b, &s));
+        }
+
+        #[test]
+        fn volume_sub_paths_are_one_safe_segment(hub in "[a-z][a-z0-9]{0,9}", user in "\\PC{0,200}", server in proptest::option::of("\\PC{0,40}")) {
+            let p = volume_sub_path(&hub, &user, server.as_deref());
+            prop_assert!(!p.is_empty() && p.len() <= 51, "{p}");
+            prop_assert!(p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{p}");
+            prop_assert!(!p.starts_with('-') && !p.ends_with('-') && !p.contains("--"), "{p}");
+        }
+
+        #[test]
+        fn volume_sub_paths_do_not_collide(a in "\\PC{1,30}", b in "\\PC{1,30}") {
+            prop_assume!(a != b);
+            prop_assert_ne!(volume_sub_path("hub", &a, None), volume_sub_path("hub", &b, None));
+            prop_assert_ne!(volume_sub_path("hub", &a, None), volume_sub_path("hub", &a, Some("")));
         }
 
         #[test]

@@ -41,6 +41,10 @@ pub struct ServerRequest {
     /// The hub's public URL as JupyterHub told the spawner (for allow_origin: auto).
     pub public_hub_url: Option<String>,
     pub service_prefix: String,
+    /// ACACTL_USER_OPTIONS (a JSON object; empty when unset): selects a profile and its choices.
+    pub user_options: serde_json::Map<String, serde_json::Value>,
+    /// ACACTL_USER_GROUPS (a JSON list of the user's hub groups; empty when unset).
+    pub groups: Vec<String>,
 }
 
 /// User and server from flags or the spawner environment.
@@ -129,16 +133,8 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
             }
         }
     }
-    // Validated now; profiles will read it.
-    if let Some(raw) = env.var("ACACTL_USER_OPTIONS") {
-        {
-            let v: serde_json::Value = serde_json::from_str(&raw)
-                .map_err(|e| Error::usage("InvalidUserOptions", format!("ACACTL_USER_OPTIONS is not JSON: {e}")))?;
-            if !v.is_object() {
-                return Err(Error::usage("InvalidUserOptions", "ACACTL_USER_OPTIONS must be a JSON object"));
-            }
-        }
-    }
+    let user_options = user_options(env)?;
+    let groups = user_groups(env)?;
     let service_prefix = env.var("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| {
         let base = env.var("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into());
         let base = if base.ends_with('/') { base } else { format!("{base}/") };
@@ -162,6 +158,33 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
         api_token: env.var("JUPYTERHUB_API_TOKEN").or_else(|| env.var("JPY_API_TOKEN")),
         public_hub_url: env.var("JUPYTERHUB_PUBLIC_HUB_URL").or_else(|| env.var("JUPYTERHUB_PUBLIC_URL")),
         service_prefix,
+        user_options,
+        groups,
+    })
+}
+
+/// ACACTL_USER_OPTIONS: a JSON object (the spawner's `user_options`), or empty.
+pub fn user_options(env: &dyn Env) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let Some(raw) = env.var("ACACTL_USER_OPTIONS") else {
+        return Ok(serde_json::Map::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(&raw)
+        .map_err(|e| Error::usage("InvalidUserOptions", format!("ACACTL_USER_OPTIONS is not JSON: {e}")))?;
+    match v {
+        serde_json::Value::Object(m) => Ok(m),
+        serde_json::Value::Null => Ok(serde_json::Map::new()),
+        _ => Err(Error::usage("InvalidUserOptions", "ACACTL_USER_OPTIONS must be a JSON object")),
+    }
+}
+
+/// ACACTL_USER_GROUPS: the user's hub group names as a JSON list of strings (the exec spawner sets it
+/// from `user.groups`), or empty.
+pub fn user_groups(env: &dyn Env) -> Result<Vec<String>> {
+    let Some(raw) = env.var("ACACTL_USER_GROUPS") else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str::<Vec<String>>(&raw).map_err(|e| {
+        Error::usage("InvalidUserGroups", format!("ACACTL_USER_GROUPS must be a JSON list of group names: {e}"))
     })
 }
 

@@ -39,6 +39,8 @@ struct ConfigFile {
     #[serde(default)]
     server: ServerFile,
     #[serde(default)]
+    profiles: Vec<ProfileFile>,
+    #[serde(default)]
     arm: ArmFile,
 }
 
@@ -118,6 +120,98 @@ struct ServerFile {
     #[serde(default)]
     env: BTreeMap<String, EnvValueFile>,
     start_timeout: Option<u64>,
+    #[serde(default)]
+    allowed_ip_ranges: Vec<String>,
+    #[serde(default)]
+    volumes: Vec<VolumeFile>,
+    #[serde(default)]
+    init_containers: Vec<InitContainerFile>,
+    patch: Option<serde_json::Value>,
+}
+
+/// What a profile or a profile option's choice changes in the server template.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideFile {
+    image: Option<String>,
+    cpu: Option<f64>,
+    memory: Option<String>,
+    workload_profile: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, EnvValueFile>,
+    start_timeout: Option<u64>,
+    #[serde(default)]
+    volumes: Vec<VolumeFile>,
+    #[serde(default)]
+    init_containers: Vec<InitContainerFile>,
+    patch: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    slug: String,
+    display_name: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    server: OverrideFile,
+    #[serde(default)]
+    options: Vec<OptionFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionFile {
+    name: String,
+    display_name: Option<String>,
+    choices: Vec<ChoiceFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChoiceFile {
+    slug: String,
+    display_name: Option<String>,
+    #[serde(default)]
+    default: bool,
+    #[serde(default)]
+    server: OverrideFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VolumeFile {
+    name: String,
+    storage: String,
+    #[serde(rename = "type")]
+    kind: Option<StorageKind>,
+    mount_path: String,
+    sub_path: Option<SubPath>,
+    #[serde(default)]
+    read_only: bool,
+    mount_options: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InitContainerFile {
+    name: String,
+    image: String,
+    #[serde(default)]
+    command: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, EnvValueFile>,
+    #[serde(default)]
+    volume_mounts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +219,7 @@ struct ServerFile {
 enum EnvValueFile {
     Plain(String),
     Secret(SecretValueFile),
+    KeyVault(KeyVaultValueFile),
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,11 +228,54 @@ struct SecretValueFile {
     secret: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyVaultValueFile {
+    key_vault: String,
+    identity: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IngressKind {
     /// Reachable only inside the managed environment, as `http://<app-name>`.
     Internal,
+    /// Internal ingress reached over https at `https://<app>.internal.<env default domain>` (hubs on a
+    /// peered network with the environment's private DNS zone).
+    InternalFqdn,
+    /// External ingress over https at the app's public FQDN, limited to `allowed_ip_ranges`.
+    External,
+}
+
+/// Environment storage kinds a volume can mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StorageKind {
+    /// Azure Files over SMB (`storageType: AzureFile`); mounted root-owned unless uid/gid options are given.
+    AzureFile,
+    /// Azure Files over NFS (`storageType: NfsAzureFile`); ownership comes from the share, no uid/gid options.
+    NfsAzureFile,
+}
+
+impl StorageKind {
+    pub fn arm_name(self) -> &'static str {
+        match self {
+            StorageKind::AzureFile => "AzureFile",
+            StorageKind::NfsAzureFile => "NfsAzureFile",
+        }
+    }
+}
+
+/// Which part of the share a volume mounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubPath {
+    /// The whole share (shared material; usually read-only).
+    None,
+    /// One directory per user (`naming::volume_sub_path`), shared by the user's named servers.
+    User,
+    /// One directory per (user, server).
+    Server,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +308,8 @@ pub struct Settings {
     pub hub: HubSettings,
     pub registry: Option<Registry>,
     pub server: ServerTemplate,
+    /// Empty: no profiles, the server template is used as is and user options must be empty.
+    pub profiles: Vec<Profile>,
     pub arm: ArmSettings,
 }
 
@@ -223,12 +363,134 @@ pub struct ServerTemplate {
     pub workload_profile: Option<String>,
     pub env: Vec<(String, EnvValue)>,
     pub start_timeout: Duration,
+    /// External ingress only: CIDR ranges allowed in (everything else is denied).
+    pub allowed_ip_ranges: Vec<String>,
+    pub volumes: Vec<Volume>,
+    pub init_containers: Vec<InitContainer>,
+    /// JSON merge patches (RFC 7386) applied to the generated body, in order (server's, profile's, choice's).
+    pub patches: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvValue {
     Plain(String),
     Secret(String),
+    /// An ACA secret referencing Key Vault; `identity` is a user-assigned identity resource id.
+    KeyVault {
+        url: String,
+        identity: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub name: String,
+    /// The environment storage (managedEnvironments/{env}/storages/{storage}).
+    pub storage: String,
+    pub kind: StorageKind,
+    pub mount_path: String,
+    pub sub_path: SubPath,
+    pub read_only: bool,
+    /// The final `mountOptions` sent (None: none).
+    pub mount_options: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitContainer {
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, EnvValue)>,
+    /// Names of the template's volumes, mounted at the same path and sub-path as in the notebook container.
+    pub volume_mounts: Vec<String>,
+}
+
+/// A resolved override (profile or choice): only what it sets.
+#[derive(Debug, Clone, Default)]
+pub struct Override {
+    pub image: Option<String>,
+    pub cpu: Option<f64>,
+    pub memory: Option<String>,
+    pub workload_profile: Option<String>,
+    pub env: Vec<(String, EnvValue)>,
+    pub start_timeout: Option<Duration>,
+    pub volumes: Vec<Volume>,
+    pub init_containers: Vec<InitContainer>,
+    pub patch: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub slug: String,
+    pub display_name: String,
+    pub description: String,
+    pub default: bool,
+    /// Hub groups allowed (any of them); empty with `users` empty = everyone.
+    pub groups: Vec<String>,
+    pub users: Vec<String>,
+    pub server: Override,
+    pub options: Vec<ProfileOption>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileOption {
+    pub name: String,
+    pub display_name: String,
+    pub choices: Vec<Choice>,
+    /// Index into `choices`.
+    pub default: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub slug: String,
+    pub display_name: String,
+    pub server: Override,
+}
+
+impl ServerTemplate {
+    /// The template with `o` applied: scalars replace, env/volumes/init containers merge by name,
+    /// patches are appended. A cpu without memory gets the Consumption pair's memory (2 x cpu).
+    pub fn apply(&self, o: &Override) -> ServerTemplate {
+        let mut t = self.clone();
+        if let Some(i) = &o.image {
+            t.image = i.clone();
+        }
+        if let Some(c) = o.cpu {
+            t.cpu = c;
+            t.memory = format!("{}Gi", trim_float(c * 2.0));
+        }
+        if let Some(m) = &o.memory {
+            t.memory = m.clone();
+        }
+        if let Some(w) = &o.workload_profile {
+            t.workload_profile = Some(w.clone());
+        }
+        if let Some(s) = o.start_timeout {
+            t.start_timeout = s;
+        }
+        for (k, v) in &o.env {
+            t.env.retain(|(n, _)| n != k);
+            t.env.push((k.clone(), v.clone()));
+        }
+        for v in &o.volumes {
+            match t.volumes.iter_mut().find(|x| x.name == v.name) {
+                Some(x) => *x = v.clone(),
+                None => t.volumes.push(v.clone()),
+            }
+        }
+        for c in &o.init_containers {
+            match t.init_containers.iter_mut().find(|x| x.name == c.name) {
+                Some(x) => *x = c.clone(),
+                None => t.init_containers.push(c.clone()),
+            }
+        }
+        if let Some(p) = &o.patch {
+            t.patches.push(p.clone());
+        }
+        t
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -429,7 +691,8 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         (None, Some(_)) => return Err(ctx.err("registry.server", "is required with registry.identity (e.g. myregistry.azurecr.io, or AZURE_ACR_SERVER)")),
     };
 
-    let server = resolve_server(file.server, &ctx)?;
+    let server = resolve_server(file.server, &ctx, registry.as_ref())?;
+    let profiles = resolve_profiles(file.profiles, &server, &ctx, registry.as_ref())?;
 
     let a = file.arm;
     let arm = ArmSettings {
@@ -458,21 +721,23 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         hub,
         registry,
         server,
+        profiles,
         arm,
     })
 }
 
-fn resolve_server(s: ServerFile, ctx: &Ctx) -> Result<ServerTemplate> {
+fn resolve_server(s: ServerFile, ctx: &Ctx, registry: Option<&Registry>) -> Result<ServerTemplate> {
     let image = s.image.unwrap_or_else(|| DEFAULT_IMAGE.to_string());
-    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err(ctx.err("server.image", "must be an image reference like myregistry.azurecr.io/notebook:2026.11"));
-    }
+    check_image(&image).map_err(|why| ctx.err("server.image", &why))?;
     let cpu = s.cpu.unwrap_or(0.5);
     let memory = s.memory.unwrap_or_else(|| format!("{}Gi", trim_float(cpu * 2.0)));
     naming::validate_resources(cpu, &memory, s.workload_profile.as_deref()).map_err(|why| {
         let key = if why.starts_with("memory") { "server.memory" } else { "server.cpu" };
         ctx.err(key, &why)
     })?;
+    if let Some(w) = &s.workload_profile {
+        check_workload_profile_name(w).map_err(|why| ctx.err("server.workload_profile", &why))?;
+    }
     let command = s.command.unwrap_or_else(|| vec!["jupyterhub-singleuser".to_string()]);
     let args = s.args.unwrap_or_default();
     if command.is_empty() {
@@ -484,39 +749,402 @@ fn resolve_server(s: ServerFile, ctx: &Ctx) -> Result<ServerTemplate> {
             ctx.err("server.target_port", "must be 1-65535 (the port jupyterhub-singleuser listens on, e.g. 8888)")
         );
     }
-    let mut env = Vec::new();
-    for (name, value) in s.env {
-        naming::validate_env_name(&name).map_err(|why| ctx.err(&format!("server.env.{name}"), &why))?;
-        if naming::is_denied_env(&name) {
-            return Err(ctx.err(&format!("server.env.{name}"), "names a variable acactl never sets in a user container (the hub's own credentials and secrets, PATH, HOME)"));
+    let env = resolve_env(s.env, "server.env", ctx, registry)?;
+    let start_timeout =
+        check_start_timeout(s.start_timeout.unwrap_or(300)).map_err(|why| ctx.err("server.start_timeout", &why))?;
+    let ingress = s.ingress.unwrap_or(IngressKind::Internal);
+    for (i, r) in s.allowed_ip_ranges.iter().enumerate() {
+        if !is_cidr(r) {
+            return Err(ctx.err(
+                &format!("server.allowed_ip_ranges.{i}"),
+                &format!("`{r}` is not an IPv4 address or CIDR range like 203.0.113.0/24"),
+            ));
         }
-        env.push((
-            name,
-            match value {
-                EnvValueFile::Plain(v) => EnvValue::Plain(v),
-                EnvValueFile::Secret(s) => EnvValue::Secret(s.secret),
-            },
-        ));
     }
-    let start_timeout = Duration::from_secs(s.start_timeout.unwrap_or(300));
-    if start_timeout < Duration::from_secs(10) || start_timeout > Duration::from_secs(3600) {
-        return Err(ctx.err(
-            "server.start_timeout",
-            "must be 10-3600 seconds, and below the hub's Spawner.start_timeout minus the exec spawner's term_grace",
-        ));
+    match ingress {
+        IngressKind::External if s.allowed_ip_ranges.is_empty() => {
+            return Err(ctx.err("server.allowed_ip_ranges", "is required with `ingress: external`: the CIDR ranges allowed to reach notebook servers (the hub's outbound addresses); use 0.0.0.0/0 to make them reachable from anywhere on purpose"));
+        }
+        IngressKind::Internal | IngressKind::InternalFqdn if !s.allowed_ip_ranges.is_empty() => {
+            return Err(ctx.err("server.allowed_ip_ranges", "is only used with `ingress: external`"));
+        }
+        _ => {}
     }
-    Ok(ServerTemplate {
+    let volumes = resolve_volumes(s.volumes, "server.volumes", ctx)?;
+    let init_containers = resolve_init_containers(s.init_containers, "server.init_containers", ctx, registry)?;
+    let patch = match s.patch {
+        Some(p) => Some(crate::patch::check_patch(&p).map_err(|why| ctx.err("server.patch", &why))?),
+        None => None,
+    };
+    let t = ServerTemplate {
         image,
         cpu,
         memory,
         command,
         args,
         target_port,
-        ingress: s.ingress.unwrap_or(IngressKind::Internal),
+        ingress,
         workload_profile: s.workload_profile,
         env,
         start_timeout,
+        allowed_ip_ranges: s.allowed_ip_ranges,
+        volumes,
+        init_containers,
+        patches: patch.into_iter().collect(),
+    };
+    check_template(&t).map_err(|(key, why)| ctx.err(&format!("server.{key}"), &why))?;
+    Ok(t)
+}
+
+fn check_image(image: &str) -> std::result::Result<(), String> {
+    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+        return Err("must be an image reference like myregistry.azurecr.io/notebook:2026.11".into());
+    }
+    Ok(())
+}
+
+fn check_workload_profile_name(w: &str) -> std::result::Result<(), String> {
+    let ok = !w.is_empty() && w.len() <= 64 && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok { Ok(()) } else { Err(format!("`{w}` is not a workload profile name (letters, digits, `-`, `_`)")) }
+}
+
+fn check_start_timeout(secs: u64) -> std::result::Result<Duration, String> {
+    if !(10..=3600).contains(&secs) {
+        return Err(
+            "must be 10-3600 seconds, and below the hub's Spawner.start_timeout minus the exec spawner's term_grace"
+                .into(),
+        );
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+fn is_cidr(s: &str) -> bool {
+    let (addr, bits) = match s.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    addr.parse::<std::net::Ipv4Addr>().is_ok() && bits.is_none_or(|b| b.parse::<u8>().is_ok_and(|n| n <= 32))
+}
+
+fn resolve_env(
+    map: BTreeMap<String, EnvValueFile>,
+    key: &str,
+    ctx: &Ctx,
+    registry: Option<&Registry>,
+) -> Result<Vec<(String, EnvValue)>> {
+    let mut env = Vec::new();
+    for (name, value) in map {
+        let k = format!("{key}.{name}");
+        naming::validate_env_name(&name).map_err(|why| ctx.err(&k, &why))?;
+        if naming::is_denied_env(&name) {
+            return Err(ctx.err(&k, "names a variable acactl never sets in a user container (the hub's own credentials and secrets, PATH, HOME)"));
+        }
+        let v = match value {
+            EnvValueFile::Plain(v) => EnvValue::Plain(v),
+            EnvValueFile::Secret(s) => EnvValue::Secret(s.secret),
+            EnvValueFile::KeyVault(kv) => {
+                if !is_key_vault_secret_url(&kv.key_vault) {
+                    return Err(ctx.err(&k, &format!("key_vault `{}` is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>[/<version>])", kv.key_vault)));
+                }
+                let identity = match kv.identity.or_else(|| registry.map(|r| r.identity.clone())) {
+                    Some(id) if is_uami_id(&id) => id,
+                    Some(id) => return Err(ctx.err(&k, &format!("identity `{id}` is not a user-assigned identity resource id"))),
+                    None => return Err(ctx.err(&k, "needs `identity`: a user-assigned identity with `Key Vault Secrets User` on the vault (defaults to registry.identity)")),
+                };
+                EnvValue::KeyVault { url: kv.key_vault, identity }
+            }
+        };
+        env.push((name, v));
+    }
+    Ok(env)
+}
+
+fn is_key_vault_secret_url(u: &str) -> bool {
+    let Some(rest) = u.strip_prefix("https://") else { return false };
+    let Some((host, path)) = rest.split_once('/') else { return false };
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    host.contains(".vault.")
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && (segs.len() == 2 || segs.len() == 3)
+        && segs[0] == "secrets"
+        && segs[1..].iter().all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
+fn resolve_volumes(list: Vec<VolumeFile>, key: &str, ctx: &Ctx) -> Result<Vec<Volume>> {
+    let mut out: Vec<Volume> = Vec::new();
+    for v in list {
+        let k = format!("{key}.{}", v.name);
+        let err = |why: String| ctx.err_near(key, &format!("name: {}", v.name), &k, &why);
+        if !(1..=63).contains(&v.name.len())
+            || !v.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || v.name.starts_with('-')
+            || v.name.ends_with('-')
+        {
+            return Err(err(format!(
+                "volume name `{}` must be 1-63 lowercase letters, digits or `-` (no dots)",
+                v.name
+            )));
+        }
+        if out.iter().any(|o| o.name == v.name) {
+            return Err(err(format!("volume `{}` is defined twice", v.name)));
+        }
+        if !(2..=32).contains(&v.storage.len())
+            || !v.storage.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(err(format!(
+                "storage `{}` is not an environment storage name (2-32 lowercase letters, digits, `-`)",
+                v.storage
+            )));
+        }
+        if !v.mount_path.starts_with('/')
+            || v.mount_path == "/"
+            || v.mount_path.split('/').any(|s| s == ".." || s == ".")
+            || v.mount_path.chars().any(|c| c.is_control() || c == ':' || c.is_whitespace())
+        {
+            return Err(err(format!(
+                "mount_path `{}` must be an absolute directory below / without `..`",
+                v.mount_path
+            )));
+        }
+        let kind = v.kind.unwrap_or(StorageKind::AzureFile);
+        if let Some(o) = &v.mount_options {
+            if o.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(err("mount_options must be comma-separated options without spaces".into()));
+            }
+            if kind == StorageKind::NfsAzureFile
+                && o.split(',').any(|x| {
+                    x.starts_with("uid=")
+                        || x.starts_with("gid=")
+                        || x.starts_with("dir_mode=")
+                        || x.starts_with("file_mode=")
+                })
+            {
+                return Err(err("NFS shares take no uid/gid/dir_mode/file_mode options: ownership comes from the files on the share".into()));
+            }
+        }
+        // SMB mounts are root-owned 0777 by default: make the standard images' jovyan (1000:100) the owner.
+        let mut opts: Vec<String> = match (&v.mount_options, kind) {
+            (Some(o), _) => o.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
+            (None, StorageKind::AzureFile) => {
+                ["uid=1000", "gid=100", "dir_mode=0755", "file_mode=0644"].map(String::from).to_vec()
+            }
+            (None, StorageKind::NfsAzureFile) => Vec::new(),
+        };
+        if v.read_only && !opts.iter().any(|o| o == "ro") {
+            opts.retain(|o| o != "rw");
+            opts.push("ro".into());
+        }
+        out.push(Volume {
+            name: v.name,
+            storage: v.storage,
+            kind,
+            mount_path: v.mount_path.trim_end_matches('/').to_string(),
+            sub_path: v.sub_path.unwrap_or(SubPath::None),
+            read_only: v.read_only,
+            mount_options: (!opts.is_empty()).then(|| opts.join(",")),
+        });
+    }
+    Ok(out)
+}
+
+fn resolve_init_containers(
+    list: Vec<InitContainerFile>,
+    key: &str,
+    ctx: &Ctx,
+    registry: Option<&Registry>,
+) -> Result<Vec<InitContainer>> {
+    let mut out: Vec<InitContainer> = Vec::new();
+    for c in list {
+        let k = format!("{key}.{}", c.name);
+        let err = |why: String| ctx.err_near(key, &format!("name: {}", c.name), &k, &why);
+        let ok_name = (1..=63).contains(&c.name.len())
+            && c.name.chars().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == '-')
+            && !c.name.starts_with('-')
+            && !c.name.ends_with('-');
+        if !ok_name || c.name == crate::spec::CONTAINER_NAME {
+            return Err(err(format!(
+                "init container name `{}` must be 1-63 lowercase letters, digits or `-`, and not `{}`",
+                c.name,
+                crate::spec::CONTAINER_NAME
+            )));
+        }
+        if out.iter().any(|o| o.name == c.name) {
+            return Err(err(format!("init container `{}` is defined twice", c.name)));
+        }
+        check_image(&c.image).map_err(|why| err(format!("image {why}")))?;
+        let env = resolve_env(c.env, &format!("{k}.env"), ctx, registry)?;
+        out.push(InitContainer {
+            name: c.name,
+            image: c.image,
+            command: c.command,
+            args: c.args,
+            env,
+            volume_mounts: c.volume_mounts,
+        });
+    }
+    Ok(out)
+}
+
+/// Rules on a complete template (server, or server + profile + choice): resources, volume references.
+/// Err((key below `server.`, why)).
+pub(crate) fn check_template(t: &ServerTemplate) -> std::result::Result<(), (String, String)> {
+    naming::validate_resources(t.cpu, &t.memory, t.workload_profile.as_deref()).map_err(|why| {
+        let key = if why.starts_with("memory") { "memory" } else { "cpu" };
+        (key.to_string(), why)
+    })?;
+    let mut paths: Vec<&str> = Vec::new();
+    for v in &t.volumes {
+        if paths.iter().any(|p| *p == v.mount_path) {
+            return Err(("volumes".into(), format!("two volumes are mounted at {}", v.mount_path)));
+        }
+        paths.push(&v.mount_path);
+    }
+    for c in &t.init_containers {
+        for m in &c.volume_mounts {
+            if !t.volumes.iter().any(|v| &v.name == m) {
+                return Err((
+                    format!("init_containers.{}.volume_mounts", c.name),
+                    format!("names volume `{m}`, which is not defined (server.volumes or the profile's volumes)"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn resolve_override(o: OverrideFile, key: &str, ctx: &Ctx, registry: Option<&Registry>) -> Result<Override> {
+    if let Some(i) = &o.image {
+        check_image(i).map_err(|why| ctx.err(&format!("{key}.image"), &why))?;
+    }
+    if let Some(w) = &o.workload_profile {
+        check_workload_profile_name(w).map_err(|why| ctx.err(&format!("{key}.workload_profile"), &why))?;
+    }
+    if let Some(c) = o.cpu {
+        if !(c > 0.0) {
+            return Err(ctx.err(&format!("{key}.cpu"), "must be positive"));
+        }
+    }
+    if let Some(m) = &o.memory {
+        if naming::parse_gi(m).is_none() {
+            return Err(ctx.err(&format!("{key}.memory"), &format!("`{m}` must be a number of Gi, like 1Gi or 2.5Gi")));
+        }
+    }
+    let start_timeout = match o.start_timeout {
+        Some(s) => Some(check_start_timeout(s).map_err(|why| ctx.err(&format!("{key}.start_timeout"), &why))?),
+        None => None,
+    };
+    let patch = match o.patch {
+        Some(p) => Some(crate::patch::check_patch(&p).map_err(|why| ctx.err(&format!("{key}.patch"), &why))?),
+        None => None,
+    };
+    Ok(Override {
+        image: o.image,
+        cpu: o.cpu,
+        memory: o.memory,
+        workload_profile: o.workload_profile,
+        env: resolve_env(o.env, &format!("{key}.env"), ctx, registry)?,
+        start_timeout,
+        volumes: resolve_volumes(o.volumes, &format!("{key}.volumes"), ctx)?,
+        init_containers: resolve_init_containers(o.init_containers, &format!("{key}.init_containers"), ctx, registry)?,
+        patch,
     })
+}
+
+fn is_slug(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn resolve_profiles(
+    list: Vec<ProfileFile>,
+    base: &ServerTemplate,
+    ctx: &Ctx,
+    registry: Option<&Registry>,
+) -> Result<Vec<Profile>> {
+    let mut out: Vec<Profile> = Vec::new();
+    for p in list {
+        let key = format!("profiles.{}", p.slug);
+        let near = format!("slug: {}", p.slug);
+        let err = |k: &str, why: &str| ctx.err_near("profiles", &near, k, why);
+        if !is_slug(&p.slug) {
+            return Err(err(&key, &format!("slug `{}` must be 1-63 lowercase letters, digits, `-` or `_`", p.slug)));
+        }
+        if out.iter().any(|o| o.slug == p.slug) {
+            return Err(err(&key, "is defined twice"));
+        }
+        if p.groups.iter().chain(&p.users).any(|g| g.trim().is_empty()) {
+            return Err(err(&format!("{key}.groups"), "group and user names must not be empty"));
+        }
+        let server = resolve_override(p.server, &format!("{key}.server"), ctx, registry)?;
+        let template = base.apply(&server);
+        check_template(&template).map_err(|(k, why)| err(&format!("{key}.server.{k}"), &why))?;
+        let mut options: Vec<ProfileOption> = Vec::new();
+        for o in p.options {
+            let okey = format!("{key}.options.{}", o.name);
+            if !is_slug(&o.name) || o.name == "profile" {
+                return Err(err(
+                    &okey,
+                    &format!(
+                        "option name `{}` must be a slug (lowercase letters, digits, `-`, `_`) other than `profile`",
+                        o.name
+                    ),
+                ));
+            }
+            if options.iter().any(|x| x.name == o.name) {
+                return Err(err(&okey, "is defined twice"));
+            }
+            if o.choices.is_empty() {
+                return Err(err(&format!("{okey}.choices"), "must list at least one choice"));
+            }
+            let defaults = o.choices.iter().filter(|c| c.default).count();
+            if defaults > 1 {
+                return Err(err(&format!("{okey}.choices"), "has more than one `default: true`"));
+            }
+            let default = o.choices.iter().position(|c| c.default).unwrap_or(0);
+            let mut choices: Vec<Choice> = Vec::new();
+            for c in o.choices {
+                let ckey = format!("{okey}.choices.{}", c.slug);
+                if !is_slug(&c.slug) {
+                    return Err(err(
+                        &ckey,
+                        &format!("choice slug `{}` must be a slug (lowercase letters, digits, `-`, `_`)", c.slug),
+                    ));
+                }
+                if choices.iter().any(|x| x.slug == c.slug) {
+                    return Err(err(&ckey, "is defined twice"));
+                }
+                let server = resolve_override(c.server, &format!("{ckey}.server"), ctx, registry)?;
+                check_template(&template.apply(&server))
+                    .map_err(|(k, why)| err(&format!("{ckey}.server.{k}"), &why))?;
+                choices.push(Choice {
+                    display_name: c.display_name.unwrap_or_else(|| c.slug.clone()),
+                    slug: c.slug,
+                    server,
+                });
+            }
+            options.push(ProfileOption {
+                display_name: o.display_name.unwrap_or_else(|| o.name.clone()),
+                name: o.name,
+                choices,
+                default,
+            });
+        }
+        out.push(Profile {
+            display_name: p.display_name.unwrap_or_else(|| p.slug.clone()),
+            slug: p.slug,
+            description: p.description,
+            default: p.default,
+            groups: p.groups,
+            users: p.users,
+            server,
+            options,
+        });
+    }
+    if out.iter().filter(|p| p.default && p.groups.is_empty() && p.users.is_empty()).count() > 1 {
+        return Err(ctx.err("profiles", "more than one unrestricted profile has `default: true`"));
+    }
+    Ok(out)
 }
 
 fn resolve_cloud(file: &ConfigFile, ctx: &Ctx) -> Result<Cloud> {
@@ -639,6 +1267,25 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Like `err`, but points at the first line containing `needle` below `section` (list items
+    /// are named by a field, e.g. `slug: gpu`, which `locate` cannot address).
+    fn err_near(&self, section: &str, needle: &str, key: &str, why: &str) -> Error {
+        let from = locate(self.text, section).unwrap_or(1);
+        let line = self
+            .text
+            .lines()
+            .enumerate()
+            .skip(from - 1)
+            .find(|(_, l)| l.trim_start().trim_start_matches("- ").trim() == needle)
+            .map(|(i, _)| i + 1)
+            .or(locate(self.text, section));
+        let at = match line {
+            Some(line) => format!("{}:{line}", self.origin),
+            None => self.origin.to_string(),
+        };
+        Error::config(format!("{at}: `{key}` {why}"))
+    }
+
     fn err(&self, key: &str, why: &str) -> Error {
         let at = match locate(self.text, key) {
             Some(line) => format!("{}:{line}", self.origin),

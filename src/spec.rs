@@ -1,12 +1,15 @@
 //! Settings + ServerRequest -> ServerSpec (pure), and ServerSpec -> the ARM body.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
 
 use crate::arm::model as wire;
 use crate::error::{Error, Result};
 use crate::naming;
 use crate::request::ServerRequest;
-use crate::settings::{AllowOrigin, EnvValue, Settings};
+use crate::settings::{AllowOrigin, EnvValue, IngressKind, Settings, StorageKind, SubPath};
 
 pub const TOKEN_SECRET: &str = "jupyterhub-api-token";
 pub const CONTAINER_NAME: &str = "notebook";
@@ -18,11 +21,48 @@ pub const TAG_SERVER: &str = "acactl-server";
 pub const TAG_KEY: &str = "acactl-key";
 pub const TAG_CREATED: &str = "acactl-created";
 pub const TAG_VERSION: &str = "acactl-version";
+/// The profile a server was started with (only when profiles are configured).
+pub const TAG_PROFILE: &str = "acactl-profile";
+
+/// Placeholders in dry-run URLs of the https ingress modes (the real URL is the app's FQDN).
+pub const FQDN_PLACEHOLDER: &str = "<fqdn assigned by ACA>";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EnvSource {
     Plain(String),
     Secret(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretSource {
+    Value(String),
+    /// A Key Vault reference resolved by ACA with `identity` (a user-assigned identity resource id).
+    KeyVault {
+        url: String,
+        identity: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeSpec {
+    pub name: String,
+    pub storage: String,
+    pub kind: StorageKind,
+    pub mount_path: String,
+    /// The per-user or per-server directory on the share (None: the whole share).
+    pub sub_path: Option<String>,
+    pub read_only: bool,
+    pub mount_options: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InitSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, EnvSource)>,
+    pub mounts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,14 +78,27 @@ pub struct ServerSpec {
     pub args: Vec<String>,
     pub target_port: u16,
     pub env: Vec<(String, EnvSource)>,
-    /// (secret name, value): values never leave this struct except in the PUT body.
-    pub secrets: Vec<(String, String)>,
+    /// (secret name, source): values never leave this struct except in the PUT body.
+    pub secrets: Vec<(String, SecretSource)>,
+    /// User-assigned identities attached to the app (registry pulls, Key Vault references), each with
+    /// lifecycle None so notebook code cannot get tokens for them.
+    pub identities: Vec<String>,
     pub workload_profile: Option<String>,
     pub registry: Option<crate::settings::Registry>,
     pub revision_suffix: String,
     /// `<prefix>api`: answered by jupyter_server once it serves.
     pub readiness_path: String,
+    /// `http://<app>` for internal ingress; for the https modes a placeholder until ARM assigns the FQDN.
     pub url: String,
+    /// The profile chosen (None without profiles) and its option choices.
+    pub profile: Option<String>,
+    pub choices: Vec<(String, String)>,
+    pub start_timeout: Duration,
+    pub ingress: IngressKind,
+    pub allowed_ip_ranges: Vec<String>,
+    pub volumes: Vec<VolumeSpec>,
+    pub init_containers: Vec<InitSpec>,
+    pub patches: Vec<Value>,
 }
 
 pub fn app_id(settings: &Settings, name: &str) -> String {
@@ -79,17 +132,23 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
     let user = &req.target.user;
     let server = &req.target.server;
     let name = naming::app_name(&settings.hub_id, user, server);
-    let t = &settings.server;
+    let selected = crate::profiles::select(settings, user, &req.groups, &req.user_options)?;
+    let t = &selected.template;
 
     let mut env: Vec<(String, EnvSource)> = Vec::new();
-    let mut secrets: Vec<(String, String)> = Vec::new();
+    let mut secrets: Vec<(String, SecretSource)> = Vec::new();
+    let mut identities: Vec<String> = settings.registry.iter().map(|r| r.identity.clone()).collect();
     let set = |env: &mut Vec<(String, EnvSource)>, key: &str, v: EnvSource| {
         env.retain(|(k, _)| k != key);
         env.push((key.to_string(), v));
     };
+    let put_secret = |secrets: &mut Vec<(String, SecretSource)>, name: String, v: SecretSource| {
+        secrets.retain(|(n, _)| n != &name);
+        secrets.push((name, v));
+    };
 
     if let Some(token) = &req.api_token {
-        secrets.push((TOKEN_SECRET.to_string(), token.clone()));
+        secrets.push((TOKEN_SECRET.to_string(), SecretSource::Value(token.clone())));
     }
     for (key, value) in &req.forward {
         match key.as_str() {
@@ -107,9 +166,8 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
             }
             "JUPYTERHUB_SERVICE_URL" => {}
             _ if naming::looks_secret(key) => {
-                let secret = secret_name_for(key);
-                secrets.retain(|(n, _)| n != &secret);
-                secrets.push((secret.clone(), value.clone()));
+                let secret = secret_name_for("env-", key);
+                put_secret(&mut secrets, secret.clone(), SecretSource::Value(value.clone()));
                 set(&mut env, key, EnvSource::Secret(secret));
             }
             _ => set(&mut env, key, EnvSource::Plain(value.clone())),
@@ -124,16 +182,43 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
     );
     // The server's base URL: it must match the prefix the readiness check and the hub's proxy use.
     set(&mut env, "JUPYTERHUB_SERVICE_PREFIX", EnvSource::Plain(req.service_prefix.clone()));
-    for (key, value) in &t.env {
-        match value {
-            EnvValue::Plain(v) => set(&mut env, key, EnvSource::Plain(v.clone())),
-            EnvValue::Secret(v) => {
-                let secret = secret_name_for(key);
-                secrets.retain(|(n, _)| n != &secret);
-                secrets.push((secret.clone(), v.clone()));
-                set(&mut env, key, EnvSource::Secret(secret));
-            }
+    let mut configured = |env: &mut Vec<(String, EnvSource)>, prefix: &str, key: &str, value: &EnvValue| match value {
+        EnvValue::Plain(v) => set(env, key, EnvSource::Plain(v.clone())),
+        EnvValue::Secret(v) => {
+            let secret = secret_name_for(prefix, key);
+            put_secret(&mut secrets, secret.clone(), SecretSource::Value(v.clone()));
+            set(env, key, EnvSource::Secret(secret));
         }
+        EnvValue::KeyVault { url, identity } => {
+            let secret = secret_name_for(prefix, key);
+            put_secret(
+                &mut secrets,
+                secret.clone(),
+                SecretSource::KeyVault { url: url.clone(), identity: identity.clone() },
+            );
+            if !identities.iter().any(|i| i.eq_ignore_ascii_case(identity)) {
+                identities.push(identity.clone());
+            }
+            set(env, key, EnvSource::Secret(secret));
+        }
+    };
+    for (key, value) in &t.env {
+        configured(&mut env, "env-", key, value);
+    }
+    let mut init_containers = Vec::new();
+    for c in &t.init_containers {
+        let mut cenv = Vec::new();
+        for (key, value) in &c.env {
+            configured(&mut cenv, &format!("init-{}-", c.name), key, value);
+        }
+        init_containers.push(InitSpec {
+            name: c.name.clone(),
+            image: c.image.clone(),
+            command: c.command.clone(),
+            args: c.args.clone(),
+            env: cenv,
+            mounts: c.volume_mounts.clone(),
+        });
     }
     for (s, _) in &secrets {
         if !naming::is_valid_secret_name(s) {
@@ -142,6 +227,24 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
             )));
         }
     }
+
+    let volumes = t
+        .volumes
+        .iter()
+        .map(|v| VolumeSpec {
+            name: v.name.clone(),
+            storage: v.storage.clone(),
+            kind: v.kind,
+            mount_path: v.mount_path.clone(),
+            sub_path: match v.sub_path {
+                SubPath::None => None,
+                SubPath::User => Some(naming::volume_sub_path(&settings.hub_id, user, None)),
+                SubPath::Server => Some(naming::volume_sub_path(&settings.hub_id, user, Some(server))),
+            },
+            read_only: v.read_only,
+            mount_options: v.mount_options.clone(),
+        })
+        .collect();
 
     let mut args = t.args.clone();
     let origin = match &settings.hub.allow_origin {
@@ -156,16 +259,19 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
         args.push(format!("--ServerApp.allow_origin={origin}"));
     }
 
-    // Internal ingress is the only mode so far: http://<app-name> inside the environment.
-    match t.ingress {
-        crate::settings::IngressKind::Internal => {}
+    let url = match t.ingress {
+        IngressKind::Internal => format!("http://{name}"),
+        IngressKind::InternalFqdn | IngressKind::External => format!("https://{FQDN_PLACEHOLDER}"),
+    };
+    let mut tags = tags(settings, user, server, created);
+    if let Some(p) = &selected.profile {
+        tags.insert(TAG_PROFILE.to_string(), p.clone());
     }
-    let tags = tags(settings, user, server, created);
     naming::validate_tags(&tags).map_err(Error::config)?;
 
     Ok(ServerSpec {
         id: app_id(settings, &name),
-        url: format!("http://{name}"),
+        url,
         name,
         environment_id: settings.environment_id.clone(),
         tags,
@@ -177,16 +283,25 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
         target_port: t.target_port,
         env,
         secrets,
+        identities,
         workload_profile: t.workload_profile.clone(),
         registry: settings.registry.clone(),
         revision_suffix: revision_suffix.to_string(),
         readiness_path: format!("{}api", req.service_prefix),
+        profile: selected.profile.clone(),
+        choices: selected.choices.clone(),
+        start_timeout: t.start_timeout,
+        ingress: t.ingress,
+        allowed_ip_ranges: t.allowed_ip_ranges.clone(),
+        volumes,
+        init_containers,
+        patches: t.patches.clone(),
     })
 }
 
-/// `env-my-token` for `MY_TOKEN`.
-fn secret_name_for(env_name: &str) -> String {
-    let mut s = String::from("env-");
+/// `env-my-token` for `MY_TOKEN` (prefix `env-`).
+fn secret_name_for(prefix: &str, env_name: &str) -> String {
+    let mut s = String::from(prefix);
     for c in env_name.chars() {
         s.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' });
     }
@@ -202,40 +317,125 @@ fn rebase(url: &str, base: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), path)
 }
 
+fn env_wire(env: &[(String, EnvSource)]) -> Vec<wire::EnvironmentVar> {
+    env.iter()
+        .map(|(k, v)| match v {
+            EnvSource::Plain(v) => {
+                wire::EnvironmentVar { name: Some(k.clone()), value: Some(v.clone()), secret_ref: None }
+            }
+            EnvSource::Secret(s) => {
+                wire::EnvironmentVar { name: Some(k.clone()), value: None, secret_ref: Some(s.clone()) }
+            }
+        })
+        .collect()
+}
+
 impl ServerSpec {
-    pub fn to_arm(&self, location: &str, redact: bool) -> wire::ContainerApp {
-        let env = self
-            .env
+    fn mounts(&self, names: Option<&[String]>) -> Option<Vec<wire::VolumeMount>> {
+        let list: Vec<wire::VolumeMount> = self
+            .volumes
             .iter()
-            .map(|(k, v)| match v {
-                EnvSource::Plain(v) => {
-                    wire::EnvironmentVar { name: Some(k.clone()), value: Some(v.clone()), secret_ref: None }
-                }
-                EnvSource::Secret(s) => {
-                    wire::EnvironmentVar { name: Some(k.clone()), value: None, secret_ref: Some(s.clone()) }
-                }
+            .filter(|v| names.is_none_or(|n| n.contains(&v.name)))
+            .map(|v| wire::VolumeMount {
+                volume_name: Some(v.name.clone()),
+                mount_path: Some(v.mount_path.clone()),
+                sub_path: v.sub_path.clone(),
             })
             .collect();
+        (!list.is_empty()).then_some(list)
+    }
+
+    pub fn to_arm(&self, location: &str, redact: bool) -> wire::ContainerApp {
         let secrets = self
             .secrets
             .iter()
-            .map(|(n, v)| wire::Secret {
-                name: Some(n.clone()),
-                value: Some(if redact { "<redacted>".into() } else { v.clone() }),
+            .map(|(n, v)| match v {
+                SecretSource::Value(v) => wire::Secret {
+                    name: Some(n.clone()),
+                    value: Some(if redact { "<redacted>".into() } else { v.clone() }),
+                    ..Default::default()
+                },
+                SecretSource::KeyVault { url, identity } => wire::Secret {
+                    name: Some(n.clone()),
+                    key_vault_url: Some(url.clone()),
+                    identity: Some(identity.clone()),
+                    ..Default::default()
+                },
+            })
+            .collect();
+        let ingress = match self.ingress {
+            // The hub reaches the app as http://<app-name> inside the environment.
+            IngressKind::Internal => {
+                wire::Ingress { external: Some(false), allow_insecure: Some(true), ..Default::default() }
+            }
+            // https://<app>.internal.<domain> through the environment's private DNS: no plain http.
+            IngressKind::InternalFqdn => {
+                wire::Ingress { external: Some(false), allow_insecure: Some(false), ..Default::default() }
+            }
+            IngressKind::External => wire::Ingress {
+                external: Some(true),
+                allow_insecure: Some(false),
+                ip_security_restrictions: Some(
+                    self.allowed_ip_ranges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, r)| wire::IpSecurityRestriction {
+                            name: Some(format!("allow-{i}")),
+                            description: Some("acactl server.allowed_ip_ranges".into()),
+                            ip_address_range: Some(if r.contains('/') { r.clone() } else { format!("{r}/32") }),
+                            action: Some("Allow".into()),
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            },
+        };
+        let ingress = wire::Ingress {
+            target_port: Some(self.target_port as i64),
+            // "auto"/"http2" break websocket upgrades on ACA's envoy.
+            transport: Some("http".into()),
+            traffic: Some(vec![wire::TrafficWeight {
+                latest_revision: Some(true),
+                weight: Some(100),
+                ..Default::default()
+            }]),
+            ..ingress
+        };
+        let volumes: Vec<wire::Volume> = self
+            .volumes
+            .iter()
+            .map(|v| wire::Volume {
+                name: Some(v.name.clone()),
+                storage_type: Some(v.kind.arm_name().into()),
+                storage_name: Some(v.storage.clone()),
+                mount_options: v.mount_options.clone(),
+            })
+            .collect();
+        let init_containers: Vec<wire::Container> = self
+            .init_containers
+            .iter()
+            .map(|c| wire::Container {
+                name: Some(c.name.clone()),
+                image: Some(c.image.clone()),
+                command: (!c.command.is_empty()).then(|| c.command.clone()),
+                args: (!c.args.is_empty()).then(|| c.args.clone()),
+                env: (!c.env.is_empty()).then(|| env_wire(&c.env)),
+                volume_mounts: self.mounts(Some(&c.mounts)),
                 ..Default::default()
             })
             .collect();
-        let identity_id = self.registry.as_ref().map(|r| r.identity.clone());
         wire::ContainerApp {
             location: Some(location.to_string()),
             tags: Some(self.tags.clone()),
-            identity: Some(match &identity_id {
-                Some(id) => wire::ManagedServiceIdentity {
+            identity: Some(if self.identities.is_empty() {
+                wire::ManagedServiceIdentity { kind: Some("None".into()), ..Default::default() }
+            } else {
+                wire::ManagedServiceIdentity {
                     kind: Some("UserAssigned".into()),
-                    user_assigned_identities: Some(BTreeMap::from([(id.clone(), serde_json::json!({}))])),
-                    ..Default::default()
-                },
-                None => wire::ManagedServiceIdentity { kind: Some("None".into()), ..Default::default() },
+                    user_assigned_identities: Some(
+                        self.identities.iter().map(|id| (id.clone(), serde_json::json!({}))).collect(),
+                    ),
+                }
             }),
             properties: Some(wire::AppProperties {
                 environment_id: Some(self.environment_id.clone()),
@@ -250,34 +450,28 @@ impl ServerSpec {
                             ..Default::default()
                         }]
                     }),
-                    ingress: Some(wire::Ingress {
-                        external: Some(false),
-                        target_port: Some(self.target_port as i64),
-                        // "auto"/"http2" break websocket upgrades on ACA's envoy.
-                        transport: Some("http".into()),
-                        // The hub reaches the app as http://<app-name> inside the environment.
-                        allow_insecure: Some(true),
-                        traffic: Some(vec![wire::TrafficWeight {
-                            latest_revision: Some(true),
-                            weight: Some(100),
-                            ..Default::default()
-                        }]),
-                        ..Default::default()
+                    ingress: Some(ingress),
+                    // Notebook code must not get tokens for the pull or Key Vault identities.
+                    identity_settings: (!self.identities.is_empty()).then(|| {
+                        self.identities
+                            .iter()
+                            .map(|id| wire::IdentitySettings {
+                                identity: Some(id.clone()),
+                                lifecycle: Some("None".into()),
+                            })
+                            .collect()
                     }),
-                    // Notebook code must not get tokens for the pull identity.
-                    identity_settings: identity_id
-                        .map(|id| vec![wire::IdentitySettings { identity: Some(id), lifecycle: Some("None".into()) }]),
                     max_inactive_revisions: Some(0),
-                    ..Default::default()
                 }),
                 template: Some(wire::Template {
                     revision_suffix: Some(self.revision_suffix.clone()),
+                    init_containers: (!init_containers.is_empty()).then_some(init_containers),
                     containers: Some(vec![wire::Container {
                         name: Some(CONTAINER_NAME.into()),
                         image: Some(self.image.clone()),
                         command: Some(self.command.clone()),
                         args: Some(self.args.clone()),
-                        env: Some(env),
+                        env: Some(env_wire(&self.env)),
                         resources: Some(wire::ContainerResources {
                             cpu: Some(self.cpu),
                             memory: Some(self.memory.clone()),
@@ -288,21 +482,29 @@ impl ServerSpec {
                             http_get: Some(wire::HttpGet {
                                 path: Some(self.readiness_path.clone()),
                                 port: Some(self.target_port as i64),
-                                ..Default::default()
                             }),
                             period_seconds: Some(5),
                             failure_threshold: Some(3),
                             ..Default::default()
                         }]),
-                        ..Default::default()
+                        volume_mounts: self.mounts(None),
                     }]),
-                    scale: Some(wire::Scale { min_replicas: Some(1), max_replicas: Some(1), ..Default::default() }),
-                    ..Default::default()
+                    scale: Some(wire::Scale { min_replicas: Some(1), max_replicas: Some(1) }),
+                    volumes: (!volumes.is_empty()).then_some(volumes),
                 }),
                 ..Default::default()
             }),
             ..Default::default()
         }
+    }
+
+    /// The PUT body: `to_arm` with the configured merge patches applied and checked.
+    pub fn body(&self, location: &str, redact: bool) -> Result<Value> {
+        let mut body = serde_json::to_value(self.to_arm(location, redact))
+            .map_err(|e| Error::runtime("Internal", e.to_string()))?;
+        crate::patch::apply_all(&mut body, &self.patches)
+            .map_err(|why| Error::usage("InvalidPatch", format!("server.patch (or a profile's patch): {why}")))?;
+        Ok(body)
     }
 }
 

@@ -9,7 +9,9 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
+use super::model::{
+    ContainerApp, EnvironmentStorage, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision,
+};
 use crate::auth::TokenProvider;
 use crate::error::Error;
 use crate::output;
@@ -352,6 +354,15 @@ impl Arm {
 
     pub async fn get_environment(&self, env_id: &str) -> Result<ManagedEnvironment, ArmError> {
         self.get_json(&self.url(env_id)).await
+    }
+
+    /// An environment storage definition, or `None` on 404.
+    pub async fn get_storage(&self, env_id: &str, name: &str) -> Result<Option<EnvironmentStorage>, ArmError> {
+        match self.get_json::<EnvironmentStorage>(&self.url(&format!("{env_id}/storages/{name}"))).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

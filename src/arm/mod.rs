@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod model;
+pub mod schema;
 
 pub use client::{Arm, DeleteStarted, PutStarted};

@@ -125,6 +125,19 @@ pub struct Ingress {
     pub allow_insecure: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traffic: Option<Vec<TrafficWeight>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_security_restrictions: Option<Vec<IpSecurityRestriction>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IpSecurityRestriction {
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub ip_address_range: Option<String>,
+    /// Allow | Deny (all rules of an app must use the same action).
+    pub action: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -154,9 +167,35 @@ pub struct Template {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_suffix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_containers: Option<Vec<Container>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<Container>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scale: Option<Scale>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<Volume>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: Option<String>,
+    /// AzureFile | NfsAzureFile | EmptyDir | Secret
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount_options: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub volume_name: Option<String>,
+    pub mount_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -174,6 +213,8 @@ pub struct Container {
     pub resources: Option<ContainerResources>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<Probe>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_mounts: Option<Vec<VolumeMount>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -299,6 +340,45 @@ pub struct ReplicaContainer {
 pub struct ManagedEnvironment {
     pub id: Option<String>,
     pub location: Option<String>,
+    pub properties: Option<EnvironmentProperties>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentProperties {
+    pub default_domain: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub workload_profiles: Vec<WorkloadProfile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadProfile {
+    pub name: Option<String>,
+    pub workload_profile_type: Option<String>,
+}
+
+/// `managedEnvironments/{env}/storages/{name}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStorage {
+    pub name: Option<String>,
+    pub properties: Option<EnvironmentStorageProperties>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStorageProperties {
+    pub azure_file: Option<StorageShare>,
+    pub nfs_azure_file: Option<StorageShare>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageShare {
+    pub share_name: Option<String>,
+    /// ReadOnly | ReadWrite
+    pub access_mode: Option<String>,
 }
 
 /// Azure-AsyncOperation status resource.

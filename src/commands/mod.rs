@@ -3,6 +3,8 @@
 pub mod batch;
 pub mod generate;
 pub mod poll;
+pub mod preflight;
+pub mod profiles;
 pub mod start;
 pub mod stop;
 

@@ -2,7 +2,7 @@
 //! ingress, print `{name, url, state}`. On any failure, timeout or SIGTERM after a PUT was sent,
 //! delete the app before exiting non-zero.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::naming;
 use crate::output;
 use crate::request::{self, STATE_VERSION};
-use crate::settings::{Env, Settings};
+use crate::settings::{Env, IngressKind, Settings};
 use crate::spec::{self, ServerSpec};
 use crate::status::{self, Phase};
 
@@ -26,11 +26,22 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
 
     if args.dry_run {
         let location = settings.location.clone().unwrap_or_else(|| "<location of the managed environment>".into());
-        let body = spec.to_arm(&location, true);
+        let body = spec.body(&location, true)?;
+        let mut checks = Vec::new();
+        for v in &spec.volumes {
+            checks.push(format!("environment storage `{}` exists ({})", v.storage, v.kind.arm_name()));
+        }
+        if let Some(w) = &spec.workload_profile {
+            checks.push(format!("workload profile `{w}` exists and fits cpu {} / memory {}", spec.cpu, spec.memory));
+        }
         return Ok(json!({
             "dry_run": true,
             "name": spec.name,
             "url": spec.url,
+            "profile": spec.profile,
+            "choices": spec.choices.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+            "start_timeout": spec.start_timeout.as_secs(),
+            "checks": checks,
             "request": {
                 "method": "PUT",
                 "url": format!("{}{}?api-version={}", settings.cloud.resource_manager, spec.id, settings.api_version),
@@ -52,13 +63,14 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     }
 
     let arm = commands::arm(settings)?;
-    let starter = Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false) };
-    let deadline = Instant::now() + settings.server.start_timeout;
+    let starter =
+        Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
+    let deadline = Instant::now() + spec.start_timeout;
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
             Ok(r) => r,
             Err(_) => Err(Error::runtime("StartTimeout", format!(
-                "{} was not ready within server.start_timeout ({} s)", spec.name, settings.server.start_timeout.as_secs()))),
+                "{} was not ready within its start timeout ({} s)", spec.name, spec.start_timeout.as_secs()))),
         },
         sig = terminated() => Err(Error::runtime("Terminated", format!("start of {} interrupted by {sig}", spec.name))),
     };
@@ -86,8 +98,9 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     }
     let spec = spec::build(settings, &req, &commands::now_rfc3339(), &naming::spawn_suffix(commands::seed()))?;
     let arm = commands::arm(settings)?;
-    let starter = Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false) };
-    let deadline = Instant::now() + settings.server.start_timeout;
+    let starter =
+        Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
+    let deadline = Instant::now() + spec.start_timeout;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
         sig = terminated() => Err(Error::runtime("Terminated", format!("submit of {} interrupted by {sig}", spec.name))),
@@ -147,6 +160,8 @@ struct Starter<'a> {
     settings: &'a Settings,
     spec: &'a ServerSpec,
     put_sent: Cell<bool>,
+    /// Where the server answers: `spec.url`, or for the https ingress modes the FQDN ARM assigned.
+    url: RefCell<String>,
 }
 
 impl Starter<'_> {
@@ -162,19 +177,12 @@ impl Starter<'_> {
     /// Up to ARM accepting the PUT (batch submit stops here).
     async fn create(&self, deadline: Instant) -> Result<crate::arm::PutStarted> {
         let spec = self.spec;
-        output::progress(5, &format!("Preparing {}", spec.name));
-        let location = match &self.settings.location {
-            Some(l) => l.clone(),
-            None => {
-                let env = self.arm.get_environment(&self.settings.environment_id).await?;
-                let l = env
-                    .location
-                    .ok_or_else(|| Error::runtime("InvalidResponse", "the managed environment has no location"))?;
-                l.to_lowercase().replace(' ', "")
-            }
-        };
-        let mut body = serde_json::to_value(spec.to_arm(&location, false))
-            .map_err(|e| Error::runtime("Internal", e.to_string()))?;
+        match &spec.profile {
+            Some(p) => output::progress(5, &format!("Preparing {} (profile {p})", spec.name)),
+            None => output::progress(5, &format!("Preparing {}", spec.name)),
+        }
+        let location = super::preflight::check(self.arm, self.settings, spec).await?;
+        let mut body = spec.body(&location, false)?;
 
         let mut adopting = false;
         if let Some(existing) = self.arm.get_app(&spec.id).await? {
@@ -225,18 +233,25 @@ impl Starter<'_> {
         if let Some(url) = &started.async_operation {
             self.follow_operation(url, started.retry_after, deadline).await?;
         }
-        self.wait_revision_ready(deadline).await?;
-        output::progress(85, &format!("Waiting for Jupyter to answer at {}", spec.url));
+        let app = self.wait_revision_ready(deadline).await?;
+        if spec.ingress != IngressKind::Internal {
+            let fqdn = app.fqdn().ok_or_else(|| {
+                Error::runtime("InvalidResponse", format!("ARM assigned no ingress FQDN to {}", spec.name))
+            })?;
+            *self.url.borrow_mut() = format!("https://{fqdn}");
+        }
+        let url = self.url.borrow().clone();
+        output::progress(85, &format!("Waiting for Jupyter to answer at {url}"));
         self.wait_http(deadline).await?;
-        output::progress(100, &format!("Server ready at {}", spec.url));
+        output::progress(100, &format!("Server ready at {url}"));
         let state = request::State {
             version: STATE_VERSION,
             id: spec.id.clone(),
             name: spec.name.clone(),
-            url: Some(spec.url.clone()),
+            url: Some(url.clone()),
             hub_id: Some(self.settings.hub_id.clone()),
         };
-        Ok(json!({ "name": spec.name, "url": spec.url, "state": state }))
+        Ok(json!({ "name": spec.name, "url": url, "state": state }))
     }
 
     fn app_ref(&self) -> AppRef {
@@ -327,7 +342,7 @@ impl Starter<'_> {
         status::revision_failure(revision.as_ref(), &replicas)
     }
 
-    async fn wait_revision_ready(&self, deadline: Instant) -> Result<()> {
+    async fn wait_revision_ready(&self, deadline: Instant) -> Result<ContainerApp> {
         let ours = self.revision_name();
         loop {
             let app = self.arm.get_app(&self.spec.id).await?.ok_or_else(|| {
@@ -340,7 +355,7 @@ impl Starter<'_> {
             let ready =
                 app.props().latest_ready_revision_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&ours));
             match phase {
-                Phase::Running if ready => return Ok(()),
+                Phase::Running if ready => return Ok(app),
                 Phase::Failed(reason) => {
                     return Err(Error::runtime("ProvisioningFailed", format!("{} {reason}", self.spec.name)));
                 }
@@ -355,7 +370,7 @@ impl Starter<'_> {
     /// Ready means Jupyter itself answers `<prefix>api` through the ingress (ACA's own 404 page or
     /// a 503 while the container starts do not count).
     async fn wait_http(&self, deadline: Instant) -> Result<()> {
-        let url = format!("{}{}", self.spec.url, self.spec.readiness_path);
+        let url = format!("{}{}", self.url.borrow(), self.spec.readiness_path);
         let mut last;
         let mut checks = 0u32;
         loop {
@@ -382,9 +397,9 @@ impl Starter<'_> {
                 return Err(Error::runtime(
                     "StartTimeout",
                     format!(
-                        "{} was not ready within server.start_timeout ({} s): {url} never answered like Jupyter (last: {last})",
+                        "{} was not ready within its start timeout ({} s): {url} never answered like Jupyter (last: {last})",
                         self.spec.name,
-                        self.settings.server.start_timeout.as_secs()
+                        self.spec.start_timeout.as_secs()
                     ),
                 ));
             }

@@ -1,0 +1,256 @@
+//! Profile selection from the user's options (pure). A user can only pick what the configuration
+//! lists: a profile available to them (by hub user or group) and, per option, one of its choices.
+//! Anything else is a usage error naming the option; user options never carry an image, a size,
+//! an environment variable or container arguments themselves.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::settings::{Profile, ServerTemplate, Settings};
+
+/// The key of ACACTL_USER_OPTIONS that names the profile.
+pub const PROFILE_KEY: &str = "profile";
+
+#[derive(Debug, Clone)]
+pub struct Selected {
+    /// None when no profiles are configured.
+    pub profile: Option<String>,
+    /// (option name, choice slug), in the profile's option order.
+    pub choices: Vec<(String, String)>,
+    pub template: ServerTemplate,
+}
+
+/// Whether `user` (with hub `groups`) may use `p`.
+pub fn allowed(p: &Profile, user: &str, groups: &[String]) -> bool {
+    (p.groups.is_empty() && p.users.is_empty())
+        || p.users.iter().any(|u| u == user)
+        || p.groups.iter().any(|g| groups.iter().any(|x| x == g))
+}
+
+/// The profiles `user` may use, in configuration order.
+pub fn available<'a>(profiles: &'a [Profile], user: &str, groups: &[String]) -> Vec<&'a Profile> {
+    profiles.iter().filter(|p| allowed(p, user, groups)).collect()
+}
+
+/// The profile used when the options name none: the first available `default: true`, else the first available.
+pub fn default_of<'a>(avail: &[&'a Profile]) -> Option<&'a Profile> {
+    avail.iter().find(|p| p.default).or(avail.first()).copied()
+}
+
+fn shown(v: &str) -> String {
+    let mut s: String = v.chars().filter(|c| !c.is_control()).take(64).collect();
+    if v.chars().count() > 64 {
+        s.push('…');
+    }
+    s
+}
+
+/// A user option's value: a string, or a one-string list (what HTML forms produce).
+fn as_choice(key: &str, v: &Value) -> Result<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Array(a) if a.len() == 1 && a[0].is_string() => Ok(a[0].as_str().unwrap_or_default().to_string()),
+        _ => Err(Error::usage(
+            "InvalidUserOption",
+            format!("user option `{}` must be a string naming one of its choices", shown(key)),
+        )),
+    }
+}
+
+/// Choose the template for this start from ACACTL_USER_OPTIONS.
+pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<String, Value>) -> Result<Selected> {
+    if settings.profiles.is_empty() {
+        if let Some(k) = options.keys().next() {
+            return Err(Error::usage(
+                "UnknownUserOption",
+                format!("user option `{}` is not accepted: this hub defines no profiles", shown(k)),
+            ));
+        }
+        return Ok(Selected { profile: None, choices: Vec::new(), template: settings.server.clone() });
+    }
+    let avail = available(&settings.profiles, user, groups);
+    let profile = match options.get(PROFILE_KEY) {
+        Some(v) => {
+            let slug = as_choice(PROFILE_KEY, v)?;
+            let Some(p) = settings.profiles.iter().find(|p| p.slug == slug) else {
+                let names: Vec<&str> = avail.iter().map(|p| p.slug.as_str()).collect();
+                return Err(Error::usage(
+                    "UnknownProfile",
+                    format!(
+                        "user option `profile`: there is no profile `{}` (available: {})",
+                        shown(&slug),
+                        names.join(", ")
+                    ),
+                ));
+            };
+            if !allowed(p, user, groups) {
+                return Err(Error::usage(
+                    "ProfileNotAllowed",
+                    format!("user option `profile`: profile `{}` is limited to other users or groups", p.slug),
+                ));
+            }
+            p
+        }
+        None => default_of(&avail).ok_or_else(|| {
+            Error::usage(
+                "NoProfileAvailable",
+                format!("no profile is available to user `{}` (check the profiles' groups and users)", shown(user)),
+            )
+        })?,
+    };
+    for k in options.keys() {
+        if k != PROFILE_KEY && !profile.options.iter().any(|o| &o.name == k) {
+            let names: Vec<&str> = profile.options.iter().map(|o| o.name.as_str()).collect();
+            return Err(Error::usage(
+                "UnknownUserOption",
+                format!(
+                    "user option `{}` is not an option of profile `{}` (its options: {})",
+                    shown(k),
+                    profile.slug,
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                ),
+            ));
+        }
+    }
+    let mut template = settings.server.apply(&profile.server);
+    let mut choices = Vec::new();
+    for o in &profile.options {
+        let choice = match options.get(&o.name) {
+            Some(v) => {
+                let want = as_choice(&o.name, v)?;
+                o.choices.iter().find(|c| c.slug == want).ok_or_else(|| {
+                    let names: Vec<&str> = o.choices.iter().map(|c| c.slug.as_str()).collect();
+                    Error::usage(
+                        "InvalidUserOption",
+                        format!(
+                            "user option `{}`: `{}` is not one of its choices ({})",
+                            o.name,
+                            shown(&want),
+                            names.join(", ")
+                        ),
+                    )
+                })?
+            }
+            None => &o.choices[o.default],
+        };
+        template = template.apply(&choice.server);
+        choices.push((o.name.clone(), choice.slug.clone()));
+    }
+    Ok(Selected { profile: Some(profile.slug.clone()), choices, template })
+}
+
+/// `acactl profiles` as JSON: what the exec spawner needs to render its form and set its start timeout.
+/// With `user`, only the profiles that user may use, and `default` is the one they would get.
+pub fn listing(settings: &Settings, user: Option<(&str, &[String])>) -> Value {
+    let list: Vec<&Profile> = match user {
+        Some((u, g)) => available(&settings.profiles, u, g),
+        None => settings.profiles.iter().collect(),
+    };
+    let default_slug = match user {
+        Some(_) => default_of(&list).map(|p| p.slug.clone()),
+        None => None,
+    };
+    let profiles: Vec<Value> = list
+        .iter()
+        .map(|p| {
+            let t = settings.server.apply(&p.server);
+            let options: Vec<Value> = p
+                .options
+                .iter()
+                .map(|o| {
+                    let choices: Vec<Value> = o
+                        .choices
+                        .iter()
+                        .map(|c| {
+                            let mut v = json!({ "slug": c.slug, "display_name": c.display_name });
+                            let ct = t.apply(&c.server);
+                            for (k, x) in
+                                [("image", json!(ct.image)), ("cpu", json!(ct.cpu)), ("memory", json!(ct.memory))]
+                            {
+                                v[k] = x;
+                            }
+                            if let Some(s) = c.server.start_timeout {
+                                v["start_timeout"] = json!(s.as_secs());
+                            }
+                            v
+                        })
+                        .collect();
+                    json!({
+                        "name": o.name,
+                        "display_name": o.display_name,
+                        "default": o.choices[o.default].slug,
+                        "choices": choices,
+                    })
+                })
+                .collect();
+            json!({
+                "slug": p.slug,
+                "display_name": p.display_name,
+                "description": p.description,
+                "default": match &default_slug { Some(d) => d == &p.slug, None => p.default },
+                "start_timeout": t.start_timeout.as_secs(),
+                "image": t.image,
+                "cpu": t.cpu,
+                "memory": t.memory,
+                "workload_profile": t.workload_profile,
+                "groups": p.groups,
+                "users": p.users,
+                "options": options,
+            })
+        })
+        .collect();
+    json!({
+        "profiles": profiles,
+        "start_timeout": settings.server.start_timeout.as_secs(),
+    })
+}
+
+/// `acactl profiles -o table`.
+pub fn table(listing: &Value) -> String {
+    let mut rows = vec![
+        ["SLUG", "DEFAULT", "IMAGE", "CPU", "MEMORY", "WORKLOAD PROFILE", "TIMEOUT", "OPTIONS", "LIMITED TO"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for p in listing["profiles"].as_array().into_iter().flatten() {
+        let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
+        let limited: Vec<String> = p["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|g| format!("group:{g}"))
+            .chain(p["users"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|u| format!("user:{u}")))
+            .collect();
+        let options: Vec<String> = p["options"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| {
+                let cs: Vec<&str> =
+                    o["choices"].as_array().into_iter().flatten().filter_map(|c| c["slug"].as_str()).collect();
+                format!("{}={}", o["name"].as_str().unwrap_or(""), cs.join("|"))
+            })
+            .collect();
+        rows.push(vec![
+            s("slug"),
+            if p["default"] == true { "yes".into() } else { "".into() },
+            s("image"),
+            p["cpu"].to_string(),
+            s("memory"),
+            s("workload_profile"),
+            format!("{}s", p["start_timeout"]),
+            if options.is_empty() { "-".into() } else { options.join(" ") },
+            if limited.is_empty() { "everyone".into() } else { limited.join(",") },
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
