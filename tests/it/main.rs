@@ -8,4 +8,5 @@ mod cli;
 mod config;
 mod lifecycle;
 mod poll;
+mod profiles;
 mod start_failures;
