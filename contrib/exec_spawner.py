@@ -9,9 +9,14 @@ that ``acactl`` speaks:
 * environment: the hub's own ``os.environ`` (acactl authenticates to Azure with
   it), then ``extra_env``, then ``get_env()`` (which wins), then the protocol
   variables ``ACACTL_FORWARD`` (comma-separated ``get_env()`` keys),
-  ``ACACTL_USER_OPTIONS`` (JSON of ``user_options``, always) and
+  ``ACACTL_USER_OPTIONS`` (JSON of ``user_options``, always),
+  ``ACACTL_USER_GROUPS`` (JSON list of the user's hub group names, always) and
   ``ACACTL_STATE`` (JSON of the state ``start`` printed, only when there is
   one).
+* profiles: ``acactl profiles`` (JSON) renders the options form and gives
+  the chosen profile's start timeout, which becomes ``Spawner.start_timeout``
+  (plus ``term_grace`` and ``start_timeout_margin``) before the hub starts
+  its clock.
 * stdout: exactly one JSON object; stderr: human log lines, and during
   ``start --progress json`` also JSON lines ``{"progress": N, "message": "..."}``
   that are forwarded to :meth:`ExecSpawner.progress`.
@@ -24,6 +29,7 @@ that directory, or into site-packages) and set
 """
 
 import asyncio
+import html
 import json
 import math
 import os
@@ -33,7 +39,7 @@ from collections import deque
 
 from jupyterhub.spawner import Spawner
 from jupyterhub.traitlets import Command
-from traitlets import Dict, Float, Unicode
+from traitlets import Bool, Dict, Float, Unicode, default
 
 try:  # JupyterHub >= 6.0: logged without traceback, counted as a spawn "failure"
     from jupyterhub.spawner import SpawnException
@@ -44,7 +50,7 @@ __all__ = ["ExecSpawner", "ExecSpawnerError"]
 
 # Variables owned by the protocol: never inherited from the hub's environment,
 # never taken from get_env(), never listed in ACACTL_FORWARD.
-PROTOCOL_VARS = ("ACACTL_FORWARD", "ACACTL_STATE", "ACACTL_USER_OPTIONS")
+PROTOCOL_VARS = ("ACACTL_FORWARD", "ACACTL_STATE", "ACACTL_USER_OPTIONS", "ACACTL_USER_GROUPS")
 STATE_KEY = "acactl"
 
 # Names of get_env() keys whose values are redacted from anything we log or
@@ -137,11 +143,80 @@ class ExecSpawner(Spawner):
         ACACTL_FORWARD); get_env() wins on a name clash.""",
     )
 
-    # Profiles (later): an options_form built from `acactl profiles` will be
-    # added here, as an `options_form` callable (async) that runs
-    # `self._run(["profiles", ...])` and renders the result; the chosen
-    # profile already reaches acactl through ACACTL_USER_OPTIONS, which
-    # acactl validates.  Nothing in start/poll/stop needs to change.
+    profiles_form = Bool(
+        True,
+        config=True,
+        help="""Render an options form from `acactl profiles` (when acactl has
+        more than one profile, or options to choose).  The choice reaches
+        acactl as ACACTL_USER_OPTIONS, which acactl validates: a user can only
+        pick configured profiles and choices.""",
+    )
+
+    profiles_timeout = Float(
+        30,
+        config=True,
+        help="Seconds `acactl profiles` may take (it makes no network call).",
+    )
+
+    start_timeout_margin = Float(
+        40,
+        config=True,
+        help="""Added to the chosen profile's start timeout and term_grace to
+        give Spawner.start_timeout, set before each start: acactl then always
+        times out (and cleans up) before the hub cancels it.""",
+    )
+
+    @default("options_form")
+    def _default_options_form(self):
+        return _options_form if self.profiles_form else ""
+
+    def options_from_form(self, formdata):
+        """{"profile": slug, "<option>": choice} from the form's fields
+        (`profile` and `<slug>--<option>`); other profiles' fields are dropped."""
+        profile = (formdata.get("profile") or [""])[0]
+        options = {"profile": profile} if profile else {}
+        prefix = f"{profile}--"
+        for key, values in formdata.items():
+            if profile and key.startswith(prefix) and values:
+                options[key[len(prefix):]] = values[0]
+        return options
+
+    async def list_profiles(self):
+        """`acactl profiles` for this user (JSON), or None when it fails."""
+        try:
+            result = await self._run(["profiles", "--user", self.user.name], timeout=self.profiles_timeout, quiet=True)
+        except (OSError, _CommandTimeout) as e:
+            self.log.warning("cannot run acactl profiles: %s", self._redact(str(e)))
+            return None
+        doc = result.json() if result.returncode == 0 else None
+        if doc is None or not isinstance(doc.get("profiles"), list):
+            code, message = result.error()
+            self.log.warning("acactl profiles failed [%s]: %s", code, message)
+            return None
+        return doc
+
+    async def run_pre_spawn_hook(self):
+        # The hub reads start_timeout right after this hook, before start():
+        # the chosen profile's timeout must be in place by then.
+        await self._apply_profile_timeout()
+        result = super().run_pre_spawn_hook()
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            result = await result
+        return result
+
+    async def _apply_profile_timeout(self):
+        doc = await self.list_profiles()
+        if doc is None:
+            return
+        seconds = profile_start_timeout(doc, self.user_options or {})
+        if seconds is None:
+            return
+        timeout = int(math.ceil(seconds + self.term_grace + self.start_timeout_margin))
+        if timeout != self.start_timeout:
+            self.log.info(
+                "start_timeout for %s: %ss (acactl %ss + term_grace + margin)", self._log_name, timeout, seconds
+            )
+        self.start_timeout = timeout
 
     # The JSON object `start` printed under "state"; None = no server known.
     acactl_state = None
@@ -351,6 +426,7 @@ class ExecSpawner(Spawner):
         env.update(user_env)
         env["ACACTL_FORWARD"] = ",".join(forward)
         env["ACACTL_USER_OPTIONS"] = json.dumps(self.user_options or {}, default=str)
+        env["ACACTL_USER_GROUPS"] = json.dumps(_group_names(self.user))
         if self.acactl_state is not None:
             env["ACACTL_STATE"] = json.dumps(self.acactl_state)
         secrets = {v for k, v in user_env.items() if _SECRET_NAME.search(k)}
@@ -479,6 +555,89 @@ class ExecSpawner(Spawner):
         # what the progress page and the spawn error page show the user
         exc.jupyterhub_message = text
         return exc
+
+
+def _group_names(user):
+    names = []
+    for g in getattr(user, "groups", None) or ():
+        name = getattr(g, "name", g)
+        if isinstance(name, str):
+            names.append(name)
+    return sorted(set(names))
+
+
+def _selected(doc, user_options):
+    """(profile, {option: choice}) that acactl will use for these options."""
+    profiles = [p for p in doc.get("profiles") or [] if isinstance(p, dict)]
+    wanted = user_options.get("profile")
+    if isinstance(wanted, list) and len(wanted) == 1:
+        wanted = wanted[0]
+    if wanted:
+        profile = next((p for p in profiles if p.get("slug") == wanted), None)
+    else:
+        profile = next((p for p in profiles if p.get("default")), profiles[0] if profiles else None)
+    return profile
+
+
+def profile_start_timeout(doc, user_options):
+    """Seconds acactl's start may take with these user options: the profile's
+    start_timeout, overridden by each chosen choice that sets one (in option
+    order, as acactl applies them); without profiles, acactl's own."""
+    profile = _selected(doc, user_options)
+    if profile is None:
+        value = doc.get("start_timeout")
+        return value if type(value) in (int, float) else None
+    seconds = profile.get("start_timeout")
+    for option in profile.get("options") or []:
+        chosen = user_options.get(option.get("name"), option.get("default"))
+        if isinstance(chosen, list) and len(chosen) == 1:
+            chosen = chosen[0]
+        for choice in option.get("choices") or []:
+            if choice.get("slug") == chosen and type(choice.get("start_timeout")) in (int, float):
+                seconds = choice["start_timeout"]
+    return seconds if type(seconds) in (int, float) else None
+
+
+def render_options_form(doc):
+    """A simple HTML form: one radio button per profile, a select per option."""
+    profiles = [p for p in doc.get("profiles") or [] if isinstance(p, dict) and p.get("slug")]
+    if not profiles or (len(profiles) == 1 and not profiles[0].get("options")):
+        return ""
+    e = lambda v: html.escape(str(v if v is not None else ""), quote=True)  # noqa: E731
+    default = next((p for p in profiles if p.get("default")), profiles[0])
+    parts = ['<div class="acactl-profiles">']
+    for p in profiles:
+        slug = p["slug"]
+        checked = " checked" if p is default else ""
+        parts.append('<div class="form-group acactl-profile">')
+        parts.append(
+            f'<label><input type="radio" name="profile" value="{e(slug)}"{checked}> '
+            f"<strong>{e(p.get('display_name') or slug)}</strong></label>"
+        )
+        if p.get("description"):
+            parts.append(f'<p class="help-block">{e(p["description"])}</p>')
+        for option in p.get("options") or []:
+            field = f"{slug}--{option.get('name')}"
+            parts.append(
+                f'<label for="{e(field)}">{e(option.get("display_name") or option.get("name"))}</label>'
+            )
+            parts.append(f'<select class="form-control" name="{e(field)}" id="{e(field)}">')
+            for choice in option.get("choices") or []:
+                selected = " selected" if choice.get("slug") == option.get("default") else ""
+                parts.append(
+                    f'<option value="{e(choice.get("slug"))}"{selected}>'
+                    f"{e(choice.get('display_name') or choice.get('slug'))}</option>"
+                )
+            parts.append("</select>")
+        parts.append("</div>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+async def _options_form(spawner):
+    """ExecSpawner.options_form: rendered from `acactl profiles` for this user."""
+    doc = await spawner.list_profiles()
+    return render_options_form(doc) if doc else ""
 
 
 async def _read_capped(stream):
