@@ -134,7 +134,10 @@ c.JupyterHub.db_url = env("ACACTL_HUB_DB_URL", "sqlite:///jupyterhub.sqlite")
 # cancelled by the hub mid-way.  (When the hub does cancel, start() still
 # waits up to term_grace for acactl to delete what it created, so a start can
 # take start_timeout + term_grace.)  Set ACACTL_START_TIMEOUT to acactl's
-# server.start_timeout.  Default: 300 + 20 + 40 = 360 s.
+# server.start_timeout.  Default: 300 + 20 + 40 = 360 s.  This is only the
+# fallback: before each start the exec spawner runs `acactl profiles` and sets
+# start_timeout to the chosen profile's start timeout + term_grace +
+# start_timeout_margin (GPU profiles may need 30 minutes, the small one 5).
 acactl_start_timeout = env_float("ACACTL_START_TIMEOUT", 300)
 c.Spawner.start_timeout = int(acactl_start_timeout + c.ExecSpawner.term_grace + 40)
 
@@ -159,5 +162,11 @@ c.Spawner.poll_jitter = 0.3
 if os.environ.get("ACACTL_HUB_AUTHENTICATOR"):
     c.JupyterHub.authenticator_class = os.environ["ACACTL_HUB_AUTHENTICATOR"]
 
-# Profiles: an options_form built from `acactl profiles` will come later; the
-# chosen options already reach acactl as ACACTL_USER_OPTIONS.
+# Profiles: with `profiles:` in acactl's config, the exec spawner renders an
+# options form from `acactl profiles` (one radio button per profile the user
+# may use, a select per option) and passes the choice as ACACTL_USER_OPTIONS,
+# which acactl validates.  Profiles limited to hub groups see the user's
+# groups in ACACTL_USER_GROUPS (from user.groups; with an OAuth
+# authenticator, set manage_groups = True so the hub keeps them current).
+# c.ExecSpawner.profiles_form = False     # no form (REST user_options still work)
+c.ExecSpawner.start_timeout_margin = env_float("ACACTL_START_TIMEOUT_MARGIN", 40)

@@ -52,7 +52,13 @@ def progress(p, m):
 record(state=state, forward=os.environ["ACACTL_FORWARD"].split(","),
        has_token=bool(os.environ.get("JUPYTERHUB_API_TOKEN")))
 
-if sub == "start":
+if sub == "profiles":
+    # only marcus' hub "has" profiles: the others keep the 2 s start_timeout
+    if user != "marcus":
+        print(json.dumps({"error": {"code": "ConfigInvalid", "message": "no profiles here"}}))
+        sys.exit(2)
+    print(json.dumps({"profiles": [], "start_timeout": 5}))
+elif sub == "start":
     if user == "broken":
         print(json.dumps({"error": {"code": "InvalidProfile", "message": "no such profile 'huge'"}}))
         sys.exit(2)
@@ -268,6 +274,8 @@ def test_spawn_restart_stop(hub):
     state = model["state"]["acactl"]
     assert pid_alive(state["pid"])
     assert model["url"] == "/user/marcus/"
+    subs = [r["sub"] for r in hub.records() if r["user"] == "marcus"]
+    assert subs[:2] == ["profiles", "start"], subs  # start_timeout from acactl before the start
     (start,) = [r for r in hub.records() if r["sub"] == "start" and r["user"] == "marcus"]
     assert start["has_token"] and "JUPYTERHUB_API_TOKEN" in start["forward"]
     assert start["state"] is None
@@ -306,7 +314,7 @@ def test_start_timeout_and_failure(hub):
     hub.wait_for(lambda: server_model(hub, "slow") is None, "slow server cleared")
     # no state was ever stored, so the hub's cleanup needs no acactl stop
     calls = [r["sub"] for r in hub.records() if r["user"] == "slow" and "event" not in r]
-    assert calls == ["start"]
+    assert calls == ["profiles", "start"]
     assert [r["event"] for r in hub.records() if "event" in r] == ["term", "cleaned"]
 
     # a failing start: the error code and message reach the user

@@ -9,7 +9,7 @@ import pytest
 
 from exec_spawner import profile_start_timeout, render_options_form
 
-pytestmark = pytest.mark.asyncio
+
 
 PROFILES = {
     "start_timeout": 300,
@@ -89,6 +89,7 @@ def groups_user():
     )
 
 
+@pytest.mark.asyncio
 async def test_pre_spawn_hook_sets_start_timeout_from_the_chosen_profile(fake, make_spawner):
     fake.script(profiles={"stdout": PROFILES})
     hooked = []
@@ -103,6 +104,7 @@ async def test_pre_spawn_hook_sets_start_timeout_from_the_chosen_profile(fake, m
     assert "ACACTL_USER_GROUPS" not in call["env"]["ACACTL_FORWARD"].split(",")
 
 
+@pytest.mark.asyncio
 async def test_failing_profiles_leaves_start_timeout_alone(fake, make_spawner):
     fake.script(profiles={"stdout": {"error": {"code": "ConfigInvalid", "message": "bad"}}, "exit": 2})
     sp = make_spawner(start_timeout=360)
@@ -110,6 +112,7 @@ async def test_failing_profiles_leaves_start_timeout_alone(fake, make_spawner):
     assert sp.start_timeout == 360
 
 
+@pytest.mark.asyncio
 async def test_options_form_is_rendered_from_acactl(fake, make_spawner):
     fake.script(profiles={"stdout": PROFILES})
     sp = make_spawner()
@@ -119,6 +122,7 @@ async def test_options_form_is_rendered_from_acactl(fake, make_spawner):
     assert await sp.get_options_form() == ""
 
 
+@pytest.mark.asyncio
 async def test_start_passes_groups_and_options(fake, make_spawner):
     fake.script(start=START_OK)
     sp = make_spawner(user_options={"profile": "small", "image": "r"})
