@@ -158,6 +158,14 @@ class ExecSpawner(Spawner):
         help="Seconds `acactl profiles` may take (it makes no network call).",
     )
 
+    profile_start_timeout = Bool(
+        True,
+        config=True,
+        help="""Set start_timeout before each start from the chosen profile
+        (`acactl profiles`).  Turn off to keep a fixed Spawner.start_timeout,
+        which must then cover the longest profile + term_grace.""",
+    )
+
     start_timeout_margin = Float(
         40,
         config=True,
@@ -205,6 +213,8 @@ class ExecSpawner(Spawner):
         return result
 
     async def _apply_profile_timeout(self):
+        if not self.profile_start_timeout:
+            return
         doc = await self.list_profiles()
         if doc is None:
             return

@@ -113,6 +113,15 @@ async def test_failing_profiles_leaves_start_timeout_alone(fake, make_spawner):
 
 
 @pytest.mark.asyncio
+async def test_profile_start_timeout_can_be_turned_off(fake, make_spawner):
+    fake.script(profiles={"stdout": PROFILES})
+    sp = make_spawner(start_timeout=8, profile_start_timeout=False)
+    await asyncio.wait_for(sp.run_pre_spawn_hook(), 10)
+    assert sp.start_timeout == 8
+    assert fake.calls() == []
+
+
+@pytest.mark.asyncio
 async def test_options_form_is_rendered_from_acactl(fake, make_spawner):
     fake.script(profiles={"stdout": PROFILES})
     sp = make_spawner()

@@ -730,7 +730,8 @@ def groups(world):
     off_cfg = world.acactl_config("no-allow-origin", allow_origin="off")
     chp_plain = f"c.ConfigurableHTTPProxy.command = [{world.a.chp!r}]  # NEGATIVE CONTROL: no --change-origin\n"
     timeout_extra = ("c.Spawner.start_timeout = 8   # the hub gives up long before acactl would\n"
-                     "c.ExecSpawner.term_grace = 20\n")
+                     "c.ExecSpawner.term_grace = 20\n"
+                     "c.ExecSpawner.profile_start_timeout = False  # keep the 8 s above\n")
     batch_extra = BATCH_CONFIG.format(acactl=world.a.acactl)
     return [
         ("exec", lambda: Hub(world, "exec", std_cfg),
