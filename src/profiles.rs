@@ -254,3 +254,109 @@ pub fn table(listing: &Value) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::GlobalArgs;
+    use std::collections::BTreeMap;
+
+    fn settings(extra: &str) -> Settings {
+        let text = format!(
+            "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\n{extra}"
+        );
+        let flags = GlobalArgs {
+            config: None,
+            subscription: None,
+            resource_group: None,
+            environment: None,
+            verbose: 0,
+            quiet: false,
+        };
+        crate::settings::resolve(None, &text, &flags, &BTreeMap::<String, String>::new()).unwrap()
+    }
+
+    const CONFIG: &str = "server:
+  image: base:1
+  env:
+    A: server
+    B: server
+profiles:
+  - slug: one
+    server:
+      cpu: 1.0
+      env:
+        B: one
+    options:
+      - name: size
+        choices:
+          - slug: s
+          - slug: m
+            default: true
+            server:
+              cpu: 1.5
+              start_timeout: 600
+  - slug: two
+    default: true
+    groups: [g]
+    server:
+      image: two:1
+";
+
+    fn opts(v: serde_json::Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn defaults_and_overrides_apply_in_order() {
+        let s = settings(CONFIG);
+        // `two` is the default but limited to group g: marcus gets the first available, `one`.
+        let sel = select(&s, "marcus", &[], &Map::new()).unwrap();
+        assert_eq!(sel.profile.as_deref(), Some("one"));
+        assert_eq!(sel.choices, vec![("size".to_string(), "m".to_string())]);
+        assert_eq!((sel.template.cpu, sel.template.memory.as_str()), (1.5, "3Gi"));
+        assert_eq!(sel.template.start_timeout.as_secs(), 600);
+        let env: BTreeMap<_, _> = sel.template.env.iter().cloned().collect();
+        assert_eq!(env["A"], crate::settings::EnvValue::Plain("server".into()));
+        assert_eq!(env["B"], crate::settings::EnvValue::Plain("one".into()));
+        let sel = select(&s, "marcus", &["g".into()], &Map::new()).unwrap();
+        assert_eq!(sel.profile.as_deref(), Some("two"));
+        assert_eq!(sel.template.image, "two:1");
+        let sel = select(&s, "marcus", &[], &opts(serde_json::json!({"size": "s"}))).unwrap();
+        assert_eq!((sel.template.cpu, sel.template.start_timeout.as_secs()), (1.0, 300));
+    }
+
+    #[test]
+    fn rejections_name_the_option() {
+        let s = settings(CONFIG);
+        for (v, code, names) in [
+            (serde_json::json!({"profile": "two"}), "ProfileNotAllowed", "two"),
+            (serde_json::json!({"profile": "nope"}), "UnknownProfile", "nope"),
+            (serde_json::json!({"size": "xl"}), "InvalidUserOption", "`size`"),
+            (serde_json::json!({"image": "evil:1"}), "UnknownUserOption", "`image`"),
+            (serde_json::json!({"size": 2}), "InvalidUserOption", "`size`"),
+            (serde_json::json!({"profile": "x".repeat(500)}), "UnknownProfile", "…"),
+        ] {
+            let e = select(&s, "marcus", &[], &opts(v.clone())).unwrap_err();
+            assert_eq!(e.code, code, "{v}");
+            assert!(e.message.contains(names), "{v}: {}", e.message);
+            assert!(e.message.len() < 300, "user input is shortened: {}", e.message);
+            assert_eq!(e.exit, crate::error::Exit::Usage);
+        }
+    }
+
+    #[test]
+    fn listing_filters_by_user_and_marks_their_default() {
+        let s = settings(CONFIG);
+        let all = listing(&s, None);
+        assert_eq!(all["profiles"].as_array().unwrap().len(), 2);
+        assert_eq!(all["profiles"][1]["default"], true);
+        let mine = listing(&s, Some(("marcus", &[])));
+        assert_eq!(mine["profiles"].as_array().unwrap().len(), 1);
+        assert_eq!(mine["profiles"][0]["default"], true);
+        assert_eq!(mine["profiles"][0]["options"][0]["default"], "m");
+        assert_eq!(mine["profiles"][0]["options"][0]["choices"][1]["start_timeout"], 600);
+        assert!(mine["profiles"][0]["options"][0]["choices"][0].get("start_timeout").is_none());
+        assert!(table(&all).lines().count() == 3);
+    }
+}

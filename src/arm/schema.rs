@@ -53,11 +53,11 @@ fn check(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     if !ok {
         return Err(format!("`{here}` must be of type {}", ty.unwrap_or("?")));
     }
-    if let (Some(allowed), Some(text)) = (s.get("enum").and_then(Value::as_array), v.as_str()) {
-        if !allowed.iter().filter_map(Value::as_str).any(|a| a.eq_ignore_ascii_case(text)) {
-            let list: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
-            return Err(format!("`{here}` is `{text}`, not one of {}", list.join(", ")));
-        }
+    if let (Some(allowed), Some(text)) = (s.get("enum").and_then(Value::as_array), v.as_str())
+        && !allowed.iter().filter_map(Value::as_str).any(|a| a.eq_ignore_ascii_case(text))
+    {
+        let list: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
+        return Err(format!("`{here}` is `{text}`, not one of {}", list.join(", ")));
     }
     match v {
         Value::Object(map) => {

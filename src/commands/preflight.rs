@@ -51,7 +51,17 @@ pub async fn check(arm: &Arm, settings: &Settings, spec: &ServerSpec) -> Result<
         };
         let kind = found.workload_profile_type.clone().unwrap_or_default();
         match naming::check_workload_profile_resources(&kind, spec.cpu, &spec.memory) {
-            Ok(true) => {}
+            Ok(true) => {
+                let slow = if kind.to_ascii_lowercase().contains("gpu") {
+                    "; GPU capacity and large images can take several minutes"
+                } else {
+                    ""
+                };
+                output::progress(
+                    6,
+                    &format!("Workload profile {wp} ({kind}) has room for {} vCPU / {}{slow}", spec.cpu, spec.memory),
+                );
+            }
             Ok(false) => output::verbose(&format!(
                 "workload profile type `{kind}` has no known limits; ARM will check cpu {} / memory {}",
                 spec.cpu, spec.memory
@@ -104,6 +114,10 @@ pub async fn check(arm: &Arm, settings: &Settings, spec: &ServerSpec) -> Result<
                 ),
             ));
         }
+    }
+    if !spec.volumes.is_empty() {
+        let names: Vec<&str> = seen.iter().map(|(s, _, _)| s.as_str()).collect();
+        output::progress(7, &format!("Storage ready: {}", names.join(", ")));
     }
     Ok(location)
 }

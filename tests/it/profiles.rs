@@ -436,9 +436,9 @@ fn workload_profile_must_exist_and_fit() {
 #[test]
 fn ingress_modes_render_bodies_the_fake_accepts() {
     let h = Harness::new();
-    h.write_config(&format!(
-        "server:\n  image: example.azurecr.io/notebook:1\n  ingress: external\n  allowed_ip_ranges: [203.0.113.0/24, 198.51.100.7]\n"
-    ));
+    h.write_config(
+        "server:\n  image: example.azurecr.io/notebook:1\n  ingress: external\n  allowed_ip_ranges: [203.0.113.0/24, 198.51.100.7]\n",
+    );
     let v = dry(&h, "marcus", "{}", None).json();
     let ing = &v["request"]["body"]["properties"]["configuration"]["ingress"];
     assert_eq!(ing["external"], true);
