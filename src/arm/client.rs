@@ -9,9 +9,7 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::model::{
-    ContainerApp, EnvironmentStorage, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision,
-};
+use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
 use crate::auth::TokenProvider;
 use crate::error::Error;
 use crate::output;
@@ -357,8 +355,12 @@ impl Arm {
     }
 
     /// An environment storage definition, or `None` on 404.
-    pub async fn get_storage(&self, env_id: &str, name: &str) -> Result<Option<EnvironmentStorage>, ArmError> {
-        match self.get_json::<EnvironmentStorage>(&self.url(&format!("{env_id}/storages/{name}"))).await {
+    pub async fn get_storage(
+        &self,
+        env_id: &str,
+        name: &str,
+    ) -> Result<Option<super::model::EnvironmentStorage>, ArmError> {
+        match self.get_json::<super::model::EnvironmentStorage>(&self.url(&format!("{env_id}/storages/{name}"))).await {
             Ok(s) => Ok(Some(s)),
             Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(e),
