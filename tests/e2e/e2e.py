@@ -749,6 +749,14 @@ def groups(world):
     ]
 
 
+def safe_stop(hub, results):
+    try:
+        hub.stop()
+    except Exception as e:  # noqa: BLE001 - record it, go on with the next group
+        results.append((f"{hub.name}: hub shutdown", False, f"{type(e).__name__}: {e}"))
+        log(f"FAIL hub '{hub.name}' shutdown: {e}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--work", required=True)
@@ -782,7 +790,7 @@ def main():
                 for n, _ in todo:
                     results.append((n, False, f"hub '{gname}' did not start: {e}"))
                     log(f"FAIL {n}: hub did not start: {e}")
-                hub.stop()
+                safe_stop(hub, results)
                 continue
             for n, f in todo:
                 if time.monotonic() - T0 > a.budget:
@@ -807,7 +815,7 @@ def main():
                     # leave nothing behind for the next scenario
                     for app in world.apps():
                         world.admin_call("DELETE", f"/apps/{app['name']}")
-            hub.stop()
+            safe_stop(hub, results)
             left = world.apps()
             if left:
                 names = [x["name"] for x in left]
