@@ -6,6 +6,8 @@ mod common;
 mod auth;
 mod cli;
 mod config;
+mod faults;
 mod lifecycle;
 mod poll;
+mod redaction;
 mod start_failures;
