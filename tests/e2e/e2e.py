@@ -304,7 +304,6 @@ c.Authenticator.allow_all = True
 c.JupyterHub.allow_named_servers = True
 c.JupyterHub.cookie_secret_file = {cookie_secret!r}
 c.ConfigurableHTTPProxy.pid_file = {chp_pid!r}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
 c.JupyterHub.log_level = "DEBUG"
 # POST .../server answers 202 at once and the client follows the progress stream, as the spawn page does
 c.JupyterHub.tornado_settings = dict(c.JupyterHub.tornado_settings, slow_spawn_timeout=1)

@@ -69,7 +69,7 @@ chp="$cache/node_modules/.bin/configurable-http-proxy"
 # ---------------------------------------------------------------- binaries
 if [ "${E2E_NO_BUILD:-}" != 1 ]; then
     tb=$(date +%s)
-    (cd "$repo" && cargo build --release --quiet --bin acactl && cargo build --release --quiet -p fake-arm) \
+    (cd "$repo" && cargo build --release --locked --quiet --bin acactl && cargo build --release --locked --quiet -p fake-arm) \
         || die "cargo build --release failed"
     echo "e2e: release build took $(($(date +%s) - tb))s" >&2
 fi
