@@ -84,6 +84,13 @@ pub enum Command {
     )]
     Batch(BatchCommand),
 
+    /// Check configuration, credentials, Azure resources and permissions; each check says how to fix it
+    #[command(
+        after_help = "Example:\n  acactl doctor\n  acactl doctor -o json | jq '.checks[] | select(.status != \"ok\")'\n\n\
+        Exits 3 when any check failed."
+    )]
+    Doctor(DoctorArgs),
+
     /// Print shell completions or the man page (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -128,6 +135,19 @@ pub enum BatchCommand {
         /// The app name `submit` printed
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output format (default: a table on a terminal, JSON otherwise)
+    #[arg(long, short = 'o', value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

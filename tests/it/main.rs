@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod cli;
 mod config;
+mod doctor;
 mod faults;
 mod lifecycle;
 mod poll;
