@@ -181,3 +181,20 @@ fn start_refuses_an_app_with_its_name_that_is_not_its_own() {
     let app = h.fake.app(&name).unwrap();
     assert_eq!(app["tags"]["owner"], "someone-else", "untouched");
 }
+
+#[test]
+fn start_replaces_a_failed_app_of_its_own() {
+    let h = Harness::new();
+    let (name, tags) = dry_run_identity(&h, "phoenix");
+    let mut app = fake_arm::InsertApp::new(&name).state("Failed");
+    for (k, v) in tags {
+        app = app.tag(&k, &v);
+    }
+    h.fake.insert_app(app).unwrap();
+    let r = run(h.spawner("phoenix", "").arg("start"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("Replacing the failed"), "{}", r.stderr);
+    assert_eq!(h.fake.requests_matching("DELETE", &name).len(), 1, "the failed app was deleted first");
+    let app = h.fake.app(&name).unwrap();
+    assert_eq!(app["properties"]["provisioningState"], "Succeeded");
+}
