@@ -79,6 +79,7 @@ target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 
 # ---------------------------------------------------------------- scenarios, in a private mount+net namespace
 budget="${E2E_BUDGET:-480}"
+find /tmp -maxdepth 1 -name 'acactl-e2e.*' -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true  # old runs' logs
 work="$(mktemp -d /tmp/acactl-e2e.XXXXXX)"
 echo "e2e: work dir $work (logs of every process are kept there)" >&2
 set +e
