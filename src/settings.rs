@@ -241,6 +241,14 @@ pub struct ArmSettings {
     pub stop_timeout: Duration,
 }
 
+impl ArmSettings {
+    /// How long to wait before polling a long-running operation again: ARM's Retry-After, but
+    /// never less than `poll_interval` (a `Retry-After: 0` must not turn into a busy loop).
+    pub fn lro_wait(&self, retry_after: Option<Duration>) -> Duration {
+        retry_after.unwrap_or_default().max(self.poll_interval)
+    }
+}
+
 /// What the environment contributes; passed in so resolution is a pure function.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
@@ -870,6 +878,14 @@ mod tests {
                 prop_assert_eq!(e.exit, crate::error::Exit::Usage);
             }
         }
+    }
+
+    #[test]
+    fn lro_wait_honours_retry_after_but_never_busy_loops() {
+        let s = load_text(&format!("{BASE}arm:\n  poll_interval_ms: 250\n")).unwrap();
+        assert_eq!(s.arm.lro_wait(Some(Duration::ZERO)), Duration::from_millis(250));
+        assert_eq!(s.arm.lro_wait(None), Duration::from_millis(250));
+        assert_eq!(s.arm.lro_wait(Some(Duration::from_secs(5))), Duration::from_secs(5));
     }
 
     #[test]
