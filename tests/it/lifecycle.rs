@@ -155,12 +155,7 @@ fn stop_waits_out_a_slow_delete() {
 #[test]
 fn start_waits_for_a_previous_app_that_is_still_deleting() {
     let h = Harness::new();
-    let (name, tags) = dry_run_identity(&h, "dora");
-    let mut app = fake_arm::InsertApp::new(&name).state("Deleting");
-    for (k, v) in tags {
-        app = app.tag(&k, &v);
-    }
-    h.fake.insert_app(app).unwrap();
+    let name = insert_own_app(&h, "dora", "Deleting");
     let again = run(h.spawner("dora", "").arg("start"));
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(h.fake.apps().len(), 1);
@@ -185,12 +180,7 @@ fn start_refuses_an_app_with_its_name_that_is_not_its_own() {
 #[test]
 fn start_replaces_a_failed_app_of_its_own() {
     let h = Harness::new();
-    let (name, tags) = dry_run_identity(&h, "phoenix");
-    let mut app = fake_arm::InsertApp::new(&name).state("Failed");
-    for (k, v) in tags {
-        app = app.tag(&k, &v);
-    }
-    h.fake.insert_app(app).unwrap();
+    let name = insert_own_app(&h, "phoenix", "Failed");
     let r = run(h.spawner("phoenix", "").arg("start"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("Replacing the failed"), "{}", r.stderr);
