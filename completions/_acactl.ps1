@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Report whether the server''s container app is running (always exits 0 but for usage errors)')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Delete the server''s container app (idempotent)')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -172,9 +173,25 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
         'acactl;batch;help;help' {
             break
         }
+        'acactl;doctor' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
+            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'acactl;profiles' {
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only the profiles this hub user may use (overrides JUPYTERHUB_USER; groups from ACACTL_USER_GROUPS)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
@@ -209,6 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Report whether the server''s container app is running (always exits 0 but for usage errors)')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Delete the server''s container app (idempotent)')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -236,6 +254,9 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             break
         }
         'acactl;help;batch;cancel' {
+            break
+        }
+        'acactl;help;doctor' {
             break
         }
         'acactl;help;profiles' {

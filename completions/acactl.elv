@@ -35,6 +35,7 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
             cand stop 'Delete the server''s container app (idempotent)'
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -156,9 +157,24 @@ set edit:completion:arg-completer[acactl] = {|@words|
         }
         &'acactl;batch;help;help'= {
         }
+        &'acactl;doctor'= {
+            cand -o 'Output format (default: a table on a terminal, JSON otherwise)'
+            cand --output 'Output format (default: a table on a terminal, JSON otherwise)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'acactl;profiles'= {
-            cand -o 'Output format'
-            cand --output 'Output format'
+            cand -o 'Output format (default: a table on a terminal, JSON otherwise)'
+            cand --output 'Output format (default: a table on a terminal, JSON otherwise)'
             cand --user 'Only the profiles this hub user may use (overrides JUPYTERHUB_USER; groups from ACACTL_USER_GROUPS)'
             cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
             cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
@@ -191,6 +207,7 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
             cand stop 'Delete the server''s container app (idempotent)'
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -211,6 +228,8 @@ set edit:completion:arg-completer[acactl] = {|@words|
         &'acactl;help;batch;query'= {
         }
         &'acactl;help;batch;cancel'= {
+        }
+        &'acactl;help;doctor'= {
         }
         &'acactl;help;profiles'= {
         }

@@ -36,6 +36,7 @@ complete -c acactl -n "__fish_acactl_needs_command" -f -a "start" -d 'Create (or
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "poll" -d 'Report whether the server\'s container app is running (always exits 0 but for usage errors)'
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "stop" -d 'Delete the server\'s container app (idempotent)'
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "batch" -d 'batchspawner\'s command contract: submit, query and cancel by app name'
+complete -c acactl -n "__fish_acactl_needs_command" -f -a "doctor" -d 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "profiles" -d 'List the configured profiles (JSON for the exec spawner\'s options form, or a table)'
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "generate" -d 'Print shell completions or the man page (used to refresh completions/ and man/)'
 complete -c acactl -n "__fish_acactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -107,8 +108,17 @@ complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_sub
 complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "query" -d 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
 complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Delete the app (idempotent)'
 complete -c acactl -n "__fish_acactl_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s o -l output -d 'Output format' -r -f -a "json\t''
-table\t''"
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -s o -l output -d 'Output format (default: a table on a terminal, JSON otherwise)' -r -f -a "table\t''
+json\t''"
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -s q -l quiet -d 'Only errors on stderr'
+complete -c acactl -n "__fish_acactl_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s o -l output -d 'Output format (default: a table on a terminal, JSON otherwise)' -r -f -a "table\t''
+json\t''"
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l user -d 'Only the profiles this hub user may use (overrides JUPYTERHUB_USER; groups from ACACTL_USER_GROUPS)' -r
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s c -l config -d 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)' -r -F
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l subscription -d 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)' -r
@@ -125,13 +135,14 @@ complete -c acactl -n "__fish_acactl_using_subcommand generate" -l environment -
 complete -c acactl -n "__fish_acactl_using_subcommand generate" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
 complete -c acactl -n "__fish_acactl_using_subcommand generate" -s q -l quiet -d 'Only errors on stderr'
 complete -c acactl -n "__fish_acactl_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "start" -d 'Create (or adopt) the user\'s container app and wait until the notebook server answers'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "poll" -d 'Report whether the server\'s container app is running (always exits 0 but for usage errors)'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "stop" -d 'Delete the server\'s container app (idempotent)'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "batch" -d 'batchspawner\'s command contract: submit, query and cancel by app name'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "profiles" -d 'List the configured profiles (JSON for the exec spawner\'s options form, or a table)'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "generate" -d 'Print shell completions or the man page (used to refresh completions/ and man/)'
-complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch profiles generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "start" -d 'Create (or adopt) the user\'s container app and wait until the notebook server answers'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "poll" -d 'Report whether the server\'s container app is running (always exits 0 but for usage errors)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "stop" -d 'Delete the server\'s container app (idempotent)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "batch" -d 'batchspawner\'s command contract: submit, query and cancel by app name'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "doctor" -d 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "profiles" -d 'List the configured profiles (JSON for the exec spawner\'s options form, or a table)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "generate" -d 'Print shell completions or the man page (used to refresh completions/ and man/)'
+complete -c acactl -n "__fish_acactl_using_subcommand help; and not __fish_seen_subcommand_from start poll stop batch doctor profiles generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "submit" -d 'Create the app for JUPYTERHUB_USER/JUPYTERHUB_SERVER_NAME; print only its name once ARM accepted it'
 complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "query" -d 'Print {"state": running|pending|unknown|gone, "host", "port"}; always exits 0'
 complete -c acactl -n "__fish_acactl_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "cancel" -d 'Delete the app (idempotent)'

@@ -192,7 +192,9 @@ class ExecSpawner(Spawner):
     async def list_profiles(self):
         """`acactl profiles` for this user (JSON), or None when it fails."""
         try:
-            result = await self._run(["profiles", "--user", self.user.name], timeout=self.profiles_timeout, quiet=True)
+            result = await self._run(
+                ["profiles", "-o", "json", "--user", self.user.name], timeout=self.profiles_timeout, quiet=True
+            )
         except (OSError, _CommandTimeout) as e:
             self.log.warning("cannot run acactl profiles: %s", self._redact(str(e)))
             return None

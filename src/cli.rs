@@ -84,6 +84,13 @@ pub enum Command {
     )]
     Batch(BatchCommand),
 
+    /// Check configuration, credentials, Azure resources and permissions; each check says how to fix it
+    #[command(
+        after_help = "Example:\n  acactl doctor\n  acactl doctor -o json | jq '.checks[] | select(.status != \"ok\")'\n\n\
+        Exits 3 when any check failed."
+    )]
+    Doctor(DoctorArgs),
+
     /// List the configured profiles (JSON for the exec spawner's options form, or a table)
     #[command(
         after_help = "Examples:\n  acactl profiles -o table\n  ACACTL_USER_GROUPS='[\"gpu-users\"]' acactl profiles --user marcus\n\n\
@@ -124,9 +131,9 @@ pub struct StartArgs {
 
 #[derive(Debug, Args)]
 pub struct ProfilesArgs {
-    /// Output format
-    #[arg(long, short = 'o', value_enum, default_value_t = ProfilesFormat::Json)]
-    pub output: ProfilesFormat,
+    /// Output format (default: a table on a terminal, JSON otherwise)
+    #[arg(long, short = 'o', value_enum)]
+    pub output: Option<OutputFormat>,
 
     /// Only the profiles this hub user may use (overrides JUPYTERHUB_USER; groups from ACACTL_USER_GROUPS)
     #[arg(long, value_name = "NAME")]
@@ -135,12 +142,6 @@ pub struct ProfilesArgs {
     /// List every profile, ignoring JUPYTERHUB_USER
     #[arg(long, conflicts_with = "user")]
     pub all: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfilesFormat {
-    Json,
-    Table,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,6 +158,19 @@ pub enum BatchCommand {
         /// The app name `submit` printed
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output format (default: a table on a terminal, JSON otherwise)
+    #[arg(long, short = 'o', value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

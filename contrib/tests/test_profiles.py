@@ -99,7 +99,7 @@ async def test_pre_spawn_hook_sets_start_timeout_from_the_chosen_profile(fake, m
     assert sp.start_timeout == 1800 + 20 + 40
     assert hooked == [sp], "the configured pre_spawn_hook still runs"
     (call,) = fake.calls()
-    assert call["argv"] == ["profiles", "--user", "marcus"]
+    assert call["argv"] == ["profiles", "-o", "json", "--user", "marcus"]
     assert json.loads(call["env"]["ACACTL_USER_GROUPS"]) == ["gpu-users", "students"]
     assert "ACACTL_USER_GROUPS" not in call["env"]["ACACTL_FORWARD"].split(",")
 
