@@ -105,6 +105,17 @@ async fn checks(s: &Settings, r: &mut Report) {
     environment(&arm, s, r).await;
     permissions(&arm, s, r).await;
     registry(&arm, s, r).await;
+    for (check, result) in super::preflight::check_configured(&arm, s).await {
+        match result {
+            Ok(detail) => r.add(check, Status::Ok, detail, None),
+            Err(why) => r.add(
+                check,
+                Status::Failed,
+                why,
+                Some("create it in the managed environment, or fix the volume or profile that names it"),
+            ),
+        }
+    }
 }
 
 async fn environment(arm: &Arm, s: &Settings, r: &mut Report) {

@@ -573,3 +573,37 @@ fn init_containers_key_vault_secrets_and_patch() {
         assert!(err["message"].as_str().unwrap().contains(want), "{yaml}: {err}");
     }
 }
+
+#[test]
+fn doctor_checks_every_storage_and_workload_profile_the_profiles_use() {
+    let h = with_profiles();
+    let mut cfg = std::fs::read_to_string(&h.config).unwrap();
+    cfg = cfg.replace("  start_timeout: 20\n", &format!("  start_timeout: 20\n{VOLUMES}"));
+    std::fs::write(&h.config, cfg).unwrap();
+    h.fake.insert_storage("homes", azure_file("ReadWrite"));
+    h.fake.insert_storage("course-material", azure_file("ReadOnly"));
+    let r = run(h.acactl().args(["doctor", "-o", "json"]));
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    let checks = r.json()["checks"].as_array().unwrap().clone();
+    let of = |name: &str| -> Vec<Value> { checks.iter().filter(|c| c["check"] == name).cloned().collect() };
+    let storages = of("storage");
+    assert_eq!(storages.len(), 3, "{storages:?}");
+    assert_eq!(storages.iter().filter(|c| c["status"] == "ok").count(), 2);
+    let bad = storages.iter().find(|c| c["status"] == "failed").unwrap();
+    assert!(bad["detail"].as_str().unwrap().contains("scratch-nfs"), "{bad}");
+    let wp = of("workload profile");
+    assert_eq!(wp.len(), 1, "{wp:?}");
+    assert_eq!(wp[0]["status"], "failed");
+    assert!(wp[0]["detail"].as_str().unwrap().contains("gpu-t4"), "{}", wp[0]);
+
+    h.fake.insert_storage(
+        "scratch-nfs",
+        json!({"nfsAzureFile": {"server": "st.file.core.windows.net", "shareName": "/st/scratch", "accessMode": "ReadWrite"}}),
+    );
+    h.fake.add_workload_profile("gpu-t4", "Consumption-GPU-NC8as-T4");
+    let r = run(h.acactl().args(["doctor", "-o", "json"]));
+    let checks = r.json()["checks"].as_array().unwrap().clone();
+    for c in checks.iter().filter(|c| c["check"] == "storage" || c["check"] == "workload profile") {
+        assert_eq!(c["status"], "ok", "{c}");
+    }
+}
