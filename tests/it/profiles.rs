@@ -607,3 +607,30 @@ fn doctor_checks_every_storage_and_workload_profile_the_profiles_use() {
         assert_eq!(c["status"], "ok", "{c}");
     }
 }
+
+#[test]
+fn a_failing_init_container_fails_the_start_fast_and_cleans_up() {
+    let h = Harness::with(fake_arm::Options { provision_polls: 2, failure_polls: 200, ..Default::default() }, "");
+    h.write_config(
+        "server:\n  image: example.azurecr.io/notebook:1\n  start_timeout: 30\n  init_containers:\n    - name: gitpuller\n      image: example.azurecr.io/gitpuller:broken\n",
+    );
+    h.fake.set_behaviour("gitpuller:broken", fake_arm::Behaviour::ImagePullFailure);
+    let t = std::time::Instant::now();
+    let r = run(h.spawner("marcus", "").arg("start"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let err = &r.json()["error"];
+    assert_eq!(err["code"], "ImagePullFailed", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("gitpuller: ImagePullBackOff"), "{err}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(15), "failed fast, not at the timeout");
+    let left: Vec<_> =
+        h.fake.apps().into_iter().filter(|a| a["properties"]["provisioningState"] != "Deleting").collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // A healthy init container completes and the server starts.
+    let h = Harness::new();
+    h.write_config(
+        "server:\n  image: example.azurecr.io/notebook:1\n  start_timeout: 20\n  init_containers:\n    - name: gitpuller\n      image: example.azurecr.io/gitpuller:1\n",
+    );
+    let r = run(h.spawner("marcus", "").arg("start"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

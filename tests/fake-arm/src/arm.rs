@@ -763,6 +763,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
         secrets.push((n, v));
     }
     let behaviour = st.behaviour_for(&key, &norm);
+    let failing_init = st.failing_init(&key, &norm);
     let template = norm.pointer("/properties/template").cloned().unwrap_or(json!({}));
     let op_id = state::start_op(st, &key, OpKind::Put);
     let url = op_url(sh, "containerappOperationStatuses", &op_id, api, true);
@@ -799,6 +800,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
             app.spec = norm;
             app.secrets = secrets;
             app.behaviour = behaviour;
+            app.failing_init = failing_init;
             app.modified_at = now;
             app.provisioning_state = "InProgress".into();
             app.pending_revision_template = if changed || app.revisions.is_empty() { Some(template) } else { None };
@@ -808,6 +810,7 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
             created = true;
             let app = App {
                 name: key.clone(),
+                failing_init,
                 spec: norm,
                 secrets,
                 provisioning_state: "InProgress".into(),

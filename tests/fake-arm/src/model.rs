@@ -307,6 +307,32 @@ pub fn render_replicas(sh: &Shared, app: &App, r: &Revision) -> Vec<Value> {
         };
     let waiting = r.container_waiting.clone().or(launch_waiting);
     let ready = waiting.is_none();
+    // A failing init container shows the failure; the app containers wait for it.
+    let init_failure = app.failing_init.as_ref().and(r.container_waiting.as_ref());
+    let inits: Vec<Value> = r
+        .template
+        .get("initContainers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("init");
+            let (state, details, restarts) = match init_failure {
+                Some(d) if app.failing_init.as_deref() == Some(name) => {
+                    if d.starts_with("CrashLoopBackOff") && r.ticks % 2 == 1 {
+                        ("Terminated", "Error: exit code 1".to_string(), r.restart_count)
+                    } else {
+                        ("Waiting", d.clone(), r.restart_count)
+                    }
+                }
+                _ => ("Terminated", "Completed".to_string(), 0),
+            };
+            json!({"name": name, "ready": false, "started": false, "restartCount": restarts,
+                   "runningState": state, "runningStateDetails": details})
+        })
+        .collect();
+    let waiting = if init_failure.is_some() { Some("PodInitializing".to_string()) } else { waiting };
     let cs: Vec<Value> = containers
         .iter()
         .enumerate()
@@ -341,7 +367,7 @@ pub fn render_replicas(sh: &Shared, app: &App, r: &Revision) -> Vec<Value> {
             "runningState": if ready { "Running" } else { "NotRunning" },
             "runningStateDetails": if ready { "".to_string() } else { waiting.clone().unwrap_or_default() },
             "containers": cs,
-            "initContainers": [],
+            "initContainers": inits,
         }
     })]
 }

@@ -197,11 +197,8 @@ impl State {
         }
     }
     pub fn behaviour_for(&self, name: &str, spec: &Value) -> Behaviour {
-        let images: Vec<String> = spec
-            .pointer("/properties/template/containers")
-            .and_then(Value::as_array)
-            .map(|cs| cs.iter().filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_string)).collect())
-            .unwrap_or_default();
+        let mut images: Vec<String> = container_images(spec, "containers").into_iter().map(|(_, i)| i).collect();
+        images.extend(container_images(spec, "initContainers").into_iter().map(|(_, i)| i));
         let mut found = Behaviour::Healthy;
         for (pat, b) in &self.behaviours {
             let p = pat.to_ascii_lowercase();
@@ -256,8 +253,45 @@ pub struct Revision {
     pub ticks: u32,
 }
 
+/// (name, image) of `template.<key>` (containers or initContainers).
+pub fn container_images(spec: &Value, key: &str) -> Vec<(String, String)> {
+    spec.pointer(&format!("/properties/template/{key}"))
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| {
+                    let image = c.get("image").and_then(Value::as_str)?;
+                    Some((c.get("name").and_then(Value::as_str).unwrap_or("").to_string(), image.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl State {
+    /// The init container whose image (and nothing else) matched the deciding behaviour pattern: its
+    /// replica state shows the failure, while the app containers wait in `PodInitializing`.
+    pub fn failing_init(&self, name: &str, spec: &Value) -> Option<String> {
+        let main: Vec<String> = container_images(spec, "containers").into_iter().map(|(_, i)| i).collect();
+        let inits = container_images(spec, "initContainers");
+        let mut found = None;
+        for (pat, _) in &self.behaviours {
+            if name.to_ascii_lowercase().contains(&pat.to_ascii_lowercase())
+                || main.iter().any(|i| i.contains(pat.as_str()))
+            {
+                found = None;
+            } else if let Some((n, _)) = inits.iter().find(|(_, i)| i.contains(pat.as_str())) {
+                found = Some(n.clone());
+            }
+        }
+        found
+    }
+}
+
 pub struct App {
     pub name: String,
+    /// Set when the behaviour came from an init container's image (see `State::failing_init`).
+    pub failing_init: Option<String>,
     /// Normalized PUT body (secret values included), with server-side enums canonicalized.
     pub spec: Value,
     pub secrets: Vec<(String, String)>,
@@ -418,6 +452,7 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
     let rev = new_revision(&ins.name, &template, None);
     let mut app = App {
         name: key.clone(),
+        failing_init: None,
         spec: body,
         secrets,
         provisioning_state: "Succeeded".into(),
@@ -629,8 +664,11 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
 
 /// Set the ImagePull/CrashLoop look on the latest revision.
 fn apply_failure_look(app: &mut App, _n: u32) {
-    let image =
-        app.spec.pointer("/properties/template/containers/0/image").and_then(Value::as_str).unwrap_or("").to_string();
+    let image = match &app.failing_init {
+        Some(n) => container_images(&app.spec, "initContainers").into_iter().find(|(x, _)| x == n).map(|(_, i)| i),
+        None => app.spec.pointer("/properties/template/containers/0/image").and_then(Value::as_str).map(str::to_string),
+    }
+    .unwrap_or_default();
     let Some(r) = app.revisions.last_mut() else {
         return;
     };
