@@ -718,9 +718,21 @@ def sc_neg_no_allow_origin(world, hub):
 
 def sc_batchspawner(world, hub):
     b = browser(world, "ivan")
-    # user options are template variables of batchspawner's script: they must not reach the container
+    # user options are template variables of batchspawner's script: they must not reach the container.
+    # acactl refuses options its configuration does not define (this hub has no profiles), naming the
+    # option, before anything is created. (On a named server: the hub keeps a server's last user
+    # options and reuses them when a later spawn sends none.)
     evil = {"cmd": "--ServerApp.allow_origin=*", "image": "evil/image"}
-    prefix, app = spawn(world, b, "ivan", options=evil)
+    try:
+        b.start_server("ivan", "evil", evil)
+        last = (b.progress("ivan", "evil", timeout=120) or [{}])[-1]
+        check(last.get("failed"), f"a spawn with undefined user options must fail, got {last}")
+    except client_mod.ClientError as e:
+        check("500" in str(e), f"unexpected answer to a spawn with undefined user options: {e}")
+    wait_for("the refusal in the hub log", lambda: "user option `cmd` is not accepted" in hub.log_text(), 30)
+    check(not world.apps_of("ivan", "evil"), "an app was created for refused user options")
+    log("  undefined user options refused before any app was created")
+    prefix, app = spawn(world, b, "ivan")
     c0 = world.apps_of("ivan")[0]["app"]["properties"]["template"]["containers"][0]
     argv = c0.get("command", []) + c0.get("args", [])
     check(c0["image"] == "local/singleuser" and not any("*" in x for x in argv)
