@@ -1,9 +1,11 @@
 //! One file per command; each returns the JSON document to print (or an Error).
 
 pub mod batch;
+pub mod gc;
 pub mod generate;
 pub mod poll;
 pub mod start;
+pub mod status;
 pub mod stop;
 
 use std::time::{SystemTime, UNIX_EPOCH};
