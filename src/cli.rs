@@ -86,10 +86,12 @@ pub enum Command {
     Batch(BatchCommand),
 
     /// List this hub's container apps (by ownership tags): user, server, status, URL, image, size, age
-    #[command(after_help = "Examples:\n  acactl status --user marcus\n  acactl status --all-hubs -o table\n  acactl status -o json | jq '.apps[].name'\n\n\
+    #[command(
+        after_help = "Examples:\n  acactl status --user marcus\n  acactl status --all-hubs -o table\n  acactl status -o json | jq '.apps[].name'\n\n\
         JSON: {\"apps\": [{\"hub\", \"user\", \"server\", \"name\", \"status\", \"reason\", \"url\", \"image\", \"cpu\", \"memory\", \
         \"created_at\", \"age_seconds\", \"hub_knows\"}], \"count\"}.\n\
-        Exit code 1 when no app matched.")]
+        Exit code 1 when no app matched."
+    )]
     Status(StatusArgs),
 
     /// Delete apps whose JupyterHub server no longer exists, and terminally failed apps

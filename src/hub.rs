@@ -204,8 +204,10 @@ impl Hub {
             return Ok(());
         }
         let who = me.get("name").and_then(Value::as_str).unwrap_or("?");
-        let filtered: Vec<&String> =
-            scopes.iter().filter(|s| s.contains('!') && missing.iter().any(|m| s.starts_with(&format!("{m}!")))).collect();
+        let filtered: Vec<&String> = scopes
+            .iter()
+            .filter(|s| s.contains('!') && missing.iter().any(|m| s.starts_with(&format!("{m}!"))))
+            .collect();
         let mut msg = format!(
             "the hub API token (of `{who}`) lacks the unfiltered scope{} {}: gc needs list:users, read:servers and \
              admin:server_state on all users, or it would see only part of the hub and delete live servers",
@@ -349,7 +351,8 @@ mod tests {
         .unwrap();
         let refs = srv.state_refs();
         assert!(refs.contains(&"hub1-a-x".to_string()));
-        let batch: Server = serde_json::from_value(json!({"state": {"job_id": "hub1-b-y", "job_status": "running"}})).unwrap();
+        let batch: Server =
+            serde_json::from_value(json!({"state": {"job_id": "hub1-b-y", "job_status": "running"}})).unwrap();
         assert!(batch.state_refs().contains(&"hub1-b-y".to_string()));
     }
 }

@@ -381,19 +381,15 @@ impl Arm {
         loop {
             let token = self.bearer(refreshed).await.map_err(to_arm)?;
             output::debug(&format!("DELETE {}", short(&url)));
-            let resp = self
-                .http
-                .delete(&url)
-                .bearer_auth(&token)
-                .header("accept", "application/json")
-                .send()
-                .await
-                .map_err(|e| ArmError {
-                    usage: false,
-                    status: None,
-                    code: if e.is_timeout() { "Timeout".into() } else { "ConnectionError".into() },
-                    message: e.to_string(),
-                })?;
+            let resp =
+                self.http.delete(&url).bearer_auth(&token).header("accept", "application/json").send().await.map_err(
+                    |e| ArmError {
+                        usage: false,
+                        status: None,
+                        code: if e.is_timeout() { "Timeout".into() } else { "ConnectionError".into() },
+                        message: e.to_string(),
+                    },
+                )?;
             let status = resp.status();
             let headers = resp.headers().clone();
             let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();

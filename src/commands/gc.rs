@@ -191,7 +191,13 @@ pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Exit> {
     Ok(if failed > 0 { Exit::Runtime } else { Exit::Ok })
 }
 
-fn classify(app: &ContainerApp, settings: &Settings, view: &HubView, grace: Duration, now: time::OffsetDateTime) -> Entry {
+fn classify(
+    app: &ContainerApp,
+    settings: &Settings,
+    view: &HubView,
+    grace: Duration,
+    now: time::OffsetDateTime,
+) -> Entry {
     let name = shared::app_name(app);
     let mut e = Entry {
         id: app.id.clone().unwrap_or_else(|| spec::app_id(settings, &name)),
@@ -226,7 +232,10 @@ fn classify(app: &ContainerApp, settings: &Settings, view: &HubView, grace: Dura
                 None => e.reason = "no creation time: age unknown".into(),
                 Some(t) if now - t < grace => {
                     let age = (now - t).whole_seconds().max(0);
-                    e.reason = format!("no hub server refers to it, but it is younger ({age} s) than the grace period ({} s)", grace.as_secs())
+                    e.reason = format!(
+                        "no hub server refers to it, but it is younger ({age} s) than the grace period ({} s)",
+                        grace.as_secs()
+                    )
                 }
                 Some(t) => {
                     let age = (now - t).whole_seconds();
@@ -319,7 +328,14 @@ struct Pacer {
 
 impl Pacer {
     fn new(initial: f64) -> Pacer {
-        Pacer { tokens: initial, rate: DELETE_RATE_PER_S, last: Instant::now(), pause_until: None, sent: 0, observed: 0 }
+        Pacer {
+            tokens: initial,
+            rate: DELETE_RATE_PER_S,
+            last: Instant::now(),
+            pause_until: None,
+            sent: 0,
+            observed: 0,
+        }
     }
 
     /// How long to wait before sending, or None to send now (then a token is taken).
@@ -465,11 +481,7 @@ struct Lock {
 
 impl Lock {
     fn path(settings: &Settings) -> PathBuf {
-        settings
-            .cache_dir
-            .clone()
-            .unwrap_or_else(std::env::temp_dir)
-            .join(format!("gc-{}.lock", settings.hub_id))
+        settings.cache_dir.clone().unwrap_or_else(std::env::temp_dir).join(format!("gc-{}.lock", settings.hub_id))
     }
 
     fn acquire(settings: &Settings) -> Result<Lock> {
@@ -480,13 +492,10 @@ impl Lock {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::runtime("GcLockFailed", format!("cannot open the gc lock {}: {e}", path.display())))?;
+        let mut file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(
+                |e| Error::runtime("GcLockFailed", format!("cannot open the gc lock {}: {e}", path.display())),
+            )?;
         // SAFETY: flock on a file descriptor we own; no memory is shared.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {

@@ -6,6 +6,8 @@ mod common;
 mod auth;
 mod cli;
 mod config;
+mod gc;
 mod lifecycle;
 mod poll;
 mod start_failures;
+mod status;

@@ -71,10 +71,12 @@ pub struct HubRequest {
     pub paginated: bool,
 }
 
+/// (groups, server name -> server)
+type UserEntry = (Vec<String>, BTreeMap<String, HubServer>);
+
 #[derive(Default)]
 struct HubState {
-    /// user -> (groups, server name -> server)
-    users: BTreeMap<String, (Vec<String>, BTreeMap<String, HubServer>)>,
+    users: BTreeMap<String, UserEntry>,
     /// token -> (owner name, scopes)
     tokens: BTreeMap<String, (String, Vec<String>)>,
     fail_all: Option<u16>,
@@ -201,12 +203,13 @@ fn unquote(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -258,8 +261,7 @@ async fn entry(State(st): State<Arc<Mutex<HubState>>>, req: Request) -> Response
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         return admin_api(&st, &method, admin, body);
     }
-    let paginated =
-        req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(PAGINATION));
+    let paginated = req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains(PAGINATION));
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let latency = st.lock().unwrap().latency_ms;
     if latency > 0 {
@@ -311,12 +313,13 @@ fn api(
             let limit: usize = q("limit").and_then(|v| v.parse().ok()).unwrap_or(50).clamp(1, 200);
             let limit = if paginated { limit } else { 200 };
             let offset = if paginated { offset } else { 0 };
-            if paginated && let Some((page, status)) = st.fail_page {
-                if offset / limit == page {
-                    return err(status, "Injected page failure");
-                }
+            if paginated
+                && let Some((page, status)) = st.fail_page
+                && offset / limit == page
+            {
+                return err(status, "Injected page failure");
             }
-            let visible: Vec<(&String, &(Vec<String>, BTreeMap<String, HubServer>))> = st
+            let visible: Vec<(&String, &UserEntry)> = st
                 .users
                 .iter()
                 .filter(|(name, (groups, _))| grants(scopes, "list:users", name, groups))
@@ -343,7 +346,10 @@ fn api(
                             .map(|(sn, s)| (sn.clone(), server_model(sn, name, s, with_state)))
                             .collect();
                         m["servers"] = Value::Object(sv);
-                        m["server"] = servers.get("").filter(|s| s.ready).map_or(Value::Null, |_| json!(format!("/user/{name}/")));
+                        m["server"] = servers
+                            .get("")
+                            .filter(|s| s.ready)
+                            .map_or(Value::Null, |_| json!(format!("/user/{name}/")));
                     }
                     m
                 })
@@ -370,7 +376,9 @@ fn api(
         ["users", user] => {
             let user = unquote(user);
             match st.users.get(&user) {
-                Some((groups, _)) if grants(scopes, "read:users", &user, groups) || grants(scopes, "read:servers", &user, groups) => {
+                Some((groups, _))
+                    if grants(scopes, "read:users", &user, groups) || grants(scopes, "read:servers", &user, groups) =>
+                {
                     resp(200, &json!({"kind": "user", "name": user, "groups": groups}))
                 }
                 _ => err(404, "Not Found"),
@@ -429,7 +437,8 @@ fn admin_api(st: &Mutex<HubState>, method: &Method, path: &str, body: Value) -> 
                 st.fail_all = v.as_u64().map(|s| s as u16);
             }
             if let Some(v) = body.get("fail_page") {
-                st.fail_page = v.as_array().and_then(|a| Some((a.first()?.as_u64()? as usize, a.get(1)?.as_u64()? as u16)));
+                st.fail_page =
+                    v.as_array().and_then(|a| Some((a.first()?.as_u64()? as usize, a.get(1)?.as_u64()? as u16)));
             }
             if let Some(v) = body.get("fail_servers") {
                 st.fail_servers = v.as_u64().map(|s| s as u16);
