@@ -59,10 +59,10 @@ impl Server {
             match v {
                 Value::String(s) => {
                     let l = s.to_ascii_lowercase();
-                    if l.contains("/providers/microsoft.app/containerapps/") {
-                        if let Some(last) = l.trim_end_matches('/').rsplit('/').next() {
-                            out.push(last.to_string());
-                        }
+                    if l.contains("/providers/microsoft.app/containerapps/")
+                        && let Some(last) = l.trim_end_matches('/').rsplit('/').next()
+                    {
+                        out.push(last.to_string());
                     }
                     out.push(l);
                 }
@@ -267,13 +267,13 @@ impl Hub {
         }
         users.sort_by(|a, b| a.name.cmp(&b.name));
         users.dedup_by(|a, b| a.name == b.name);
-        if let Some(t) = total {
-            if users.len() < t {
-                return Err(hub_error(
-                    "HubPaginationIncomplete",
-                    format!("the hub API reported {t} active users but its pages held only {}", users.len()),
-                ));
-            }
+        if let Some(t) = total
+            && users.len() < t
+        {
+            return Err(hub_error(
+                "HubPaginationIncomplete",
+                format!("the hub API reported {t} active users but its pages held only {}", users.len()),
+            ));
         }
         Ok(Listing { users, pages })
     }

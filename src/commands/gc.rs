@@ -306,6 +306,9 @@ async fn join_all<F: Future<Output = ()>>(futs: Vec<F>) {
     .await
 }
 
+/// Ok(None) accepted, Ok(Some(note)) nothing to delete, Err(why) failed.
+type DeleteOutcome = std::result::Result<Option<&'static str>, String>;
+
 #[derive(Default)]
 struct DeleteStats {
     requests: usize,
@@ -382,12 +385,11 @@ async fn delete_all(
     ids: &[String],
     concurrency: usize,
     stats: &mut DeleteStats,
-) -> Vec<std::result::Result<Option<&'static str>, String>> {
+) -> Vec<DeleteOutcome> {
     // Until ARM tells us its remaining budget, allow one request per worker.
     let pacer = RefCell::new(Pacer::new(concurrency as f64));
     let queue = RefCell::new((0..ids.len()).collect::<VecDeque<usize>>());
-    let results: RefCell<Vec<Option<std::result::Result<Option<&'static str>, String>>>> =
-        RefCell::new((0..ids.len()).map(|_| None).collect());
+    let results: RefCell<Vec<Option<DeleteOutcome>>> = RefCell::new((0..ids.len()).map(|_| None).collect());
     let requests = Cell::new(0usize);
     let throttled = Cell::new(0usize);
     let progress_every = (ids.len() / 10).max(50);
@@ -398,7 +400,7 @@ async fn delete_all(
             let r = delete_one(arm, settings, &ids[i], &pacer, &requests, &throttled).await;
             results.borrow_mut()[i] = Some(r);
             done.set(done.get() + 1);
-            if done.get() % progress_every == 0 {
+            if done.get().is_multiple_of(progress_every) {
                 output::info(&format!("gc: {}/{} deletes done", done.get(), ids.len()));
             }
         }
@@ -416,7 +418,7 @@ async fn delete_one(
     pacer: &RefCell<Pacer>,
     requests: &Cell<usize>,
     throttled: &Cell<usize>,
-) -> std::result::Result<Option<&'static str>, String> {
+) -> DeleteOutcome {
     let mut attempts = 0u32;
     let mut throttles = 0u32;
     loop {
