@@ -350,8 +350,7 @@ impl Pacer {
             }
             self.pause_until = None;
         }
-        self.tokens += now.duration_since(self.last).as_secs_f64() * self.rate;
-        self.last = now;
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             self.sent += 1;
@@ -361,12 +360,23 @@ impl Pacer {
         }
     }
 
+    fn refill(&mut self) {
+        let now = Instant::now();
+        self.tokens += now.duration_since(self.last).as_secs_f64() * self.rate;
+        self.last = now;
+    }
+
     fn observe(&mut self, seq: u64, remaining: Option<u64>) {
         if let (Some(r), true) = (remaining, seq > self.observed) {
             self.observed = seq;
-            let sent_after = self.sent.saturating_sub(seq) as f64;
-            self.tokens = r as f64 - sent_after;
-            self.last = Instant::now();
+            // ARM reports whole tokens (floor), so within one token our continuous estimate is the
+            // better one: resetting it on every answer would lose the fraction refilled meanwhile and
+            // slow the steady state by a round trip per delete.
+            let est = r as f64 - self.sent.saturating_sub(seq) as f64;
+            self.refill();
+            if est < self.tokens - 1.0 || est > self.tokens + 1.0 {
+                self.tokens = est;
+            }
         }
     }
 
