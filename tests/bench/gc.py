@@ -112,7 +112,7 @@ hub:
     print(f"gc of {APPS} apps ({ORPHANS} orphans), fake ARM with {LATENCY} ms latency and ARM's buckets "
           f"(deletes {BURST} burst, {RATE:g}/s); setup {setup:.0f} s")
     print(f"exit code {p.returncode}; summary: scanned {summary['scanned']}, kept {summary['kept']}, "
-          f"deleted {summary['deleted']}, failed {summary['failed']}; apps left {apps_left}")
+          f"deleted {summary['deleted']}, failed {summary['failed']}; apps still listed {apps_left} (ARM accepted the deletes; the fake finishes them on later polls)")
     print(f"wall time of gc:               {wall:8.1f} s")
     print(f"  deleting (first to last):    {last - first:8.1f} s")
     print(f"physical limit of the bucket:  {limit:8.1f} s  ((orphans - burst) / refill = ({ORPHANS} - {BURST}) / {RATE:g})")

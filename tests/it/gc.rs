@@ -240,7 +240,8 @@ fn paging_on_both_sides() {
             keep.push(name);
         }
     }
-    // The live servers sit on the hub's last page: a gc reading only the first page would delete them.
+    // The live servers sit on the hub's last page (users sort by name): a gc reading only the first
+    // page would see them as orphans and lean on the re-check alone.
     for i in 0..430 {
         hub.add_server(&format!("a-{i:03}"), "", HubServer::running(json!({})));
     }
