@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -188,8 +189,8 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'acactl;gc' {
@@ -207,8 +208,24 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'acactl;doctor' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
+            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'acactl;generate' {
@@ -232,6 +249,7 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -264,6 +282,9 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             break
         }
         'acactl;help;gc' {
+            break
+        }
+        'acactl;help;doctor' {
             break
         }
         'acactl;help;generate' {

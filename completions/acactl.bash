@@ -19,6 +19,9 @@ _acactl() {
             acactl,batch)
                 cmd="acactl__subcmd__batch"
                 ;;
+            acactl,doctor)
+                cmd="acactl__subcmd__doctor"
+                ;;
             acactl,gc)
                 cmd="acactl__subcmd__gc"
                 ;;
@@ -67,6 +70,9 @@ _acactl() {
             acactl__subcmd__help,batch)
                 cmd="acactl__subcmd__help__subcmd__batch"
                 ;;
+            acactl__subcmd__help,doctor)
+                cmd="acactl__subcmd__help__subcmd__doctor"
+                ;;
             acactl__subcmd__help,gc)
                 cmd="acactl__subcmd__help__subcmd__gc"
                 ;;
@@ -104,7 +110,7 @@ _acactl() {
 
     case "${cmd}" in
         acactl)
-            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc generate help"
+            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +349,48 @@ _acactl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acactl__subcmd__doctor)
+            opts="-o -c -v -q -h --output --config --subscription --resource-group --environment --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acactl__subcmd__gc)
             opts="-o -c -v -q -h --dry-run --grace --concurrency --output --config --subscription --resource-group --environment --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -428,7 +476,7 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help)
-            opts="start poll stop batch status gc generate help"
+            opts="start poll stop batch status gc doctor generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +534,20 @@ _acactl() {
         acactl__subcmd__help__subcmd__batch__subcmd__submit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acactl__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
             cand status 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age'
             cand gc 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps'
+            cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -172,8 +173,8 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
             cand -q 'Only errors on stderr'
             cand --quiet 'Only errors on stderr'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'acactl;gc'= {
             cand --grace 'Minimum age of an orphan before it is deleted: 90s, 30m, 2h, 1d or seconds (default: the largest start timeout + hub.http_timeout + 5 minutes)'
@@ -190,8 +191,23 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
             cand -q 'Only errors on stderr'
             cand --quiet 'Only errors on stderr'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;doctor'= {
+            cand -o 'Output format (default: a table on a terminal, JSON otherwise)'
+            cand --output 'Output format (default: a table on a terminal, JSON otherwise)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'acactl;generate'= {
             cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
@@ -213,6 +229,7 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
             cand status 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age'
             cand gc 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps'
+            cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -236,6 +253,8 @@ set edit:completion:arg-completer[acactl] = {|@words|
         &'acactl;help;status'= {
         }
         &'acactl;help;gc'= {
+        }
+        &'acactl;help;doctor'= {
         }
         &'acactl;help;generate'= {
         }

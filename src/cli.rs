@@ -104,6 +104,13 @@ pub enum Command {
         Exit codes: 0 all went well, 3 a delete failed or gc refused, 4 another gc holds the lock.")]
     Gc(GcArgs),
 
+    /// Check configuration, credentials, Azure resources and permissions; each check says how to fix it
+    #[command(
+        after_help = "Example:\n  acactl doctor\n  acactl doctor -o json | jq '.checks[] | select(.status != \"ok\")'\n\n\
+        Exits 3 when any check failed."
+    )]
+    Doctor(DoctorArgs),
+
     /// Print shell completions or the man page (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -132,15 +139,6 @@ pub struct StartArgs {
     /// How to report start-up progress on stderr
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
-}
-
-/// How admin commands print their result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned columns for a person.
-    Table,
-    /// One JSON document (the default when stdout is not a terminal).
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +224,19 @@ pub enum BatchCommand {
         /// The app name `submit` printed
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Output format (default: a table on a terminal, JSON otherwise)
+    #[arg(long, short = 'o', value_enum)]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]

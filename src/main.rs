@@ -69,6 +69,9 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         return Ok(Exit::Ok);
     }
     let env = ProcessEnv;
+    if let Command::Doctor(args) = &cli.command {
+        return commands::doctor::run(&cli.global, args.output, &env).await;
+    }
     let settings = settings::load(&cli.global, &env)?;
     let doc = match &cli.command {
         Command::Start(args) => commands::start::run(args, &settings, &env).await?,
@@ -77,7 +80,7 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Batch(cmd) => return commands::batch::run(cmd, &settings).await,
         Command::Status(args) => return commands::status::run(args, &settings).await,
         Command::Gc(args) => return commands::gc::run(args, &settings).await,
-        Command::Generate(_) => unreachable!("handled above"),
+        Command::Generate(_) | Command::Doctor(_) => unreachable!("handled above"),
     };
     output::result(&doc);
     Ok(Exit::Ok)

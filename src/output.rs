@@ -160,6 +160,15 @@ fn log_line(prefix: &str, message: &str) {
     }
 }
 
+/// Tables for people, JSON for programs: `-o` decides, else whether stdout is a terminal.
+pub fn wants_table(format: Option<crate::cli::OutputFormat>) -> bool {
+    match format {
+        Some(crate::cli::OutputFormat::Table) => true,
+        Some(crate::cli::OutputFormat::Json) => false,
+        None => std::io::stdout().is_terminal(),
+    }
+}
+
 /// The one machine-readable result on stdout.
 pub fn result(value: &Value) {
     finish_progress();

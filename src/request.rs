@@ -214,6 +214,15 @@ mod tests {
             let _ = parse_state(&s);
         }
         #[test]
+        fn user_options_never_panic(raw in "\\PC{0,120}") {
+            let env: std::collections::BTreeMap<String, String> =
+                [("JUPYTERHUB_USER", "u"), ("ACACTL_USER_OPTIONS", raw.as_str())].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let settings = crate::settings::resolve(None, "hub_id: h\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env\n",
+                &crate::cli::GlobalArgs { config: None, subscription: None, resource_group: None, environment: None, verbose: 0, quiet: false }, &env).unwrap();
+            let _ = server_request(&TargetArgs { user: None, server: None }, &settings, &env);
+        }
+
+        #[test]
         fn parse_state_json_never_panics(v in r#"\{"version":[0-9],"id":"[/a-zA-Z.]{0,80}","name":"[a-z-]{0,40}"\}"#) {
             let _ = parse_state(&v);
         }

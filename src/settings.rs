@@ -252,6 +252,14 @@ pub struct ArmSettings {
     pub stop_timeout: Duration,
 }
 
+impl ArmSettings {
+    /// How long to wait before polling a long-running operation again: ARM's Retry-After, but
+    /// never less than `poll_interval` (a `Retry-After: 0` must not turn into a busy loop).
+    pub fn lro_wait(&self, retry_after: Option<Duration>) -> Duration {
+        retry_after.unwrap_or_default().max(self.poll_interval)
+    }
+}
+
 /// What the environment contributes; passed in so resolution is a pure function.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
@@ -850,6 +858,53 @@ mod tests {
             s.server.env,
             vec![("A".into(), EnvValue::Plain("plain".into())), ("B".into(), EnvValue::Secret("hidden".into()))]
         );
+    }
+
+    use proptest::prelude::*;
+
+    fn yaml_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9 ./:_-]{0,20}".prop_map(|s| format!("\"{s}\"")),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|n| n.to_string()),
+            Just("null".to_string()),
+            Just("[]".to_string()),
+            Just("{}".to_string()),
+            Just("[a, 1]".to_string()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1500, rng_seed: proptest::test_runner::RngSeed::Fixed(5), ..ProptestConfig::default() })]
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = resolve(None, &text, &flags(), &env(&[]));
+        }
+
+        #[test]
+        fn known_keys_with_arbitrary_values_give_ok_or_a_located_error(
+            key in prop::sample::select(vec!["hub_id", "subscription_id", "location", "api_version", "cloud", "ca_bundle",
+                "server.cpu", "server.memory", "server.image", "server.target_port", "server.start_timeout", "server.command",
+                "hub.public_url", "hub.allow_origin", "registry.server", "arm.max_attempts", "credential.type"]),
+            value in yaml_value(),
+        ) {
+            let text = match key.split_once('.') {
+                Some((section, k)) => format!("{BASE}{section}:\n  {k}: {value}\n"),
+                None => format!("{}{key}: {value}\n", BASE.lines().filter(|l| !l.starts_with(&format!("{key}:"))).map(|l| format!("{l}\n")).collect::<String>()),
+            };
+            if let Err(e) = resolve(Some("c.yaml".into()), &text, &flags(), &env(&[])) {
+                prop_assert!(e.message.starts_with("c.yaml"), "{}", e.message);
+                prop_assert_eq!(e.exit, crate::error::Exit::Usage);
+            }
+        }
+    }
+
+    #[test]
+    fn lro_wait_honours_retry_after_but_never_busy_loops() {
+        let s = load_text(&format!("{BASE}arm:\n  poll_interval_ms: 250\n")).unwrap();
+        assert_eq!(s.arm.lro_wait(Some(Duration::ZERO)), Duration::from_millis(250));
+        assert_eq!(s.arm.lro_wait(None), Duration::from_millis(250));
+        assert_eq!(s.arm.lro_wait(Some(Duration::from_secs(5))), Duration::from_secs(5));
     }
 
     #[test]

@@ -146,6 +146,15 @@ impl Arm {
         }
     }
 
+    pub fn describe_credential(&self) -> String {
+        self.auth.describe()
+    }
+
+    /// Obtain (or reuse) the ARM token now.
+    pub async fn token(&self) -> Result<(), Error> {
+        self.bearer(false).await.map(|_| ())
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -272,6 +281,11 @@ impl Arm {
 
     fn within_budget(&self, started: Instant, delay: Duration) -> bool {
         started.elapsed() + delay <= self.retry.retry_max_total
+    }
+
+    /// GET a resource of any provider at `id` with its own api-version (doctor's lookups).
+    pub async fn get_resource(&self, id: &str, api_version: &str) -> Result<Value, ArmError> {
+        self.get_json(&format!("{}{}?api-version={api_version}", self.base, id)).await
     }
 
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ArmError> {

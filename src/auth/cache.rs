@@ -42,6 +42,21 @@ impl TokenCache {
         }
     }
 
+    /// Whether an existing cache under `base` is private (doctor); a missing one is fine.
+    pub fn check(base: &Path) -> Result<(), String> {
+        let dir = base.join("tokens");
+        if !dir.exists() {
+            return Ok(());
+        }
+        private(&dir).map_err(|why| format!("{} {why}", dir.display()))?;
+        for entry in fs::read_dir(&dir).map_err(|e| e.to_string())?.flatten() {
+            if entry.path().extension().is_some_and(|x| x == "json") {
+                private(&entry.path()).map_err(|why| format!("{} {why}", entry.path().display()))?;
+            }
+        }
+        Ok(())
+    }
+
     fn path(&self, key: &str) -> PathBuf {
         let digest = Sha256::digest(key.as_bytes());
         let name: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();

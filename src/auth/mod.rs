@@ -43,6 +43,16 @@ impl TokenProvider {
         TokenProvider { cloud, settings, http, cache, env }
     }
 
+    /// Which credential a token would come from, for `doctor`.
+    pub fn describe(&self) -> String {
+        let kind = self.resolved_kind();
+        match (self.settings.kind, kind) {
+            (CredentialKind::Auto, CredentialKind::Auto) => "auto: azure-cli, then imds".into(),
+            (CredentialKind::Auto, k) => format!("auto: {}", kind_name(k)),
+            (_, k) => kind_name(k).into(),
+        }
+    }
+
     /// The credential `auto` resolves to from the environment alone (CLI and IMDS are tried in order
     /// when nothing else is configured).
     fn resolved_kind(&self) -> CredentialKind {
@@ -52,6 +62,8 @@ impl TokenProvider {
             }
             CredentialKind::Auto if self.env.var("IDENTITY_ENDPOINT").is_some() => CredentialKind::ManagedIdentity,
             CredentialKind::Auto if self.env.var("AZURE_CLIENT_SECRET").is_some() => CredentialKind::ClientSecret,
+            // Without the Container Apps endpoint, managed identity means the VM metadata endpoint.
+            CredentialKind::ManagedIdentity if self.env.var("IDENTITY_ENDPOINT").is_none() => CredentialKind::Imds,
             k => k,
         }
     }
@@ -94,6 +106,10 @@ impl TokenProvider {
         let scope = self.cloud.token_scope.as_str();
         let token = match kind {
             CredentialKind::Auto => self.auto_chain(scope).await?,
+            CredentialKind::Imds => {
+                let cred = self.imds_credential().await?;
+                fetch(cred.as_ref(), scope, CredentialKind::Imds).await?
+            }
             other => {
                 let cred = self.credential(other)?;
                 fetch(cred.as_ref(), scope, other).await?

@@ -1,6 +1,7 @@
 //! One file per command; each returns the JSON document to print (or an Error).
 
 pub mod batch;
+pub mod doctor;
 pub mod gc;
 pub mod generate;
 pub mod poll;

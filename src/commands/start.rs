@@ -133,7 +133,7 @@ async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
         }
     };
     match tokio::time::timeout(Duration::from_secs(15), attempt).await {
-        Ok(true) => output::info(&format!("deleted {} after the failed start", spec.name)),
+        Ok(true) => output::info(&format!("deletion of {} requested after the failed start", spec.name)),
         Ok(false) => {}
         Err(_) => output::warn(&format!(
             "could not delete {} within 15 s after the failed start; `acactl gc` will",
@@ -268,7 +268,7 @@ impl Starter<'_> {
     /// Poll the Azure-AsyncOperation status; meanwhile look at the new revision's replicas so an
     /// image-pull failure or a crash loop fails the start within a poll or two.
     async fn follow_operation(&self, url: &str, first_wait: Option<Duration>, deadline: Instant) -> Result<()> {
-        let mut wait = first_wait.unwrap_or(self.settings.arm.poll_interval);
+        let mut wait = self.settings.arm.lro_wait(first_wait);
         let mut pct = 20u8;
         loop {
             sleep_until_next(wait, deadline).await;
@@ -301,7 +301,7 @@ impl Starter<'_> {
                     &format!("Provisioning {}: {}", self.spec.name, status::describe(app, &replicas)),
                 );
             }
-            wait = next.unwrap_or(self.settings.arm.poll_interval);
+            wait = self.settings.arm.lro_wait(next);
         }
     }
 

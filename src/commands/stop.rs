@@ -49,7 +49,7 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
         DeleteStarted::Absent => return Ok(false),
         DeleteStarted::Done => return Ok(true),
         DeleteStarted::Accepted { url, async_status, retry_after } => {
-            let mut wait = retry_after.unwrap_or(settings.arm.poll_interval);
+            let mut wait = settings.arm.lro_wait(retry_after);
             if let Some(url) = url {
                 loop {
                     if Instant::now() + wait > deadline {
@@ -73,7 +73,7 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
                     if done {
                         break;
                     }
-                    wait = next.unwrap_or(settings.arm.poll_interval);
+                    wait = settings.arm.lro_wait(next);
                 }
             }
         }

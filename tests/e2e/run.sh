@@ -69,7 +69,7 @@ chp="$cache/node_modules/.bin/configurable-http-proxy"
 # ---------------------------------------------------------------- binaries
 if [ "${E2E_NO_BUILD:-}" != 1 ]; then
     tb=$(date +%s)
-    (cd "$repo" && cargo build --release --quiet --bin acactl && cargo build --release --quiet -p fake-arm) \
+    (cd "$repo" && cargo build --release --locked --quiet --bin acactl && cargo build --release --locked --quiet -p fake-arm) \
         || die "cargo build --release failed"
     echo "e2e: release build took $(($(date +%s) - tb))s" >&2
 fi
@@ -79,6 +79,7 @@ target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 
 # ---------------------------------------------------------------- scenarios, in a private mount+net namespace
 budget="${E2E_BUDGET:-480}"
+find /tmp -maxdepth 1 -name 'acactl-e2e.*' -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true  # old runs' logs
 work="$(mktemp -d /tmp/acactl-e2e.XXXXXX)"
 echo "e2e: work dir $work (logs of every process are kept there)" >&2
 set +e

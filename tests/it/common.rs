@@ -210,3 +210,11 @@ pub fn behave(h: &Harness, user: &str, b: fake_arm::Behaviour) {
     let (name, _) = dry_run_identity(h, user);
     h.fake.set_behaviour(&name, b);
 }
+
+/// Put an app into the fake as if acactl had created it for `user` (its name and tags), in `state`.
+pub fn insert_own_app(h: &Harness, user: &str, state: &str) -> String {
+    let (name, tags) = dry_run_identity(h, user);
+    let app = tags.iter().fold(fake_arm::InsertApp::new(&name).state(state), |app, (k, v)| app.tag(k, v));
+    h.fake.insert_app(app).unwrap();
+    name
+}

@@ -155,12 +155,7 @@ fn stop_waits_out_a_slow_delete() {
 #[test]
 fn start_waits_for_a_previous_app_that_is_still_deleting() {
     let h = Harness::new();
-    let (name, tags) = dry_run_identity(&h, "dora");
-    let mut app = fake_arm::InsertApp::new(&name).state("Deleting");
-    for (k, v) in tags {
-        app = app.tag(&k, &v);
-    }
-    h.fake.insert_app(app).unwrap();
+    let name = insert_own_app(&h, "dora", "Deleting");
     let again = run(h.spawner("dora", "").arg("start"));
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(h.fake.apps().len(), 1);
@@ -180,4 +175,16 @@ fn start_refuses_an_app_with_its_name_that_is_not_its_own() {
     assert_eq!(r.json()["error"]["code"], "NameConflict");
     let app = h.fake.app(&name).unwrap();
     assert_eq!(app["tags"]["owner"], "someone-else", "untouched");
+}
+
+#[test]
+fn start_replaces_a_failed_app_of_its_own() {
+    let h = Harness::new();
+    let name = insert_own_app(&h, "phoenix", "Failed");
+    let r = run(h.spawner("phoenix", "").arg("start"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("Replacing the failed"), "{}", r.stderr);
+    assert_eq!(h.fake.requests_matching("DELETE", &name).len(), 1, "the failed app was deleted first");
+    let app = h.fake.app(&name).unwrap();
+    assert_eq!(app["properties"]["provisioningState"], "Succeeded");
 }

@@ -82,12 +82,7 @@ fn state_id_wins_over_a_renamed_user() {
 #[test]
 fn terminally_failed_app_is_deleted_then_reported_gone() {
     let h = Harness::new();
-    let (name, tags) = dry_run_identity(&h, "failed");
-    let mut app = fake_arm::InsertApp::new(&name).state("Failed");
-    for (k, v) in tags {
-        app = app.tag(&k, &v);
-    }
-    h.fake.insert_app(app).unwrap();
+    let name = insert_own_app(&h, "failed", "Failed");
     let state = serde_json::json!({"version": 1, "id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}", h.fake.subscription(), h.fake.resource_group()), "name": name}).to_string();
     let (_, v) = poll(&h, &state);
     assert_eq!(v["status"], "failed", "{v}");

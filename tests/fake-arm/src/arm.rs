@@ -243,6 +243,10 @@ fn route(
     if !segs[1].eq_ignore_ascii_case(&sh.opts.subscription) {
         return arm_err(404, "SubscriptionNotFound", format!("The subscription '{}' could not be found.", segs[1]));
     }
+    // Other resource providers acactl reads (doctor): identities and the caller's permissions.
+    if let Some(r) = other_providers(sh, st, method, &segs, &ls, q) {
+        return r;
+    }
     match qget(q, "api-version") {
         None => {
             return arm_err(
@@ -432,6 +436,70 @@ fn route_inner(
             segs.last().unwrap_or(&"")
         ),
     )
+}
+
+/// `GET .../providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}` (api 2023-01-31) and
+/// `GET {scope}/providers/Microsoft.Authorization/permissions` (api 2022-04-01).
+fn other_providers(
+    sh: &Shared,
+    st: &State,
+    method: &Method,
+    segs: &[&str],
+    ls: &[&str],
+    q: &[(String, String)],
+) -> Option<Response> {
+    let n = ls.len();
+    let api = qget(q, "api-version").unwrap_or("");
+    if n >= 2 && ls[n - 2] == "microsoft.authorization" && ls[n - 1] == "permissions" {
+        if api != "2022-04-01" {
+            return Some(arm_err(
+                400,
+                "InvalidApiVersionParameter",
+                format!("The api-version '{api}' is invalid. The supported versions are '2022-04-01'."),
+            ));
+        }
+        if *method != Method::GET {
+            return Some(method_not_allowed(method));
+        }
+        let (actions, not_actions) = &st.permissions;
+        return Some(json_response(
+            200,
+            &json!({"value": [{"actions": actions, "notActions": not_actions, "dataActions": [], "notDataActions": []}]}),
+        ));
+    }
+    if n == 8 && ls[2] == "resourcegroups" && ls[5] == "microsoft.managedidentity" && ls[6] == "userassignedidentities"
+    {
+        if api != "2023-01-31" && api != "2024-11-30" {
+            return Some(arm_err(
+                400,
+                "InvalidApiVersionParameter",
+                format!("The api-version '{api}' is invalid. The supported versions are '2023-01-31,2024-11-30'."),
+            ));
+        }
+        if *method != Method::GET {
+            return Some(method_not_allowed(method));
+        }
+        let id = format!("/{}", segs.join("/"));
+        return Some(match st.identities.get(&id.to_ascii_lowercase()) {
+            Some((client, principal)) => json_response(
+                200,
+                &json!({
+                    "id": id, "name": segs[7], "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                    "location": sh.opts.location, "tags": {},
+                    "properties": {"tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47", "principalId": principal, "clientId": client}
+                }),
+            ),
+            None => arm_err(
+                404,
+                "ResourceNotFound",
+                format!(
+                    "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{}' under resource group '{}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                    segs[7], segs[3]
+                ),
+            ),
+        });
+    }
+    None
 }
 
 fn method_not_allowed(method: &Method) -> Response {

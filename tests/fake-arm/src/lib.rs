@@ -584,6 +584,26 @@ impl FakeArm {
     pub fn expire_tokens(&self) {
         self.st().expire_tokens();
     }
+    /// Create a user-assigned identity (any resource group); returns its client id.
+    pub fn add_identity(&self, resource_id: &str) -> String {
+        let client = format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            resource_id.len(),
+            resource_id.bytes().map(u64::from).sum::<u64>()
+        );
+        let principal = format!(
+            "{:08x}-1111-4000-8000-{:012x}",
+            resource_id.len(),
+            resource_id.bytes().map(u64::from).sum::<u64>()
+        );
+        self.st().identities.insert(resource_id.to_ascii_lowercase(), (client.clone(), principal));
+        client
+    }
+    /// What the caller may do, as `Microsoft.Authorization/permissions` reports it (default `*`).
+    pub fn set_permissions(&self, actions: &[&str], not_actions: &[&str]) {
+        self.st().permissions =
+            (actions.iter().map(|s| s.to_string()).collect(), not_actions.iter().map(|s| s.to_string()).collect());
+    }
     /// Add a workload profile to the environment.
     pub fn add_workload_profile(&self, name: &str, workload_profile_type: &str) {
         self.st().workload_profiles.push((name.to_string(), workload_profile_type.to_string()));

@@ -60,6 +60,8 @@ impl Shared {
             throttle_enforced: Throttle::default(),
             workload_profiles: wps,
             storages: BTreeMap::new(),
+            identities: BTreeMap::new(),
+            permissions: (vec!["*".into()], vec![]),
         };
         Shared { opts, base_url, default_domain, state_dir, state: Mutex::new(st), ingress_url: Mutex::new(None) }
     }
@@ -162,6 +164,10 @@ pub struct State {
     pub throttle_enforced: Throttle,
     pub workload_profiles: Vec<(String, String)>,
     pub storages: BTreeMap<String, Value>,
+    /// User-assigned identities by lowercase resource id: (clientId, principalId).
+    pub identities: BTreeMap<String, (String, String)>,
+    /// What `Microsoft.Authorization/permissions` reports for the caller: (actions, notActions).
+    pub permissions: (Vec<String>, Vec<String>),
 }
 
 impl State {
