@@ -38,6 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Report whether the server''s container app is running (always exits 0 but for usage errors)')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Delete the server''s container app (idempotent)')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
@@ -173,6 +175,44 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
         'acactl;batch;help;help' {
             break
         }
+        'acactl;status' {
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Only this JupyterHub user''s apps')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Only this named server ("" = the default server)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, json otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, json otherwise)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
+            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
+            [CompletionResult]::new('--all-hubs', '--all-hubs', [CompletionResultType]::ParameterName, 'Apps of every hub in the resource group (acactl-managed), labelled by hub')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'acactl;gc' {
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Minimum age of an orphan before it is deleted: 90s, 30m, 2h, 1d or seconds (default: the largest start timeout + hub.http_timeout + 5 minutes)')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Deletes in flight at once')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, json otherwise)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: table on a terminal, json otherwise)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
+            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)')
+            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
+            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what would be deleted and why; delete nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'acactl;doctor' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format (default: a table on a terminal, JSON otherwise)')
@@ -226,6 +266,8 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Report whether the server''s container app is running (always exits 0 but for usage errors)')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Delete the server''s container app (idempotent)')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'batchspawner''s command contract: submit, query and cancel by app name')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
@@ -254,6 +296,12 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             break
         }
         'acactl;help;batch;cancel' {
+            break
+        }
+        'acactl;help;status' {
+            break
+        }
+        'acactl;help;gc' {
             break
         }
         'acactl;help;doctor' {

@@ -22,6 +22,9 @@ _acactl() {
             acactl,doctor)
                 cmd="acactl__subcmd__doctor"
                 ;;
+            acactl,gc)
+                cmd="acactl__subcmd__gc"
+                ;;
             acactl,generate)
                 cmd="acactl__subcmd__generate"
                 ;;
@@ -36,6 +39,9 @@ _acactl() {
                 ;;
             acactl,start)
                 cmd="acactl__subcmd__start"
+                ;;
+            acactl,status)
+                cmd="acactl__subcmd__status"
                 ;;
             acactl,stop)
                 cmd="acactl__subcmd__stop"
@@ -70,6 +76,9 @@ _acactl() {
             acactl__subcmd__help,doctor)
                 cmd="acactl__subcmd__help__subcmd__doctor"
                 ;;
+            acactl__subcmd__help,gc)
+                cmd="acactl__subcmd__help__subcmd__gc"
+                ;;
             acactl__subcmd__help,generate)
                 cmd="acactl__subcmd__help__subcmd__generate"
                 ;;
@@ -84,6 +93,9 @@ _acactl() {
                 ;;
             acactl__subcmd__help,start)
                 cmd="acactl__subcmd__help__subcmd__start"
+                ;;
+            acactl__subcmd__help,status)
+                cmd="acactl__subcmd__help__subcmd__status"
                 ;;
             acactl__subcmd__help,stop)
                 cmd="acactl__subcmd__help__subcmd__stop"
@@ -104,7 +116,7 @@ _acactl() {
 
     case "${cmd}" in
         acactl)
-            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch doctor profiles generate help"
+            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor profiles generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +397,56 @@ _acactl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acactl__subcmd__gc)
+            opts="-o -c -v -q -h --dry-run --grace --concurrency --output --config --subscription --resource-group --environment --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acactl__subcmd__generate)
             opts="-c -v -q -h --config --subscription --resource-group --environment --verbose --quiet --help man complete-bash complete-zsh complete-fish complete-elvish complete-powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -420,7 +482,7 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help)
-            opts="start poll stop batch doctor profiles generate help"
+            opts="start poll stop batch status gc doctor profiles generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -503,6 +565,20 @@ _acactl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acactl__subcmd__help__subcmd__gc)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acactl__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -560,6 +636,20 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acactl__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -692,6 +782,56 @@ _acactl() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "auto json plain none" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acactl__subcmd__status)
+            opts="-o -c -v -q -h --user --server --all-hubs --output --config --subscription --resource-group --environment --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 --config)

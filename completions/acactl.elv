@@ -35,6 +35,8 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
             cand stop 'Delete the server''s container app (idempotent)'
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand status 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age'
+            cand gc 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps'
             cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
@@ -157,6 +159,42 @@ set edit:completion:arg-completer[acactl] = {|@words|
         }
         &'acactl;batch;help;help'= {
         }
+        &'acactl;status'= {
+            cand --user 'Only this JupyterHub user''s apps'
+            cand --server 'Only this named server ("" = the default server)'
+            cand -o 'Output format (default: table on a terminal, json otherwise)'
+            cand --output 'Output format (default: table on a terminal, json otherwise)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand --all-hubs 'Apps of every hub in the resource group (acactl-managed), labelled by hub'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'acactl;gc'= {
+            cand --grace 'Minimum age of an orphan before it is deleted: 90s, 30m, 2h, 1d or seconds (default: the largest start timeout + hub.http_timeout + 5 minutes)'
+            cand --concurrency 'Deletes in flight at once'
+            cand -o 'Output format (default: table on a terminal, json otherwise)'
+            cand --output 'Output format (default: table on a terminal, json otherwise)'
+            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
+            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
+            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
+            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
+            cand --dry-run 'List what would be deleted and why; delete nothing'
+            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'acactl;doctor'= {
             cand -o 'Output format (default: a table on a terminal, JSON otherwise)'
             cand --output 'Output format (default: a table on a terminal, JSON otherwise)'
@@ -207,6 +245,8 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
             cand stop 'Delete the server''s container app (idempotent)'
             cand batch 'batchspawner''s command contract: submit, query and cancel by app name'
+            cand status 'List this hub''s container apps (by ownership tags): user, server, status, URL, image, size, age'
+            cand gc 'Delete apps whose JupyterHub server no longer exists, and terminally failed apps'
             cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
@@ -228,6 +268,10 @@ set edit:completion:arg-completer[acactl] = {|@words|
         &'acactl;help;batch;query'= {
         }
         &'acactl;help;batch;cancel'= {
+        }
+        &'acactl;help;status'= {
+        }
+        &'acactl;help;gc'= {
         }
         &'acactl;help;doctor'= {
         }

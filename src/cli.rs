@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::output::ProgressMode;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok, 1 nothing matched, 2 usage or configuration error, 3 Azure or runtime failure.
+Exit codes: 0 ok, 1 nothing matched, 2 usage or configuration error, 3 Azure or runtime failure,
+4 another gc holds the lock.
 Each command prints exactly one JSON document on stdout; logs and progress go to stderr.
 See README.md, section \"Spawner protocol\", or man acactl.";
 
@@ -84,6 +85,25 @@ pub enum Command {
     )]
     Batch(BatchCommand),
 
+    /// List this hub's container apps (by ownership tags): user, server, status, URL, image, size, age
+    #[command(
+        after_help = "Examples:\n  acactl status --user marcus\n  acactl status --all-hubs -o table\n  acactl status -o json | jq '.apps[].name'\n\n\
+        JSON: {\"apps\": [{\"hub\", \"user\", \"server\", \"name\", \"status\", \"reason\", \"url\", \"image\", \"cpu\", \"memory\", \
+        \"created_at\", \"age_seconds\", \"hub_knows\"}], \"count\"}.\n\
+        Exit code 1 when no app matched."
+    )]
+    Status(StatusArgs),
+
+    /// Delete apps whose JupyterHub server no longer exists, and terminally failed apps
+    #[command(after_help = "Examples:\n  acactl gc --dry-run\n  acactl gc --grace 2h -o table\n  \
+        */15 * * * *  acactl gc -q -o json >> /var/log/acactl-gc.jsonl   (cron)\n\n\
+        Needs hub.api_url and a hub API token (hub.api_token or ACACTL_HUB_API_TOKEN) with the unfiltered scopes \
+        list:users, read:servers and admin:server_state. Deletes nothing if the hub cannot be read completely.\n\
+        JSON: {\"scanned\", \"kept\", \"deleted\", \"failed\", \"would_delete\" (dry run), \
+        \"apps\": [{\"name\", \"user\", \"server\", \"action\", \"reason\"}]}.\n\
+        Exit codes: 0 all went well, 3 a delete failed or gc refused, 4 another gc holds the lock.")]
+    Gc(GcArgs),
+
     /// Check configuration, credentials, Azure resources and permissions; each check says how to fix it
     #[command(
         after_help = "Example:\n  acactl doctor\n  acactl doctor -o json | jq '.checks[] | select(.status != \"ok\")'\n\n\
@@ -127,6 +147,75 @@ pub struct StartArgs {
     /// How to report start-up progress on stderr
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this JupyterHub user's apps
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Only this named server ("" = the default server)
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+
+    /// Apps of every hub in the resource group (acactl-managed), labelled by hub
+    #[arg(long)]
+    pub all_hubs: bool,
+
+    /// Output format (default: table on a terminal, json otherwise)
+    #[arg(long, short = 'o', value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// List what would be deleted and why; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Minimum age of an orphan before it is deleted: 90s, 30m, 2h, 1d or seconds (default: the largest
+    /// start timeout + hub.http_timeout + 5 minutes)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<std::time::Duration>,
+
+    /// Deletes in flight at once
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Output format (default: table on a terminal, json otherwise)
+    #[arg(long, short = 'o', value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+}
+
+/// `90`, `90s`, `30m`, `2h`, `1d` (also combined: `1h30m`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(n));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return Err(format!("`{s}` is not a duration (e.g. 90s, 30m, 2h, 1d)")),
+        };
+        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 90s, 30m, 2h, 1d)"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        num.clear();
+    }
+    if !num.is_empty() || s.is_empty() {
+        return Err(format!("`{s}` is not a duration (e.g. 90s, 30m, 2h, 1d)"));
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 #[derive(Debug, Args)]
@@ -197,5 +286,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        let d = |s: &str| parse_duration(s).map(|d| d.as_secs());
+        assert_eq!(d("90"), Ok(90));
+        assert_eq!(d("30m"), Ok(1800));
+        assert_eq!(d("2h"), Ok(7200));
+        assert_eq!(d("1h30m"), Ok(5400));
+        assert_eq!(d("1d"), Ok(86400));
+        assert!(d("2 hours").is_err() && d("h").is_err() && d("").is_err() && d("5x").is_err());
     }
 }

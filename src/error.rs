@@ -1,4 +1,5 @@
-//! One error type that decides the exit code (0 ok, 1 nothing matched, 2 usage/config, 3 Azure/runtime).
+//! One error type that decides the exit code (0 ok, 1 nothing matched, 2 usage/config, 3 Azure/runtime,
+//! 4 another gc holds the lock).
 
 use std::fmt;
 
@@ -9,6 +10,8 @@ pub enum Exit {
     NothingMatched = 1,
     Usage = 2,
     Runtime = 3,
+    /// Another `gc` of this hub holds the lock.
+    Busy = 4,
 }
 
 impl From<Exit> for std::process::ExitCode {

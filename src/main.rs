@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod error;
 mod http;
+mod hub;
 mod naming;
 mod output;
 mod patch;
@@ -79,6 +80,8 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
         Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
         Command::Batch(cmd) => return commands::batch::run(cmd, &settings).await,
+        Command::Status(args) => return commands::status::run(args, &settings).await,
+        Command::Gc(args) => return commands::gc::run(args, &settings).await,
         Command::Profiles(args) => return commands::profiles::run(args, &settings, &env),
         Command::Generate(_) | Command::Doctor(_) => unreachable!("handled above"),
     };

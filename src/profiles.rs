@@ -359,4 +359,11 @@ profiles:
         assert!(mine["profiles"][0]["options"][0]["choices"][0].get("start_timeout").is_none());
         assert!(table(&all).lines().count() == 3);
     }
+
+    #[test]
+    fn gc_grace_covers_the_slowest_profile() {
+        let s = settings(CONFIG);
+        assert_eq!(s.max_start_timeout().as_secs(), 600);
+        assert_eq!(settings("").max_start_timeout().as_secs(), 300);
+    }
 }

@@ -97,6 +97,10 @@ struct HubFile {
     public_url: Option<String>,
     connect_url: Option<String>,
     allow_origin: Option<String>,
+    // For `status` and `gc` (the Hub REST API).
+    api_url: Option<String>,
+    api_token: Option<String>,
+    http_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +338,13 @@ pub struct HubSettings {
     pub public_url: Option<String>,
     pub connect_url: Option<String>,
     pub allow_origin: AllowOrigin,
+    /// The Hub REST API base, e.g. `http://jupyterhub:8081/hub/api` (gc, status).
+    pub api_url: Option<String>,
+    /// A service token with list:users, read:servers, admin:server_state. Only from the file or
+    /// ACACTL_HUB_API_TOKEN: JUPYTERHUB_API_TOKEN is one user's server token in a spawner context.
+    pub api_token: Option<String>,
+    /// The hub's Spawner.http_timeout (part of gc's default grace period).
+    pub http_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -447,6 +458,21 @@ pub struct Choice {
     pub slug: String,
     pub display_name: String,
     pub server: Override,
+}
+
+impl Settings {
+    /// The longest start timeout the server template, a profile or a choice can produce: gc's
+    /// default grace must cover the slowest (e.g. GPU) start.
+    pub fn max_start_timeout(&self) -> Duration {
+        let mut max = self.server.start_timeout;
+        for p in &self.profiles {
+            max = max.max(p.server.start_timeout.unwrap_or(max));
+            for c in p.options.iter().flat_map(|o| &o.choices) {
+                max = max.max(c.server.start_timeout.unwrap_or(max));
+            }
+        }
+        max
+    }
 }
 
 impl ServerTemplate {
@@ -675,8 +701,16 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
                 )
             })?),
         },
+        api_url: pick(&None, &["ACACTL_HUB_API_URL"], &file.hub.api_url).map(|s| s.trim_end_matches('/').to_string()),
+        api_token: pick(&None, &["ACACTL_HUB_API_TOKEN"], &file.hub.api_token),
+        http_timeout: Duration::from_secs(file.hub.http_timeout.unwrap_or(30)),
     };
-    for (key, value) in [("hub.public_url", &hub.public_url), ("hub.connect_url", &hub.connect_url)] {
+    if let Some(t) = &hub.api_token {
+        crate::output::register_secret(t);
+    }
+    for (key, value) in
+        [("hub.public_url", &hub.public_url), ("hub.connect_url", &hub.connect_url), ("hub.api_url", &hub.api_url)]
+    {
         if let Some(v) = value {
             if naming::origin_of(v).is_none() {
                 return Err(ctx.err(key, &format!("`{v}` is not an http(s) URL")));

@@ -72,7 +72,7 @@ impl Response {
     pub fn retry_after(&self) -> Option<Duration> {
         self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
     }
-    fn error(&self) -> ArmError {
+    pub fn error(&self) -> ArmError {
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
         let detail = parsed.and_then(|p| p.error);
         ArmError {
@@ -380,6 +380,61 @@ impl Arm {
             Err(e) => Err(e),
         }
     }
+
+    /// Every container app in the resource group: one GET per page, following `nextLink` verbatim
+    /// (it carries api-version and `$skiptoken`). Any page failing (after retries) fails the list:
+    /// callers that delete must never act on a partial view.
+    pub async fn list_apps(&self, subscription: &str, resource_group: &str) -> Result<ListedApps, ArmError> {
+        let mut url = self.url(&format!(
+            "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.App/containerApps"
+        ));
+        let mut out = ListedApps::default();
+        loop {
+            let page: Page<ContainerApp> = self.get_json(&url).await?;
+            out.pages += 1;
+            out.apps.extend(page.value);
+            match page.next_link.filter(|l| !l.is_empty()) {
+                Some(next) => url = next,
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// One DELETE of `id` without the retry loop (a 401 still refreshes the token once): for callers
+    /// that pace many deletes themselves (gc) and must see every 429.
+    pub async fn delete_once(&self, id: &str) -> Result<Response, ArmError> {
+        let url = self.url(id);
+        let mut refreshed = false;
+        loop {
+            let token = self.bearer(refreshed).await.map_err(to_arm)?;
+            output::debug(&format!("DELETE {}", short(&url)));
+            let resp =
+                self.http.delete(&url).bearer_auth(&token).header("accept", "application/json").send().await.map_err(
+                    |e| ArmError {
+                        usage: false,
+                        status: None,
+                        code: if e.is_timeout() { "Timeout".into() } else { "ConnectionError".into() },
+                        message: e.to_string(),
+                    },
+                )?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                refreshed = true;
+                continue;
+            }
+            return Ok(Response { status, headers, body });
+        }
+    }
+}
+
+/// The result of [`Arm::list_apps`].
+#[derive(Default)]
+pub struct ListedApps {
+    pub apps: Vec<ContainerApp>,
+    /// GET requests made (one per page).
+    pub pages: usize,
 }
 
 enum RetryFailure {

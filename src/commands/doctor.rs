@@ -105,6 +105,8 @@ async fn checks(s: &Settings, r: &mut Report) {
     environment(&arm, s, r).await;
     permissions(&arm, s, r).await;
     registry(&arm, s, r).await;
+    user_apps(&arm, s, r).await;
+    hub_api(&arm, s, r).await;
     for (check, result) in super::preflight::check_configured(&arm, s).await {
         match result {
             Ok(detail) => r.add(check, Status::Ok, detail, None),
@@ -115,6 +117,81 @@ async fn checks(s: &Settings, r: &mut Report) {
                 Some("create it in the managed environment, or fix the volume or profile that names it"),
             ),
         }
+    }
+}
+
+fn hub_client_id(s: &Settings) -> Option<String> {
+    s.credential.client_id.clone().or_else(|| std::env::var("AZURE_CLIENT_ID").ok()).filter(|c| !c.is_empty())
+}
+
+/// The hub's own identity must never be attached to a user app: notebook code could act as the hub.
+async fn user_apps(arm: &Arm, s: &Settings, r: &mut Report) {
+    let listed = match arm.list_apps(&s.subscription, &s.resource_group).await {
+        Ok(l) => l,
+        Err(e) => return r.add("user apps", Status::Warning, format!("cannot list apps: {e}"), None),
+    };
+    let ours: Vec<_> = listed.apps.iter().filter(|a| super::status::ours(a, s)).collect();
+    let Some(hub) = hub_client_id(s) else {
+        return r.add(
+            "user apps",
+            Status::Ok,
+            format!(
+                "{} apps of hub {}; hub identity client id unknown (set AZURE_CLIENT_ID to check attachments)",
+                ours.len(),
+                s.hub_id
+            ),
+            None,
+        );
+    };
+    let attached: Vec<String> = ours
+        .iter()
+        .filter(|a| {
+            a.identity.as_ref().and_then(|i| i.user_assigned_identities.as_ref()).is_some_and(|m| {
+                m.values().any(|v| v["clientId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(&hub)))
+            })
+        })
+        .map(|a| super::status::app_name(a))
+        .collect();
+    if attached.is_empty() {
+        r.add(
+            "user apps",
+            Status::Ok,
+            format!("{} apps of hub {}; none carries the hub identity", ours.len(), s.hub_id),
+            None,
+        );
+    } else {
+        r.add(
+            "user apps",
+            Status::Warning,
+            format!("the hub identity ({hub}) is attached to: {}", attached.join(", ")),
+            Some("use a separate AcrPull-only identity in registry.identity, then restart those servers"),
+        );
+    }
+}
+
+/// gc needs a hub token with unfiltered list:users, read:servers and admin:server_state.
+async fn hub_api(arm: &Arm, s: &Settings, r: &mut Report) {
+    let Some(hub) = crate::hub::Hub::from_settings(s, arm.http().clone()) else {
+        return r.add(
+            "hub api",
+            Status::Skipped,
+            "no hub.api_url/api_token: gc cannot run and status shows no hub_knows column",
+            None,
+        );
+    };
+    match hub.check_scopes().await {
+        Ok(()) => r.add(
+            "hub api",
+            Status::Ok,
+            "answers; the token has unfiltered list:users, read:servers, admin:server_state",
+            None,
+        ),
+        Err(e) => r.add(
+            "hub api",
+            Status::Failed,
+            e.message,
+            Some("give the acactl service token the role in README (Admin commands: status and gc)"),
+        ),
     }
 }
 
@@ -196,8 +273,7 @@ async fn registry(arm: &Arm, s: &Settings, r: &mut Report) {
     match arm.get_resource(&reg.identity, "2023-01-31").await {
         Ok(v) => {
             let client = v["properties"]["clientId"].as_str().unwrap_or_default().to_string();
-            let hub_client = s.credential.client_id.clone().or_else(|| std::env::var("AZURE_CLIENT_ID").ok());
-            if hub_client.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&client)) {
+            if hub_client_id(s).is_some_and(|h| h.eq_ignore_ascii_case(&client)) {
                 r.add(
                     "registry identity",
                     Status::Failed,

@@ -36,7 +36,10 @@ nothing matched (status)
 usage or configuration error
 .TP
 3
-Azure or runtime failure
+Azure or runtime failure (gc: a delete failed, or gc refused because the hub's view was incomplete)
+.TP
+4
+another acactl gc of this hub holds the lock; this run did nothing
 .SH ENVIRONMENT
 .TP
 ACACTL_CONFIG
@@ -51,6 +54,9 @@ the spawner environment JupyterHub provides
 ACACTL_HUB_ID, AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZURE_ACA_ENVIRONMENT_NAME, AZURE_ACR_SERVER, AZURE_ACR_IDENTITY, JUPYTERHUB_HUB_CONNECT_URL, AZURE_REGION
 override the configuration file
 .TP
+ACACTL_HUB_API_URL, ACACTL_HUB_API_TOKEN
+the Hub REST API and a service token (list:users, read:servers, admin:server_state) for status and gc; JUPYTERHUB_API_TOKEN is never used for them
+.TP
 AZURE_FEDERATED_TOKEN_FILE, IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET
 the hub's Azure identity (never forwarded to user containers)
 .TP
@@ -63,12 +69,17 @@ configuration, in this order after \-\-config and ACACTL_CONFIG
 .TP
 ~/.cache/acactl/tokens/
 ARM token cache (directory 0700, files 0600)
+.TP
+~/.cache/acactl/gc\-<hub_id>.lock
+held (flock) while acactl gc runs
 .SH EXAMPLES
 .nf
 acactl \-\-config config.example.yaml start \-\-dry\-run \-\-user marcus
 acactl poll \-\-user marcus
 acactl stop \-\-user marcus \-\-server gpu
 acactl profiles \-o table
+acactl status \-\-user marcus
+acactl gc \-\-dry\-run
 .fi
 "#;
 

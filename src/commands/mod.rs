@@ -2,11 +2,13 @@
 
 pub mod batch;
 pub mod doctor;
+pub mod gc;
 pub mod generate;
 pub mod poll;
 pub mod preflight;
 pub mod profiles;
 pub mod start;
+pub mod status;
 pub mod stop;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -12,7 +12,7 @@ fn acactl() -> Command {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["start", "poll", "stop", "batch"] {
+    for cmd in ["start", "poll", "stop", "batch", "status", "gc"] {
         let r = run(acactl().args([cmd, "--help"]));
         assert_eq!(r.code, 0);
         assert!(r.stdout.contains("Example"), "{cmd} --help lacks an example:\n{}", r.stdout);

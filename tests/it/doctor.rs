@@ -88,3 +88,35 @@ fn no_credential_fails_the_credential_check() {
     assert_eq!(c["credential"]["status"], "failed", "{}", c["credential"]);
     assert!(c["credential"]["fix"].as_str().unwrap().contains("IDENTITY_ENDPOINT"));
 }
+
+#[test]
+fn hub_api_scopes_are_checked() {
+    let hub = fake_arm::FakeHub::start();
+    hub.add_token("doctor-hub-token-0123456789", &["list:users", "read:servers", "admin:server_state"]);
+    hub.add_token("narrow-hub-token-0123456789", &["list:users", "read:servers!group=class1"]);
+    let h = Harness::new();
+    h.write_config(&format!("hub:\n  api_url: {}\n  api_token: doctor-hub-token-0123456789\n", hub.api_url()));
+    let r = run(h.acactl().args(["doctor", "-o", "json"]));
+    assert_eq!(checks(&r)["hub api"]["status"], "ok", "{}", r.stdout);
+    h.write_config(&format!("hub:\n  api_url: {}\n  api_token: narrow-hub-token-0123456789\n", hub.api_url()));
+    let r = run(h.acactl().args(["doctor", "-o", "json"]));
+    assert_eq!(r.code, 3);
+    let detail = checks(&r)["hub api"]["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains("read:servers") && detail.contains("admin:server_state"), "{detail}");
+    assert!(!r.all_output().contains("narrow-hub-token-0123456789"));
+}
+
+#[test]
+fn the_hub_identity_attached_to_a_user_app_is_a_warning() {
+    let h = Harness::new();
+    let (_, client) = registry_config(&h);
+    // A server started while the pull identity was (wrongly) the hub's own identity.
+    assert_eq!(run(h.spawner("leaky", "").arg("start")).code, 0);
+    let r = run(h.acactl().env("AZURE_CLIENT_ID", &client).args(["doctor", "-o", "json"]));
+    let c = checks(&r);
+    assert_eq!(c["user apps"]["status"], "warning", "{}", c["user apps"]);
+    assert!(c["user apps"]["detail"].as_str().unwrap().contains("test-leaky-"));
+    let r =
+        run(h.acactl().env("AZURE_CLIENT_ID", "99999999-2222-3333-4444-555555555555").args(["doctor", "-o", "json"]));
+    assert_eq!(checks(&r)["user apps"]["status"], "ok");
+}

@@ -7,6 +7,8 @@
 //! * the Container Apps managed-identity endpoint `GET /msi/token` (App Service protocol 2019-08-01),
 //! * an admin API under `/_fake/` (used by the `fake-arm` binary's clients).
 //!
+//! [`FakeHub`] (module [`hub`]) is a separate plain-HTTP fake of the JupyterHub REST API for gc/status.
+//!
 //! A second, plain-HTTP listener emulates the ACA (envoy) ingress: it routes by `Host`
 //! (absolute-form proxy requests `GET http://app/... HTTP/1.1` work, so point `HTTP_PROXY` at it).
 //!
@@ -32,6 +34,7 @@
 
 mod admin;
 mod arm;
+pub mod hub;
 mod ingress;
 mod launch;
 mod model;
@@ -47,6 +50,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+pub use hub::{FakeHub, HubServer};
 pub use state::InsertApp;
 
 /// The api-versions this fake accepts (`?api-version=`); anything else is 400 `InvalidApiVersionParameter`.

@@ -5,7 +5,10 @@
 //!          [--provision-polls N] [--retry-after S] [--failure-polls N] [--page-size N]
 //!          [--subscription ID] [--resource-group RG] [--environment NAME] [--location LOC]
 //!          [--identity-header SECRET] [--workload-profile NAME=TYPE]... [--route-by-prefix]
+//!          [--hub [ADDR]]
 //! ```
+//! `--hub` also starts the fake JupyterHub REST API (plain HTTP; `hub_api_url`, `hub_admin_url` in the
+//! startup JSON).
 //! Prints one JSON line when ready, then runs until SIGTERM/SIGINT (launched processes are killed).
 
 use fake_arm::{FakeArm, Options};
@@ -15,13 +18,14 @@ fn usage() -> ! {
     eprintln!(
         "usage: fake-arm [--listen ADDR] [--ingress-listen ADDR] [--state-dir DIR] [--launch] [--route-by-prefix] [--provision-polls N] \
          [--retry-after S] [--failure-polls N] [--page-size N] [--subscription ID] [--resource-group RG] \
-         [--environment NAME] [--location LOC] [--identity-header SECRET] [--workload-profile NAME=TYPE]..."
+         [--environment NAME] [--location LOC] [--identity-header SECRET] [--workload-profile NAME=TYPE]... [--hub]"
     );
     std::process::exit(2)
 }
 
 fn main() -> anyhow::Result<()> {
     let mut o = Options { retry_after: 1, ..Options::default() };
+    let mut hub = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let (k, inline) = match a.split_once('=') {
@@ -35,6 +39,7 @@ fn main() -> anyhow::Result<()> {
             "--state-dir" => o.state_dir = Some(PathBuf::from(val())),
             "--launch" => o.launch = true,
             "--route-by-prefix" => o.ingress_route_by_prefix = true,
+            "--hub" => hub = true,
             "--provision-polls" => o.provision_polls = val().parse()?,
             "--retry-after" => o.retry_after = val().parse()?,
             "--failure-polls" => o.failure_polls = val().parse()?,
@@ -57,7 +62,13 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let fake = FakeArm::try_start(o)?;
-    println!("{}", serde_json::to_string(&fake.info_json())?);
+    let fake_hub = if hub { Some(fake_arm::FakeHub::start_on("127.0.0.1:0".parse()?)?) } else { None };
+    let mut info = fake.info_json();
+    if let Some(h) = &fake_hub {
+        info["hub_api_url"] = serde_json::json!(h.api_url());
+        info["hub_admin_url"] = serde_json::json!(h.admin_url());
+    }
+    println!("{}", serde_json::to_string(&info)?);
     use std::io::Write;
     std::io::stdout().flush()?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -71,6 +82,7 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })?;
+    drop(fake_hub);
     drop(fake);
     Ok(())
 }

@@ -48,7 +48,7 @@ pub fn has_ingress(app: &App) -> bool {
     app.spec.pointer("/properties/configuration/ingress").is_some_and(Value::is_object)
 }
 
-pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
+pub fn render_app(sh: &Shared, st: &State, app: &App) -> Value {
     let spec = &app.spec;
     let mut out = json!({});
     let o = obj(&mut out);
@@ -86,10 +86,13 @@ pub fn render_app(sh: &Shared, _st: &State, app: &App) -> Value {
         }
         if let Some(Value::Object(u)) = io.get_mut("userAssignedIdentities") {
             for (k, v) in u.iter_mut() {
-                *v = json!({
-                    "principalId": fake_guid(&format!("{k}-principal")),
-                    "clientId": fake_guid(&format!("{k}-client")),
-                });
+                *v = match st.identities.get(&k.to_ascii_lowercase()) {
+                    Some((client, principal)) => json!({"principalId": principal, "clientId": client}),
+                    None => json!({
+                        "principalId": fake_guid(&format!("{k}-principal")),
+                        "clientId": fake_guid(&format!("{k}-client")),
+                    }),
+                };
             }
         }
     }
