@@ -634,3 +634,21 @@ fn a_failing_init_container_fails_the_start_fast_and_cleans_up() {
     let r = run(h.spawner("marcus", "").arg("start"));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn https_ingress_modes_wait_for_jupyter_at_the_fqdn_arm_assigned() {
+    // The fake's ingress speaks plain http only, so the https readiness check cannot succeed here;
+    // what matters is where acactl looks: https://<app>.internal.<env default domain>/<prefix>api.
+    let h = Harness::new();
+    h.write_config("server:\n  image: example.azurecr.io/notebook:1\n  ingress: internal-fqdn\n  start_timeout: 10\n");
+    let r = run(h.spawner("marcus", "").arg("start"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let err = &r.json()["error"];
+    assert_eq!(err["code"], "StartTimeout", "{err}");
+    let name = dry(&h, "marcus", "{}", None).json()["name"].as_str().unwrap().to_string();
+    let want = format!("https://{name}.internal.{}/user/marcus/api", h.fake.default_domain());
+    assert!(err["message"].as_str().unwrap().contains(&want), "{err}\nwanted {want}");
+    let left: Vec<_> =
+        h.fake.apps().into_iter().filter(|a| a["properties"]["provisioningState"] != "Deleting").collect();
+    assert!(left.is_empty(), "{left:?}");
+}
