@@ -282,9 +282,9 @@ impl Hub {
     /// `/users/{name}/server`, the same handler). `None` on 404 (no such user or server).
     pub async fn server(&self, user: &str, server: &str) -> Result<Option<Server>> {
         let url = if server.is_empty() {
-            format!("{}/users/{}/server", self.base, quote(user))
+            format!("{}/users/{}/server", self.base, crate::request::quote(user))
         } else {
-            format!("{}/users/{}/servers/{}", self.base, quote(user), quote(server))
+            format!("{}/users/{}/servers/{}", self.base, crate::request::quote(user), crate::request::quote(server))
         };
         match self.get(&url, false, true).await? {
             None => Ok(None),
@@ -311,19 +311,6 @@ pub fn missing_scopes(scopes: &[String]) -> Vec<&'static str> {
             !(has(need) || implied)
         })
         .collect()
-}
-
-/// Percent-encode a URL path segment (JupyterHub's `quote(name, safe="@~")`).
-fn quote(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

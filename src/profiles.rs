@@ -258,22 +258,10 @@ pub fn table(listing: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::GlobalArgs;
     use std::collections::BTreeMap;
 
     fn settings(extra: &str) -> Settings {
-        let text = format!(
-            "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\n{extra}"
-        );
-        let flags = GlobalArgs {
-            config: None,
-            subscription: None,
-            resource_group: None,
-            environment: None,
-            verbose: 0,
-            quiet: false,
-        };
-        crate::settings::resolve(None, &text, &flags, &BTreeMap::<String, String>::new()).unwrap()
+        crate::settings::for_tests(extra)
     }
 
     const CONFIG: &str = "server:

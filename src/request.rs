@@ -189,7 +189,7 @@ pub fn user_groups(env: &dyn Env) -> Result<Vec<String>> {
 }
 
 /// Percent-encode a URL path segment the way JupyterHub does (`quote(name, safe="@~")`).
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) {

@@ -1397,6 +1397,23 @@ pub fn locate(text: &str, path: &str) -> Option<usize> {
     best.map(|(_, line)| line)
 }
 
+/// Settings from a minimal config plus `extra` YAML, for unit tests elsewhere.
+#[cfg(test)]
+pub fn for_tests(extra: &str) -> Settings {
+    let text = format!(
+        "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\nlocation: westeurope\n{extra}"
+    );
+    let flags = GlobalArgs {
+        config: None,
+        subscription: None,
+        resource_group: None,
+        environment: None,
+        verbose: 0,
+        quiet: false,
+    };
+    resolve(None, &text, &flags, &BTreeMap::<String, String>::new()).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -511,23 +511,11 @@ impl ServerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::GlobalArgs;
     use crate::cli::TargetArgs;
     use std::collections::BTreeMap;
 
     fn settings(extra: &str) -> Settings {
-        let text = format!(
-            "hub_id: hub1\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env1\nlocation: westeurope\n{extra}"
-        );
-        let flags = GlobalArgs {
-            config: None,
-            subscription: None,
-            resource_group: None,
-            environment: None,
-            verbose: 0,
-            quiet: false,
-        };
-        crate::settings::resolve(None, &text, &flags, &BTreeMap::<String, String>::new()).unwrap()
+        crate::settings::for_tests(extra)
     }
 
     fn request(s: &Settings, pairs: &[(&str, &str)]) -> ServerRequest {
