@@ -195,7 +195,12 @@ pub fn state_of(start: &Value) -> String {
 
 /// Name and tags acactl would give `user`'s default server (from a dry run).
 pub fn dry_run_identity(h: &Harness, user: &str) -> (String, Vec<(String, String)>) {
-    let out = run(h.acactl().args(["start", "--dry-run", "--user", user])).json();
+    dry_run_identity_of(h, user, "")
+}
+
+/// Name and tags acactl would give (user, server) (from a dry run).
+pub fn dry_run_identity_of(h: &Harness, user: &str, server: &str) -> (String, Vec<(String, String)>) {
+    let out = run(h.acactl().args(["start", "--dry-run", "--user", user, "--server", server])).json();
     let tags = out["request"]["body"]["tags"]
         .as_object()
         .unwrap()

@@ -23,21 +23,9 @@ pub fn setup() -> (Harness, FakeHub) {
     (h, hub)
 }
 
-/// Name and tags acactl gives (user, server).
-pub fn identity(h: &Harness, user: &str, server: &str) -> (String, Vec<(String, String)>) {
-    let out = run(h.acactl().args(["start", "--dry-run", "--user", user, "--server", server])).json();
-    let tags = out["request"]["body"]["tags"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
-    (out["name"].as_str().unwrap().to_string(), tags)
-}
-
 /// Insert this hub's app for (user, server); returns its name.
 pub fn insert(h: &Harness, user: &str, server: &str, created: Option<&str>, state: Option<&str>) -> String {
-    let (name, tags) = identity(h, user, server);
+    let (name, tags) = dry_run_identity_of(h, user, server);
     let mut app = InsertApp::new(&name);
     if let Some(c) = created {
         app = app.created_at(c);
