@@ -12,8 +12,20 @@ fn acactl() -> Command {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["start", "poll", "stop", "batch", "status", "gc"] {
-        let r = run(acactl().args([cmd, "--help"]));
+    // Every visible subcommand, as the top-level help lists them.
+    let top = run(acactl().arg("--help")).stdout;
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   ")) // not wrapped description lines
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 9, "{commands:?}");
+    for cmd in &commands {
+        let r = run(acactl().args([cmd.as_str(), "--help"]));
         assert_eq!(r.code, 0);
         assert!(r.stdout.contains("Example"), "{cmd} --help lacks an example:\n{}", r.stdout);
     }
