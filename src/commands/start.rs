@@ -300,7 +300,8 @@ impl Starter<'_> {
                         st.to_ascii_lowercase(),
                         e.message.unwrap_or_default()
                     );
-                    if let Some(reason) = self.revision_failure().await {
+                    // The platform's reason, when it adds something to ARM's.
+                    if let Some(reason) = self.revision_failure().await.filter(|r| !message.contains(r.as_str())) {
                         message.push_str(&format!(" (revision: {reason})"));
                     }
                     return Err(Error::runtime(code, message));
