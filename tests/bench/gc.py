@@ -4,9 +4,8 @@ import hashlib, http.client, json, os, ssl, subprocess, sys, tempfile, time, url
 
 APPS, ORPHANS, LATENCY = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 BURST, RATE = 200, 10.0
-ROOT = os.getcwd()
-ACACTL = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release/acactl")
-FAKE = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"), "release/fake-arm")
+sys.path.insert(0, os.path.dirname(__file__))
+from fakeenv import ACACTL, acactl_env, start_fake
 HUB_ID, TOKEN, OLD = "bench", "bench-gc-token-0123456789abcdef", "2026-01-01T00:00:00Z"
 
 def server_key(hub, user, server):
@@ -23,8 +22,7 @@ def server_key(hub, user, server):
     return "".join(out)
 
 tmp = tempfile.mkdtemp(prefix="acactl-gc-bench-")
-fake = subprocess.Popen([FAKE, "--state-dir", tmp, "--hub"], stdout=subprocess.PIPE, text=True)
-info = json.loads(fake.stdout.readline())
+fake, info = start_fake(tmp, "--hub")
 ctx = ssl.create_default_context(cafile=info["ca_pem"])
 arm_host = urllib.parse.urlparse(info["base_url"])
 hub_host = urllib.parse.urlparse(info["hub_admin_url"])
@@ -57,29 +55,7 @@ try:
     call(arm_conn, "POST", "/_fake/knobs", {"latency_ms": LATENCY})
     call(arm_conn, "POST", "/_fake/reset_log", {})
 
-    cfg = os.path.join(tmp, "config.yaml")
-    with open(cfg, "w") as f:
-        f.write(f"""hub_id: {HUB_ID}
-subscription_id: {info['subscription']}
-resource_group: {info['resource_group']}
-environment: {info['environment']}
-location: {info['location']}
-cloud: custom
-cloud_endpoints:
-  resource_manager: {info['base_url']}
-  authority_host: {info['base_url']}
-  token_scope: https://management.azure.com/.default
-ca_bundle: {info['ca_pem']}
-cache_dir: {tmp}/cache
-credential:
-  type: managed-identity
-hub:
-  api_url: {info['hub_api_url']}
-  api_token: {TOKEN}
-""")
-    env = {"PATH": os.environ["PATH"], "HOME": tmp, "ACACTL_CONFIG": cfg,
-           "IDENTITY_ENDPOINT": info["identity_endpoint"], "IDENTITY_HEADER": info["identity_header"],
-           "NO_PROXY": "127.0.0.1,localhost"}
+    env = acactl_env(info, tmp, HUB_ID, f"hub:\n  api_url: {info['hub_api_url']}\n  api_token: {TOKEN}\n")
     rss_file = os.path.join(tmp, "rss")
     t = time.perf_counter()
     p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, ACACTL, "gc", "-o", "json"], env=env,

@@ -3,14 +3,11 @@ Wall times include GNU time's own fork+exec, equally for both sides."""
 import json, os, resource, ssl, statistics, subprocess, sys, tempfile, time, urllib.request
 
 RUNS = int(sys.argv[1])
-ROOT = os.getcwd()
-ACACTL = os.path.join(ROOT, "target/release/acactl")
-FAKE = os.path.join(ROOT, "target/release/fake-arm")
+sys.path.insert(0, os.path.dirname(__file__))
+from fakeenv import ACACTL, acactl_env, start_fake
 
 tmp = tempfile.mkdtemp(prefix="acactl-bench-")
-fake = subprocess.Popen([FAKE, "--state-dir", tmp, "--retry-after", "0", "--provision-polls", "1"],
-                        stdout=subprocess.PIPE, text=True)
-info = json.loads(fake.stdout.readline())
+fake, info = start_fake(tmp, "--retry-after", "0", "--provision-polls", "1")
 ctx = ssl.create_default_context(cafile=info["ca_pem"])
 
 def admin(path, body=None):
@@ -20,30 +17,7 @@ def admin(path, body=None):
     with urllib.request.urlopen(req, context=ctx) as r:
         return json.loads(r.read() or b"null")
 
-cfg = os.path.join(tmp, "config.yaml")
-with open(cfg, "w") as f:
-    f.write(f"""hub_id: bench
-subscription_id: {info['subscription']}
-resource_group: {info['resource_group']}
-environment: {info['environment']}
-location: {info['location']}
-cloud: custom
-cloud_endpoints:
-  resource_manager: {info['base_url']}
-  authority_host: {info['base_url']}
-  token_scope: https://management.azure.com/.default
-ca_bundle: {info['ca_pem']}
-cache_dir: {tmp}/cache
-credential:
-  type: managed-identity
-arm:
-  poll_interval_ms: 20
-""")
-env = {
-    "PATH": os.environ["PATH"], "HOME": tmp, "ACACTL_CONFIG": cfg,
-    "IDENTITY_ENDPOINT": info["base_url"] + "/msi/token", "IDENTITY_HEADER": info.get("identity_header", "fake-identity-header-secret"),
-    "HTTP_PROXY": info["ingress_url"], "NO_PROXY": "127.0.0.1,localhost",
-}
+env = dict(acactl_env(info, tmp, "bench", "arm:\n  poll_interval_ms: 20\n"), HTTP_PROXY=info["ingress_url"])
 spawner = dict(env, JUPYTERHUB_USER="bench", JUPYTERHUB_API_TOKEN="bench-token-0123456789",
                JUPYTERHUB_SERVICE_PREFIX="/user/bench/", JUPYTERHUB_API_URL="http://127.0.0.1:8081/hub/api",
                ACACTL_FORWARD="JUPYTERHUB_USER,JUPYTERHUB_API_TOKEN,JUPYTERHUB_SERVICE_PREFIX,JUPYTERHUB_API_URL")

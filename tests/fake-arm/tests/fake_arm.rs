@@ -26,22 +26,32 @@ struct T {
     tok: String,
 }
 
+/// POST an Entra v2 token request (form-encoded) to the fake STS.
+async fn token_request(c: &reqwest::Client, base: &str, tenant: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    c.post(format!("{base}/{tenant}/oauth2/v2.0/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(fields))
+        .send()
+        .await
+        .unwrap()
+}
+
 impl T {
     async fn new(opts: Options) -> T {
         let fake = FakeArm::start(opts);
         let c = client(&fake);
-        let r = c
-            .post(format!("{}/my-tenant/oauth2/v2.0/token", fake.base_url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
+        let r = token_request(
+            &c,
+            &fake.base_url(),
+            "my-tenant",
+            &[
                 ("grant_type", "client_credentials"),
                 ("client_id", "cid"),
                 ("client_secret", "good"),
                 ("scope", "https://management.azure.com/.default"),
-            ]))
-            .send()
-            .await
-            .unwrap();
+            ],
+        )
+        .await;
         assert_eq!(r.status(), 200);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["token_type"], "Bearer");
@@ -488,37 +498,37 @@ async fn auth_and_api_version() {
 #[tokio::test]
 async fn token_endpoints() {
     let t = T::new(Options::default()).await;
-    let r =
-        t.c.post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "c1"),
-                ("client_secret", "bad-secret"),
-                ("scope", "https://management.azure.com/.default"),
-            ]))
-            .send()
-            .await
-            .unwrap();
+    let r = token_request(
+        &t.c,
+        &t.fake.base_url(),
+        "tenant-x",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "c1"),
+            ("client_secret", "bad-secret"),
+            ("scope", "https://management.azure.com/.default"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 401);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["error"], "invalid_client");
     assert_eq!(v["error_codes"], json!([7000215]));
     assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS7000215"));
     // workload identity style
-    let r =
-        t.c.post(format!("{}/tenant-x/oauth2/v2.0/token", t.fake.base_url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "c2"),
-                ("client_assertion", "eyJ.fake.jwt"),
-                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                ("scope", "https://management.azure.com/.default"),
-            ]))
-            .send()
-            .await
-            .unwrap();
+    let r = token_request(
+        &t.c,
+        &t.fake.base_url(),
+        "tenant-x",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "c2"),
+            ("client_assertion", "eyJ.fake.jwt"),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("scope", "https://management.azure.com/.default"),
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // managed identity, exactly as azure_identity 1.0 sends it
     let mi = format!(
@@ -896,18 +906,18 @@ async fn more_behaviours() {
 async fn audience_and_delete_async_header() {
     let t = T::new(Options::default()).await;
     // a token for Key Vault is not accepted by ARM
-    let r =
-        t.c.post(format!("{}/tn/oauth2/v2.0/token", t.fake.base_url()))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "c"),
-                ("client_secret", "s"),
-                ("scope", "https://vault.azure.net/.default"),
-            ]))
-            .send()
-            .await
-            .unwrap();
+    let r = token_request(
+        &t.c,
+        &t.fake.base_url(),
+        "tn",
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "c"),
+            ("client_secret", "s"),
+            ("scope", "https://vault.azure.net/.default"),
+        ],
+    )
+    .await;
     let kv: Value = r.json().await.unwrap();
     let r = t.c.get(t.app_url("x")).bearer_auth(kv["access_token"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), 401);
