@@ -326,31 +326,27 @@ pub fn guid() -> String {
 
 /// `2026-11-23T05:54:08.6800357Z` (systemData style: 7 fractional digits, Z).
 pub fn now_rfc3339() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 100
-    )
+    timestamp(7, "Z")
 }
 
 /// `2026-11-23T05:54:09.998080` (operation-status style: no offset, as recorded from the service).
 pub fn now_op_time() -> String {
+    timestamp(6, "")
+}
+
+/// Now in UTC with `digits` fractional digits (at most 9) and `suffix`.
+fn timestamp(digits: u32, suffix: &str) -> String {
     let t = time::OffsetDateTime::now_utc();
+    let frac = t.nanosecond() / 10u32.pow(9 - digits);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{frac:0w$}{suffix}",
         t.year(),
         t.month() as u8,
         t.day(),
         t.hour(),
         t.minute(),
         t.second(),
-        t.nanosecond() / 1000
+        w = digits as usize
     )
 }
 
