@@ -11,14 +11,12 @@ Layout assumed (the recipe that was reproduced end to end):
       CHP --/user/<name>/--> http://<user app name>  (ACA in-environment ingress)
   user server --http://<hub app name>/hub/api--> CHP --> hub  (hub_connect_url)
 
-Installing the spawner: copy contrib/exec_spawner.py next to this file (the
-directory the hub is started from is on sys.path) or anywhere on the hub's
-PYTHONPATH, e.g. site-packages.  Install acactl at ACACTL_BIN.
+Installing the spawner: `pip install acactl jupyterhub` into the hub's Python
+environment; it brings the spawner (entry point "acactl") and the acactl binary,
+which the spawner finds beside itself.  Nothing needs to be on PYTHONPATH.
 """
 
 import os
-
-from exec_spawner import ExecSpawner
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -38,10 +36,13 @@ dns_suffix = os.environ.get("CONTAINER_APP_ENV_DNS_SUFFIX", "")
 
 # --- spawner ------------------------------------------------------------------
 
-c.JupyterHub.spawner_class = ExecSpawner
+# The `jupyterhub.spawners` entry point of the acactl package (acactl.spawner.ExecSpawner).
+c.JupyterHub.spawner_class = "acactl"
 
-# Absolute path: don't depend on the hub's PATH.
-c.ExecSpawner.command = [env("ACACTL_BIN", "/usr/local/bin/acactl")]
+# Default: the acactl binary installed with the package.  ACACTL_BIN overrides
+# it (an absolute path: the hub's PATH is never searched).
+if env("ACACTL_BIN", ""):
+    c.ExecSpawner.command = [env("ACACTL_BIN", "")]
 
 # acactl's own settings file (image, environment, resources, ...), passed as
 # `--config PATH` on every call.  Empty = acactl's default lookup.
@@ -60,6 +61,12 @@ c.ExecSpawner.poll_timeout = env_float("ACACTL_POLL_TIMEOUT", 60)
 # Values in c.Spawner.environment are forwarded too (names matching
 # TOKEN/SECRET/PASSWORD/... are redacted from the spawner's logs).
 
+# JupyterHub's Spawner settings: c.Spawner.args are appended to the container's
+# arguments; environment, default_url and notebook_dir reach the container; cmd,
+# cpu/mem limits and guarantees and image are acactl settings (server.command,
+# server.cpu, server.memory, server.image or profiles): check_config(c) at the
+# end of this file stops the hub at start-up when they are set.
+#
 # Not set on purpose: c.Spawner.args with --ServerApp.allow_origin.  acactl
 # adds `--ServerApp.allow_origin=<public hub origin>` itself (derived from
 # JUPYTERHUB_PUBLIC_HUB_URL, i.e. from public_url below).  Without it the
@@ -170,3 +177,10 @@ if os.environ.get("ACACTL_HUB_AUTHENTICATOR"):
 # authenticator, set manage_groups = True so the hub keeps them current).
 # c.ExecSpawner.profiles_form = False     # no form (REST user_options still work)
 c.ExecSpawner.start_timeout_margin = env_float("ACACTL_START_TIMEOUT_MARGIN", 40)
+
+# Last: refuse to start when a JupyterHub Spawner setting above (or added after
+# copying this file) is one acactl cannot honour (cmd, cpu/mem limits, image),
+# naming the acactl setting to use instead.
+from acactl.spawner import check_config  # noqa: E402
+
+check_config(c)

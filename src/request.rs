@@ -45,6 +45,8 @@ pub struct ServerRequest {
     pub user_options: serde_json::Map<String, serde_json::Value>,
     /// ACACTL_USER_GROUPS (a JSON list of the user's hub groups; empty when unset).
     pub groups: Vec<String>,
+    /// ACACTL_ARGS (the hub's `Spawner.args`, a JSON list): appended to the container's args.
+    pub args: Vec<String>,
 }
 
 /// User and server from flags or the spawner environment.
@@ -135,6 +137,7 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
     }
     let user_options = user_options(env)?;
     let groups = user_groups(env)?;
+    let args = extra_args(env)?;
     let service_prefix = env.var("JUPYTERHUB_SERVICE_PREFIX").unwrap_or_else(|| {
         let base = env.var("JUPYTERHUB_BASE_URL").unwrap_or_else(|| "/".into());
         let base = if base.ends_with('/') { base } else { format!("{base}/") };
@@ -160,7 +163,36 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
         service_prefix,
         user_options,
         groups,
+        args,
     })
+}
+
+const MAX_ARGS: usize = 64;
+const MAX_ARG_LEN: usize = 4096;
+
+/// ACACTL_ARGS: the operator's `c.Spawner.args` (the exec spawner sets it), a JSON list of strings
+/// appended to the notebook container's args. allow_origin stays acactl's (`hub.allow_origin`).
+pub fn extra_args(env: &dyn Env) -> Result<Vec<String>> {
+    let Some(raw) = env.var("ACACTL_ARGS") else {
+        return Ok(Vec::new());
+    };
+    let bad = |why: String| Error::usage("InvalidArgs", format!("ACACTL_ARGS {why}"));
+    let args: Vec<String> =
+        serde_json::from_str(&raw).map_err(|e| bad(format!("must be a JSON list of strings: {e}")))?;
+    if args.len() > MAX_ARGS {
+        return Err(bad(format!("has {} arguments; at most {MAX_ARGS} are accepted", args.len())));
+    }
+    for a in &args {
+        if a.len() > MAX_ARG_LEN || a.contains('\0') {
+            return Err(bad(format!("has an argument longer than {MAX_ARG_LEN} bytes or containing NUL")));
+        }
+        if a.to_ascii_lowercase().contains("allow_origin") {
+            return Err(bad(format!(
+                "sets `{a}`: the allowed origin is acactl's `hub.allow_origin` (an exact origin, never `*`)"
+            )));
+        }
+    }
+    Ok(args)
 }
 
 /// ACACTL_USER_OPTIONS: a JSON object (the spawner's `user_options`), or empty.
@@ -222,6 +254,31 @@ mod tests {
             let e = parse_state(bad).unwrap_err();
             assert_eq!(e.code, "InvalidState", "{bad}");
         }
+    }
+
+    #[test]
+    fn extra_args_parsed_and_refused() {
+        let env = |v: &str| -> std::collections::BTreeMap<String, String> {
+            [("ACACTL_ARGS".to_string(), v.to_string())].into()
+        };
+        assert_eq!(extra_args(&std::collections::BTreeMap::new()).unwrap(), Vec::<String>::new());
+        assert_eq!(extra_args(&env(r#"["--debug","--x=1"]"#)).unwrap(), vec!["--debug", "--x=1"]);
+        for bad in [
+            "--debug",
+            r#"{"a":1}"#,
+            "[1]",
+            r#"["a\u0000b"]"#,
+            r#"["--ServerApp.allow_origin=*"]"#,
+            r#"["--NotebookApp.allow_origin_pat=.*"]"#,
+        ] {
+            let e = extra_args(&env(bad)).unwrap_err();
+            assert_eq!(e.code, "InvalidArgs", "{bad}");
+            assert_eq!(e.exit, crate::error::Exit::Usage, "{bad}");
+        }
+        let many = serde_json::to_string(&vec!["a"; MAX_ARGS + 1]).unwrap();
+        assert!(extra_args(&env(&many)).is_err());
+        let long = serde_json::to_string(&vec!["a".repeat(MAX_ARG_LEN + 1)]).unwrap();
+        assert!(extra_args(&env(&long)).is_err());
     }
 
     #[test]

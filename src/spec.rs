@@ -258,6 +258,7 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
         args.retain(|a| !a.starts_with("--ServerApp.allow_origin="));
         args.push(format!("--ServerApp.allow_origin={origin}"));
     }
+    args.extend(req.args.iter().cloned()); // the hub's Spawner.args, after acactl's own
 
     let url = match t.ingress {
         IngressKind::Internal => format!("http://{name}"),
@@ -570,6 +571,17 @@ mod tests {
         let app = spec.to_arm("westeurope", false);
         let c = app.first_container().unwrap();
         assert!(c.env.as_ref().unwrap().iter().all(|e| e.value.as_deref() != Some("tok-1234567890")));
+    }
+
+    #[test]
+    fn hub_spawner_args_come_after_acactls_own() {
+        let s = settings("");
+        let mut env = HUB_ENV.to_vec();
+        env.push(("ACACTL_ARGS", r#"["--SingleUserNotebookApp.default_url=/lab/tree/x","--debug"]"#));
+        let spec = build(&s, &request(&s, &env), "2026-11-23T00:00:00Z", "s1").unwrap();
+        let n = spec.args.len();
+        assert_eq!(spec.args[n - 2..], ["--SingleUserNotebookApp.default_url=/lab/tree/x", "--debug"]);
+        assert!(spec.args[..n - 2].iter().any(|a| a.starts_with("--ServerApp.allow_origin=")));
     }
 
     #[test]

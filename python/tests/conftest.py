@@ -1,5 +1,9 @@
-"""Fixtures: a fake acactl written into tmp_path, and an ExecSpawner wired to it."""
+"""Fixtures: a fake acactl written into tmp_path, and an ExecSpawner wired to it.
 
+The suite tests the *installed* package (`pip install target/wheels/acactl-*.whl`, as .ci/test
+does), never python/acactl from the source tree: the wheel's layout is part of what is tested."""
+
+import importlib.metadata
 import json
 import logging
 import sys
@@ -8,11 +12,23 @@ from types import SimpleNamespace
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # contrib/
+try:
+    _dist = importlib.metadata.distribution("acactl")
+except importlib.metadata.PackageNotFoundError:
+    pytest.exit(
+        "the acactl package is not installed in this Python: build and install the wheel first "
+        "(maturin build --release && pip install target/wheels/acactl-*.whl), see .ci/test",
+        returncode=4,
+    )
 
+import acactl.spawner  # noqa: E402
 from jupyterhub.objects import Hub  # noqa: E402
 
-from exec_spawner import ExecSpawner  # noqa: E402
+from acactl.spawner import ExecSpawner  # noqa: E402
+
+SITE = Path(_dist.locate_file("")).resolve()
+if not Path(acactl.spawner.__file__).resolve().is_relative_to(SITE):
+    pytest.exit(f"acactl.spawner was imported from {acactl.spawner.__file__}, not from the installed package in {SITE}")
 
 TOKEN = "tok-3f9a1c77e2b54d0c9a8e"
 
@@ -110,7 +126,7 @@ def fake(tmp_path):
 @pytest.fixture
 def log(caplog):
     caplog.set_level(logging.DEBUG)
-    return logging.getLogger("test.exec_spawner")
+    return logging.getLogger("test.acactl_spawner")
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from jupyterhub.app import JupyterHub
 from traitlets.config.loader import PyFileConfigLoader
 
-from exec_spawner import ExecSpawner
+from acactl.spawner import ExecSpawner, installed_binary
 
-CONTRIB = Path(__file__).resolve().parents[1]
+CONTRIB = Path(__file__).resolve().parents[2] / "contrib"
 
 
 def load(monkeypatch, **env):
@@ -35,7 +35,8 @@ def test_defaults_in_aca(monkeypatch):
     assert "--change-origin" in cfg.ConfigurableHTTPProxy.command
     assert "hub_connect_url" not in cfg.JupyterHub  # would loop CHP through the ingress
     assert spawner.hub_connect_url == "http://jhub"
-    assert spawner.command == ["/usr/local/bin/acactl"]
+    # the binary installed with the package (the venv's bin/), not a PATH lookup
+    assert spawner.command == [installed_binary()]
     assert spawner.config_file == ""
     assert not any("allow_origin" in arg for arg in spawner.args)  # acactl adds it
     # the hub's start_timeout must outlast acactl's own (300) plus the SIGTERM grace
@@ -67,5 +68,5 @@ def test_env_overrides(monkeypatch):
 @pytest.mark.parametrize("value", ["", "   "])
 def test_blank_env_means_default(monkeypatch, value):
     _, hub, spawner = load(monkeypatch, ACACTL_BIN=value, ACACTL_HUB_PUBLIC_URL=value)
-    assert spawner.command == ["/usr/local/bin/acactl"]
+    assert spawner.command == [installed_binary()]
     assert hub.public_url == "http://localhost:8000/"

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from exec_spawner import profile_start_timeout, render_options_form
+from acactl.spawner import profile_start_timeout, render_options_form
 
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from conftest import pid_alive
 
-CONTRIB = Path(__file__).resolve().parents[1]
 API_TOKEN = "tester-token-0123456789abcdef"
 
 # The fake acactl: behaviour depends on JUPYTERHUB_USER.  "marcus" gets a real
@@ -109,8 +108,6 @@ srv.serve_forever()
 
 CONFIG = r'''
 import sys
-sys.path.insert(0, {contrib!r})
-from exec_spawner import ExecSpawner
 from jupyterhub.proxy import Proxy
 
 class MemoryProxy(Proxy):
@@ -127,7 +124,7 @@ class MemoryProxy(Proxy):
         return dict(self.routes)
 
 c.JupyterHub.proxy_class = MemoryProxy
-c.JupyterHub.spawner_class = ExecSpawner
+c.JupyterHub.spawner_class = "acactl"  # the installed package's entry point
 c.ExecSpawner.command = [sys.executable, {fake!r}, {record!r}, {userserver!r}]
 c.ExecSpawner.term_grace = 3
 c.Spawner.start_timeout = 2
@@ -160,7 +157,6 @@ class Hub:
         (tmp_path / "userserver.py").write_text(USERSERVER)
         (tmp_path / "jupyterhub_config.py").write_text(
             CONFIG.format(
-                contrib=str(CONTRIB),
                 fake=str(tmp_path / "fake_acactl.py"),
                 record=str(self.record),
                 userserver=str(tmp_path / "userserver.py"),

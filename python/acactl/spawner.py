@@ -22,20 +22,31 @@ that ``acactl`` speaks:
   that are forwarded to :meth:`ExecSpawner.progress`.
 * failure: non-zero exit and ``{"error": {"code": "...", "message": "..."}}``.
 
-Install: put this file on the hub's ``PYTHONPATH`` (for example copy it next
-to ``jupyterhub_config.py``, which is on the path when the hub is started from
-that directory, or into site-packages) and set
-``c.JupyterHub.spawner_class = "exec_spawner.ExecSpawner"``.
+Install: ``pip install acactl`` puts this module and the ``acactl`` binary into
+the hub's environment and registers the ``jupyterhub.spawners`` entry point
+``acactl``: ``c.JupyterHub.spawner_class = "acactl"``.  The binary installed
+with this package is used unless ``c.ExecSpawner.command`` says otherwise.
+
+JupyterHub's own Spawner settings are honoured or refused (see
+``UNSUPPORTED_TRAITS``): ``args`` reach the container (``ACACTL_ARGS``),
+``environment``, ``default_url`` and ``notebook_dir`` reach it through
+``get_env()``; ``cmd``, the cpu/memory limits and ``image`` are acactl
+settings: setting them refuses every spawner with the name of the acactl
+setting to use, and ``check_config(c)`` at the end of the hub's config file
+(as in contrib/jupyterhub_config.py) stops the hub at start-up instead.
 """
 
 import asyncio
 import html
+import importlib.metadata
 import json
 import math
 import os
 import re
 import signal
+import sys
 from collections import deque
+from pathlib import Path
 
 from jupyterhub.spawner import Spawner
 from jupyterhub.traitlets import Command
@@ -46,11 +57,30 @@ try:  # JupyterHub >= 6.0: logged without traceback, counted as a spawn "failure
 except ImportError:  # pragma: no cover - older JupyterHub
     SpawnException = None
 
-__all__ = ["ExecSpawner", "ExecSpawnerError"]
+__all__ = ["ExecSpawner", "ExecSpawnerError", "check_config", "installed_binary", "unsupported_settings"]
 
 # Variables owned by the protocol: never inherited from the hub's environment,
 # never taken from get_env(), never listed in ACACTL_FORWARD.
-PROTOCOL_VARS = ("ACACTL_FORWARD", "ACACTL_STATE", "ACACTL_USER_OPTIONS", "ACACTL_USER_GROUPS")
+PROTOCOL_VARS = (
+    "ACACTL_FORWARD",
+    "ACACTL_STATE",
+    "ACACTL_USER_OPTIONS",
+    "ACACTL_USER_GROUPS",
+    "ACACTL_ARGS",
+)
+
+# JupyterHub Spawner settings acactl cannot take from the hub: (default, the
+# acactl setting to use instead).  A non-default value stops the hub at start-up.
+# ACA gives a container one cpu and one memory figure (a Consumption pair, or a
+# workload profile's room): there is no separate limit and guarantee.
+UNSUPPORTED_TRAITS = {
+    "cmd": (["jupyterhub-singleuser"], "acactl's `server.command` (the container's command)"),
+    "cpu_limit": (None, "acactl's `server.cpu` (or a profile's or choice's `cpu`)"),
+    "cpu_guarantee": (None, "acactl's `server.cpu` (or a profile's or choice's `cpu`)"),
+    "mem_limit": (None, "acactl's `server.memory` (or a profile's or choice's `memory`)"),
+    "mem_guarantee": (None, "acactl's `server.memory` (or a profile's or choice's `memory`)"),
+    "image": ("", "acactl's `server.image` (or a profile's or choice's `image`)"),
+}
 STATE_KEY = "acactl"
 
 # Names of get_env() keys whose values are redacted from anything we log or
@@ -103,12 +133,28 @@ class ExecSpawner(Spawner):
     """Run each server through an external command (``acactl``)."""
 
     command = Command(
-        ["acactl"],
         config=True,
         help="""The command to run (a list, or a string for a single word).
 
-        The subcommand and its arguments are appended; use an absolute path,
-        the hub's PATH is not guaranteed.""",
+        Default: the `acactl` binary installed with this package (in the
+        environment's scripts directory, beside the Python interpreter); the
+        hub's PATH is never searched.  The subcommand and its arguments are
+        appended; use an absolute path.""",
+    )
+
+    @default("command")
+    def _default_command(self):
+        binary = installed_binary()
+        if not binary:
+            raise ExecSpawnerError(_NO_BINARY)
+        return [binary]
+
+    image = Unicode(
+        "",
+        config=True,
+        help="""Not used: the image comes from acactl's configuration
+        (`server.image`, or a profile's).  Set here (kubespawner's habit), the
+        hub refuses to start and names that setting.""",
     )
 
     config_file = Unicode(
@@ -173,6 +219,12 @@ class ExecSpawner(Spawner):
         give Spawner.start_timeout, set before each start: acactl then always
         times out (and cleans up) before the hub cancels it.""",
     )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        problems = unsupported_settings(self)
+        if problems:
+            raise ExecSpawnerError("; ".join(problems))
 
     @default("options_form")
     def _default_options_form(self):
@@ -439,6 +491,9 @@ class ExecSpawner(Spawner):
         env["ACACTL_FORWARD"] = ",".join(forward)
         env["ACACTL_USER_OPTIONS"] = json.dumps(self.user_options or {}, default=str)
         env["ACACTL_USER_GROUPS"] = json.dumps(_group_names(self.user))
+        args = [str(a) for a in self.get_args()]
+        if args:  # appended to the container's args, after acactl's own
+            env["ACACTL_ARGS"] = json.dumps(args)
         if self.acactl_state is not None:
             env["ACACTL_STATE"] = json.dumps(self.acactl_state)
         secrets = {v for k, v in user_env.items() if _SECRET_NAME.search(k)}
@@ -569,6 +624,60 @@ class ExecSpawner(Spawner):
         return exc
 
 
+_NO_BINARY = (
+    "no acactl binary was installed with the acactl package (was it installed from a wheel?): "
+    "set c.ExecSpawner.command to the binary's absolute path"
+)
+
+
+def installed_binary():
+    """Absolute path of the `acactl` binary installed with this package, or None.
+
+    Read from the distribution's RECORD, so it is the binary of this very
+    installation (venv, --user or system), wherever the scripts directory is."""
+    try:
+        dist = importlib.metadata.distribution("acactl")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or ():
+        if entry.name in ("acactl", "acactl.exe") and entry.parent.name in ("bin", "Scripts"):
+            path = Path(dist.locate_file(entry)).resolve()
+            if path.is_file() and os.access(path, os.X_OK):
+                # only the package that is actually imported: not a second copy elsewhere
+                if Path(__file__).resolve().is_relative_to(Path(dist.locate_file("")).resolve()):
+                    return str(path)
+    return None
+
+
+def unsupported_settings(spawner):
+    """What the operator set that acactl cannot honour, each naming the acactl setting to use."""
+    problems = []
+    for name, (default_value, instead) in UNSUPPORTED_TRAITS.items():
+        if spawner.has_trait(name) and getattr(spawner, name) not in (default_value, None, ""):
+            problems.append(
+                f"c.Spawner.{name} = {getattr(spawner, name)!r} is not used by the acactl spawner: set {instead}"
+            )
+    try:
+        spawner.command
+    except ExecSpawnerError as e:
+        problems.append(str(e))
+    return problems
+
+
+def check_config(config):
+    """Refuse to start a hub whose spawner settings acactl would drop: call it at
+    the end of jupyterhub_config.py with `c` (contrib/jupyterhub_config.py does).
+    Prints every problem and raises SystemExit(1), which JupyterHub does not
+    swallow as it does other errors in a config file.  Without it, the same check
+    refuses each spawner when it is created (the user sees the message)."""
+    try:
+        ExecSpawner(config=config)
+    except ExecSpawnerError as e:
+        for problem in str(e).split("; "):
+            print(f"acactl spawner: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+
+
 def _group_names(user):
     names = []
     for g in getattr(user, "groups", None) or ():
@@ -684,3 +793,4 @@ async def _read_lines(stream, on_line, log):
             buf = buf[_MAX_LINE:]
     if buf:
         emit(buf)
+

@@ -9,7 +9,7 @@ import pytest
 from conftest import TOKEN, pid_alive
 from jupyterhub.spawner import SpawnException
 
-from exec_spawner import ExecSpawner, ExecSpawnerError
+from acactl.spawner import ExecSpawner, ExecSpawnerError, installed_binary
 
 pytestmark = pytest.mark.asyncio
 
@@ -483,6 +483,6 @@ async def test_is_a_spawner():
     traits = ExecSpawner.class_trait_names(config=True)
     for name in ("command", "config_file", "term_grace", "poll_timeout", "extra_env"):
         assert name in traits
-    assert ExecSpawner().command == ["acactl"]
+    assert ExecSpawner().command == [installed_binary()]  # beside the package, not a PATH lookup
     assert ExecSpawner().term_grace == 20
     assert ExecSpawner().poll_timeout == 60
