@@ -32,6 +32,7 @@ PUBLIC_URL = f"https://{PUBLIC_HOST}/"
 HUB_APP = "jupyterhub"
 PASSWORD = "e2e-password-not-secret"
 CHP_PORT = 8000
+SPAWNER_ARG = "--ServerApp.shutdown_no_activity_timeout=0"  # harmless; proves c.Spawner.args arrive
 T0 = time.monotonic()
 
 
@@ -308,6 +309,8 @@ c.JupyterHub.log_level = "DEBUG"
 # POST .../server answers 202 at once and the client follows the progress stream, as the spawn page does
 c.JupyterHub.tornado_settings = dict(c.JupyterHub.tornado_settings, slow_spawn_timeout=1)
 c.Spawner.debug = False
+# JupyterHub's own Spawner.args reach the container after acactl's own args (ACACTL_ARGS)
+c.Spawner.args = [{spawner_arg!r}]
 {extra}
 '''
 
@@ -344,25 +347,33 @@ c.ACABatchSpawner.http_timeout = 60
 
 
 class Hub:
-    def __init__(self, world, name, acactl_config, extra="", env_extra=None):
+    """A hub run from the venv the acactl wheel is installed in: `spawner_class = "acactl"` (the package's
+    entry point), the binary installed with it, no PYTHONPATH and no ACACTL_BIN.
+
+    dockerfile=True runs the README Dockerfile's CMD as is: `jupyterhub -f <contrib/jupyterhub_config.py>`
+    from a fresh directory, with only the environment an ACA hub app has (no test overrides)."""
+
+    def __init__(self, world, name, acactl_config, extra="", env_extra=None, dockerfile=False):
         self.w = world
         self.name = name
         self.dir = os.path.join(world.work, f"hub-{name}")
         os.makedirs(self.dir, exist_ok=True)
         self.acactl_config = acactl_config
-        self.cfg = os.path.join(self.dir, "jupyterhub_config.py")
-        with open(self.cfg, "w") as f:
-            f.write(HUB_CONFIG_TEMPLATE.format(
-                contrib=os.path.join(world.a.repo, "contrib", "jupyterhub_config.py"),
-                password=PASSWORD, cookie_secret=os.path.join(self.dir, "cookie_secret"),
-                chp_pid=os.path.join(self.dir, "chp.pid"), extra=extra))
+        contrib = os.path.join(world.a.repo, "contrib", "jupyterhub_config.py")
+        if dockerfile:
+            self.cfg = contrib
+            self.chp_pid = os.path.join(self.dir, "jupyterhub-proxy.pid")  # CHP's default, in the cwd
+        else:
+            self.cfg = os.path.join(self.dir, "jupyterhub_config.py")
+            self.chp_pid = os.path.join(self.dir, "chp.pid")
+            with open(self.cfg, "w") as f:
+                f.write(HUB_CONFIG_TEMPLATE.format(
+                    contrib=contrib, password=PASSWORD, cookie_secret=os.path.join(self.dir, "cookie_secret"),
+                    chp_pid=self.chp_pid, spawner_arg=SPAWNER_ARG, extra=extra))
         self.env = world.base_env()
         self.env.update({
-            "PYTHONPATH": os.path.join(world.a.repo, "contrib"),
             "CONTAINER_APP_NAME": HUB_APP,
-            "ACACTL_BIN": world.a.acactl,
             "ACACTL_CONFIG": acactl_config,
-            "ACACTL_CHP_BIN": world.a.chp,
             "ACACTL_HUB_PUBLIC_URL": PUBLIC_URL,
             "ACACTL_HUB_DB_URL": f"sqlite:///{os.path.join(self.dir, 'jupyterhub.sqlite')}",
             "ACACTL_START_TIMEOUT": "60",
@@ -412,7 +423,7 @@ class Hub:
                 self.proc.wait()
         # CHP is started by the hub; the hub stops it on a clean shutdown, not when it fails to start
         try:
-            with open(os.path.join(self.dir, "chp.pid")) as f:
+            with open(self.chp_pid) as f:
                 os.kill(int(f.read().strip()), signal.SIGTERM)
         except (OSError, ValueError):
             pass
@@ -567,9 +578,63 @@ def sc_ingress(world, hub):
             world.admin_call("DELETE", f"/apps/{n}")
 
 
+def sc_dockerfile(world, hub):
+    """README's Dockerfile CMD, `jupyterhub -f .../jupyterhub_config.py` from a directory that is not on
+    sys.path, with nothing but `pip install acactl jupyterhub`: the hub loads the spawner by entry point."""
+    version = subprocess.run([os.path.join(world.venv_bin, "acactl"), "--version"], capture_output=True,
+                             text=True, timeout=30).stdout.split()[-1]
+    text = hub.log_text()
+    check(f"Using Spawner: acactl.spawner.ExecSpawner-{version}" in text,
+          f"the hub must load the acactl package's spawner (see {hub.logfile()})")
+    check("ModuleNotFoundError" not in text and "PYTHONPATH" not in hub.env, "no PYTHONPATH, no import error")
+    r = urllib.request.urlopen(PUBLIC_URL + "hub/login", context=ssl.create_default_context(cafile=world.ca_file),
+                               timeout=10)
+    check(r.status == 200, f"GET /hub/login: {r.status}")
+    log(f"  the Dockerfile's CMD runs: 'Using Spawner: acactl.spawner.ExecSpawner-{version}'")
+
+
+def sc_browser(world, hub):
+    """Headless Chromium: the hub's login form, spawn, JupyterLab at /user/<name>/lab, and from inside the
+    page the events websocket, a kernel and 1+1 = 2; the server logs no "Blocking Cross Origin"."""
+    import chromium
+
+    user = "betty"
+    t = time.monotonic()
+    c = chromium.Chromium(world.work, PUBLIC_HOST, log=log)
+    try:
+        c.navigate(PUBLIC_URL + "hub/login")
+        c.wait_js("!!document.querySelector('#username_input')", "the hub's login form", 30)
+        c.evaluate("(() => {"
+                   f"document.querySelector('#username_input').value = {json.dumps(user)};"
+                   f"document.querySelector('#password_input').value = {json.dumps(PASSWORD)};"
+                   "document.querySelector('#login_submit').click(); return true; })()")
+        c.wait_location(r"/(hub/(home|spawn|spawn-pending/.*)?|user/.*)$", 30)
+        log(f"  logged in on the form ({time.monotonic() - t:.1f}s)")
+        c.navigate(PUBLIC_URL + "hub/spawn")  # the spawn page; no options form: the spawn starts at once
+        href = c.wait_location(rf"/user/{user}/lab(\?.*)?$", 150)
+        log(f"  spawned and landed on {href} ({time.monotonic() - t:.1f}s)")
+        c.wait_js("!!document.querySelector('.jp-LabShell')", "JupyterLab's shell in the page", 90)
+        log(f"  JupyterLab rendered ({time.monotonic() - t:.1f}s)")
+        out = c.evaluate(chromium.IN_PAGE_CHECKS + f"({json.dumps(f'/user/{user}/')})", timeout=120)
+    finally:
+        c.close()
+    log(f"  in-page checks: {out}")
+    check(out.get("xsrf"), f"no _xsrf cookie in the page: {out}")
+    check(out.get("events") == "open", f"the events websocket must connect from the page: {out}")
+    check(out.get("kernel_status") == 201, f"kernel creation from the page: {out}")
+    check(out.get("result") == "2", f"1+1 from the page: {out}")
+    apps = world.apps_of(user)
+    check(len(apps) == 1, f"expected one app for {user}: {[a['name'] for a in apps]}")
+    app = apps[0]["name"]
+    check("Blocking Cross Origin" not in world.app_log(app), "the single-user server blocked a request (see its output.log)")
+    stop(world, browser(world, user), user, app)
+
+
 def sc_happy(world, hub):
     b = browser(world, "alice")
     prefix, app = spawn(world, b, "alice")
+    c0 = world.apps_of("alice")[0]["app"]["properties"]["template"]["containers"][0]
+    check(c0.get("args", [])[-1:] == [SPAWNER_ARG], f"c.Spawner.args must come last in the container's args: {c0.get('args')}")
     use_server(world, b, prefix, app)
     stop(world, b, "alice", app)
 
@@ -750,10 +815,12 @@ def groups(world):
     timeout_extra = ("c.Spawner.start_timeout = 8   # the hub gives up long before acactl would\n"
                      "c.ExecSpawner.term_grace = 20\n"
                      "c.ExecSpawner.profile_start_timeout = False  # keep the 8 s above\n")
-    batch_extra = BATCH_CONFIG.format(acactl=world.a.acactl)
+    batch_extra = BATCH_CONFIG.format(acactl=os.path.join(world.venv_bin, "acactl"))  # the wheel's binary
     return [
+        ("dockerfile", lambda: Hub(world, "dockerfile", std_cfg, dockerfile=True),
+         [("dockerfile-cmd-loads-the-spawner", sc_dockerfile)]),
         ("exec", lambda: Hub(world, "exec", std_cfg),
-         [("ingress-emulation", sc_ingress), ("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
+         [("ingress-emulation", sc_ingress), ("browser-happy-path", sc_browser), ("happy-path", sc_happy), ("escaped-user-name", sc_escaped_user), ("named-server", sc_named_server),
           ("hub-restart-adopts-server", sc_hub_restart),
           ("app-deleted-outside-hub", sc_app_deleted_outside), ("provision-failure", sc_provision_failure),
           ("image-pull-failure", sc_image_pull_failure)]),

@@ -9,6 +9,7 @@
 #   E2E_CACHE    dependency cache root (default ~/.cache/acactl-e2e)
 #   E2E_BUDGET   seconds the scenarios may take in total (default 480); exceeded = failure
 #   E2E_NO_BUILD=1  use the existing target/release binaries (no cargo build)
+#   E2E_WHEEL    the acactl wheel to install into the hub's venv (default: built here with maturin)
 #
 # Never skips: a prerequisite that cannot be installed is a failure (exit 2).
 set -euo pipefail
@@ -31,13 +32,17 @@ need cargo "the Rust toolchain"
 need unshare "util-linux"
 need ip "iproute2"
 need mount "util-linux"
+chromium=$(command -v chromium-headless-shell || command -v chromium || true)
+[ -n "$chromium" ] || die "no headless Chromium (apt-get install chromium-headless-shell; .ci/test installs it)"
 pyver=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # requirements.lock is resolved for this Python (environment markers); another one needs a new lock (README.md)
 [ "$pyver" = 3.11 ] || die "python3 is $pyver; tests/e2e/requirements.lock is resolved for Python 3.11"
 [ "$(id -u)" = 0 ] || die "must run as root (unshare -m -n, ports 80/443)"
 
 # ---------------------------------------------------------------- pinned dependencies
-hash=$(cat "$here/requirements.lock" "$here/package-lock.json" | sha256sum | cut -c1-64)
+# "acactl-wheel": this venv gets the acactl wheel installed into it (below), so it is not shared with
+# checkouts whose e2e does not
+hash=$( (cat "$here/requirements.lock" "$here/package-lock.json"; echo acactl-wheel) | sha256sum | cut -c1-64)
 cache_root="${E2E_CACHE:-$HOME/.cache/acactl-e2e}"
 cache="$cache_root/$hash"
 mkdir -p "$cache_root"
@@ -62,11 +67,10 @@ if [ ! -f "$cache/.installed" ]; then
     date -u +%FT%TZ >"$cache/.installed"
     echo "e2e: dependencies installed in $(($(date +%s) - ti))s" >&2
 fi
-flock -u 9
 venv="$cache/venv"
 chp="$cache/node_modules/.bin/configurable-http-proxy"
 
-# ---------------------------------------------------------------- binaries
+# ---------------------------------------------------------------- binaries and the acactl wheel
 if [ "${E2E_NO_BUILD:-}" != 1 ]; then
     tb=$(date +%s)
     (cd "$repo" && cargo build --release --locked --quiet --bin acactl && cargo build --release --locked --quiet -p fake-arm) \
@@ -76,6 +80,28 @@ fi
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 [ -x "$target_dir/release/acactl" ] || die "no $target_dir/release/acactl"
 [ -x "$target_dir/release/fake-arm" ] || die "no $target_dir/release/fake-arm"
+wheel="${E2E_WHEEL:-}"
+if [ -z "$wheel" ]; then
+    # maturin pinned in pyproject.toml, from PyPI, in its own cached venv; reuses the release build
+    mv=$(sed -n 's/^requires = \["maturin==\([0-9.]*\)"\]$/\1/p' "$repo/pyproject.toml")
+    [ -n "$mv" ] || die "no pinned maturin in pyproject.toml"
+    mvenv="$cache_root/maturin-$mv"
+    if [ ! -f "$mvenv/.installed" ]; then
+        rm -rf "$mvenv" && python3 -m venv "$mvenv" \
+            && "$mvenv/bin/pip" install --quiet --disable-pip-version-check "maturin==$mv" \
+            && touch "$mvenv/.installed" || die "pip install maturin==$mv failed"
+    fi
+    out="$(mktemp -d /tmp/acactl-e2e-wheel.XXXXXX)"
+    (cd "$repo" && "$mvenv/bin/maturin" build --release --locked --quiet --out "$out") || die "maturin build failed"
+    wheel=$(ls "$out"/acactl-*.whl)
+fi
+[ -f "$wheel" ] || die "no wheel at $wheel"
+# the hub runs from this venv: `pip install acactl` as the README's Dockerfile does (the pinned
+# dependencies are already there; --no-deps keeps the install offline and the lock authoritative)
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$wheel" \
+    || die "pip install $wheel failed"
+flock -u 9
+[ -x "$venv/bin/acactl" ] || die "the wheel installed no $venv/bin/acactl"
 
 # ---------------------------------------------------------------- scenarios, in a private mount+net namespace
 budget="${E2E_BUDGET:-480}"
