@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod cli;
 mod config;
+mod config_example;
 mod doctor;
 mod faults;
 mod gc;
