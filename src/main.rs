@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod commands;
 mod error;
+mod estimates;
 mod http;
 mod hub;
 mod naming;

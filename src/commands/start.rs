@@ -12,6 +12,7 @@ use crate::arm::model::ContainerApp;
 use crate::cli::StartArgs;
 use crate::commands::{self, AppRef};
 use crate::error::{Error, Result};
+use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
 use crate::request::{self, STATE_VERSION};
@@ -63,6 +64,10 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     }
 
     let arm = commands::arm(settings)?;
+    estimates::begin(
+        estimates::history_file(settings.cache_dir.as_deref(), &settings.hub_id),
+        estimates::profile_key(spec.profile.as_deref(), spec.choices.iter().map(|(o, c)| (o, c))),
+    );
     let starter =
         Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
     let deadline = Instant::now() + spec.start_timeout;
@@ -178,8 +183,8 @@ impl Starter<'_> {
     async fn create(&self, deadline: Instant) -> Result<crate::arm::PutStarted> {
         let spec = self.spec;
         match &spec.profile {
-            Some(p) => output::progress(5, &format!("Preparing {} (profile {p})", spec.name)),
-            None => output::progress(5, &format!("Preparing {}", spec.name)),
+            Some(p) => estimates::progress(Waiting::Preparing, 5, &format!("Preparing {} (profile {p})", spec.name)),
+            None => estimates::progress(Waiting::Preparing, 5, &format!("Preparing {}", spec.name)),
         }
         let location = super::preflight::check(self.arm, self.settings, spec).await?;
         let mut body = spec.body(&location, false)?;
@@ -197,11 +202,19 @@ impl Starter<'_> {
             }
             match status::app_phase(&existing) {
                 Phase::Deleting => {
-                    output::progress(8, &format!("Waiting for the previous {} to finish deleting", spec.name));
+                    estimates::progress(
+                        Waiting::Preparing,
+                        8,
+                        &format!("Waiting for the previous {} to finish deleting", spec.name),
+                    );
                     self.wait_gone(deadline).await?;
                 }
                 Phase::Failed(reason) => {
-                    output::progress(8, &format!("Replacing the failed {} ({reason})", spec.name));
+                    estimates::progress(
+                        Waiting::Preparing,
+                        8,
+                        &format!("Replacing the failed {} ({reason})", spec.name),
+                    );
                     let r = self.app_ref();
                     super::stop::delete_and_wait(
                         self.arm,
@@ -223,7 +236,7 @@ impl Starter<'_> {
         }
 
         let verb = if adopting { "Updating the existing" } else { "Creating" };
-        output::progress(10, &format!("{verb} container app {}", spec.name));
+        estimates::progress(Waiting::WriteBudget, 10, &format!("{verb} container app {}", spec.name));
         self.put_sent.set(true);
         self.put_with_conflict_wait(&body, deadline).await
     }
@@ -241,9 +254,9 @@ impl Starter<'_> {
             *self.url.borrow_mut() = format!("https://{fqdn}");
         }
         let url = self.url.borrow().clone();
-        output::progress(85, &format!("Waiting for Jupyter to answer at {url}"));
+        estimates::progress(Waiting::Jupyter, 85, &format!("Waiting for Jupyter to answer at {url}"));
         self.wait_http(deadline).await?;
-        output::progress(100, &format!("Server ready at {url}"));
+        estimates::progress(Waiting::Ready, 100, &format!("Server ready at {url}"));
         let state = request::State {
             version: STATE_VERSION,
             id: spec.id.clone(),
@@ -312,7 +325,8 @@ impl Starter<'_> {
             let replicas = self.check_revision(app.as_ref()).await?;
             pct = (pct + 8).min(75);
             if let Some(app) = &app {
-                output::progress(
+                estimates::progress(
+                    Waiting::Provisioning,
                     pct,
                     &format!("Provisioning {}: {}", self.spec.name, status::describe(app, &replicas)),
                 );
@@ -363,7 +377,11 @@ impl Starter<'_> {
                 _ => {}
             }
             let replicas = self.check_revision(Some(&app)).await?;
-            output::progress(80, &format!("Activating {}: {}", self.spec.name, status::describe(&app, &replicas)));
+            estimates::progress(
+                Waiting::Activating,
+                80,
+                &format!("Activating {}: {}", self.spec.name, status::describe(&app, &replicas)),
+            );
             sleep_until_next(self.settings.arm.poll_interval, deadline).await;
         }
     }
