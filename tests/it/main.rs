@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod config_example;
 mod doctor;
+mod estimates;
 mod faults;
 mod gc;
 mod lifecycle;
