@@ -593,12 +593,11 @@ def sc_dockerfile(world, hub):
     log(f"  the Dockerfile's CMD runs: 'Using Spawner: acactl.spawner.ExecSpawner-{version}'")
 
 
-def sc_browser(world, hub):
-    """Headless Chromium: the hub's login form, spawn, JupyterLab at /user/<name>/lab, and from inside the
-    page the events websocket, a kernel and 1+1 = 2; the server logs no "Blocking Cross Origin"."""
+def chromium_session(world, user):
+    """Headless Chromium: the hub's login form, the spawn page, JupyterLab at /user/<user>/lab, then the
+    in-page checks (events websocket, kernel, 1+1). -> (their results, the app's name)."""
     import chromium
 
-    user = "betty"
     t = time.monotonic()
     c = chromium.Chromium(world.work, PUBLIC_HOST, log=log)
     try:
@@ -619,15 +618,33 @@ def sc_browser(world, hub):
     finally:
         c.close()
     log(f"  in-page checks: {out}")
+    apps = world.apps_of(user)
+    check(len(apps) == 1, f"expected one app for {user}: {[a['name'] for a in apps]}")
+    return out, apps[0]["name"]
+
+
+def sc_browser(world, hub):
+    """Headless Chromium: the hub's login form, spawn, JupyterLab at /user/<name>/lab, and from inside the
+    page the events websocket, a kernel and 1+1 = 2; the server logs no "Blocking Cross Origin"."""
+    out, app = chromium_session(world, "betty")
     check(out.get("xsrf"), f"no _xsrf cookie in the page: {out}")
     check(out.get("events") == "open", f"the events websocket must connect from the page: {out}")
     check(out.get("kernel_status") == 201, f"kernel creation from the page: {out}")
     check(out.get("result") == "2", f"1+1 from the page: {out}")
-    apps = world.apps_of(user)
-    check(len(apps) == 1, f"expected one app for {user}: {[a['name'] for a in apps]}")
-    app = apps[0]["name"]
     check("Blocking Cross Origin" not in world.app_log(app), "the single-user server blocked a request (see its output.log)")
-    stop(world, browser(world, user), user, app)
+    stop(world, browser(world, "betty"), "betty", app)
+
+
+def sc_browser_neg_no_allow_origin(world, hub):
+    """NEGATIVE CONTROL for the browser scenario: the same steps against acactl `hub.allow_origin: off`
+    must fail where the issue says (events websocket, kernel creation), proving the browser checks bite."""
+    out, app = chromium_session(world, "henry")
+    check(out.get("events") != "open", f"without allow_origin the events websocket must not open: {out}")
+    check(out.get("kernel_status") in (403, 404), f"without allow_origin kernel creation must be refused: {out}")
+    wait_for("'Blocking Cross Origin' in the single-user server's log",
+             lambda: "Blocking Cross Origin" in world.app_log(app), 10)
+    log(f"  as expected: events websocket {out.get('events')}, POST api/kernels {out.get('kernel_status')}")
+    stop(world, browser(world, "henry"), "henry", app)
 
 
 def sc_happy(world, hub):
@@ -829,7 +846,8 @@ def groups(world):
         ("no-change-origin", lambda: Hub(world, "nochange", std_cfg, chp_plain),
          [("negative-control-no-change-origin", sc_neg_no_change_origin)]),
         ("no-allow-origin", lambda: Hub(world, "noorigin", off_cfg),
-         [("negative-control-no-allow-origin", sc_neg_no_allow_origin)]),
+         [("negative-control-no-allow-origin", sc_neg_no_allow_origin),
+          ("browser-negative-control-no-allow-origin", sc_browser_neg_no_allow_origin)]),
         ("batchspawner", lambda: Hub(world, "batch", std_cfg, batch_extra),
          [("batchspawner-happy-path", sc_batchspawner)]),
     ]
