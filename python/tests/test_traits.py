@@ -203,3 +203,13 @@ def test_hub_starts_with_supported_traits(tmp_path):
     assert code is None, log  # still running when we stopped it
     assert "JupyterHub is now running" in log
     assert f"Using Spawner: acactl.spawner.ExecSpawner-{acactl.__version__}" in log
+
+
+def test_batch_extra_brings_batchspawner():
+    """`pip install 'acactl[batch]'` (README, "batchspawner") installs batchspawner beside acactl."""
+    requires = importlib.metadata.metadata("acactl").get_all("Requires-Dist") or []
+    batch = [r for r in requires if "extra" in r and "batch" in r.split("extra", 1)[1]]
+    assert [r.split(";")[0].replace(" ", "") for r in batch] == ["batchspawner>=1.3"], requires
+    # and nothing else is required for the plain install than JupyterHub itself
+    plain = sorted(r.split(";")[0].split(">")[0].split("=")[0].strip() for r in requires if "extra" not in r)
+    assert plain == ["jupyterhub", "traitlets"], requires
