@@ -153,8 +153,9 @@ class ExecSpawner(Spawner):
         "",
         config=True,
         help="""Not used: the image comes from acactl's configuration
-        (`server.image`, or a profile's).  Set here (kubespawner's habit), the
-        hub refuses to start and names that setting.""",
+        (`server.image`, or a profile's).  Set here (kubespawner's habit), every
+        spawner is refused naming that setting, and check_config(c) stops the
+        hub at start-up.""",
     )
 
     config_file = Unicode(
