@@ -94,6 +94,7 @@ if [ -z "$wheel" ]; then
     out="$(mktemp -d /tmp/acactl-e2e-wheel.XXXXXX)"
     (cd "$repo" && "$mvenv/bin/maturin" build --release --locked --quiet --out "$out") || die "maturin build failed"
     wheel=$(ls "$out"/acactl-*.whl)
+    trap 'rm -rf "$out"' EXIT
 fi
 [ -f "$wheel" ] || die "no wheel at $wheel"
 # the hub runs from this venv: `pip install acactl` as the README's Dockerfile does (the pinned
