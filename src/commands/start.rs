@@ -407,6 +407,12 @@ impl Starter<'_> {
             }
             checks += 1;
             if checks % 10 == 0 {
+                // Repeat the message so the estimate can say that Jupyter is the slow phase.
+                estimates::progress(
+                    Waiting::Jupyter,
+                    85,
+                    &format!("Waiting for Jupyter to answer at {}", self.url.borrow()),
+                );
                 // Still not answering: make sure the revision did not start crashing.
                 let app = self.arm.get_app(&self.spec.id).await?;
                 self.check_revision(app.as_ref()).await?;
