@@ -141,6 +141,7 @@ impl Hub {
     /// GET with the token; transport errors and 502/503/504 are retried twice, anything else
     /// non-2xx (other than an allowed 404) is an error naming the status.
     async fn get(&self, url: &str, paginated: bool, allow_404: bool) -> Result<Option<Value>> {
+        crate::origin::require(url, &self.base, false, "hub service")?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -170,14 +171,26 @@ impl Hub {
                 tokio::time::sleep(self.retry_base * attempt).await;
                 continue;
             }
-            let body = resp.bytes().await.map_err(|e| {
-                hub_error("HubUnreachable", format!("reading the hub API's answer from {url} failed: {e}"))
+            if status.is_redirection() {
+                let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
+                return Err(hub_error(
+                    "ForeignUrl",
+                    format!(
+                        "the hub API answered {status} for {url} redirecting to {to}; acactl does not follow redirects"
+                    ),
+                ));
+            }
+            let body = crate::http::read_capped(resp, crate::http::MAX_BODY).await.map_err(|e| match e {
+                crate::http::BodyError::TooLarge => {
+                    hub_error("ResponseTooLarge", format!("the hub API's answer from {url}: {e}"))
+                }
+                e => hub_error("HubUnreachable", format!("reading the hub API's answer from {url} failed: {e}")),
             })?;
             if status == StatusCode::NOT_FOUND && allow_404 {
                 return Ok(None);
             }
             if !status.is_success() {
-                let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+                let text: String = output::redact(&String::from_utf8_lossy(&body)).chars().take(300).collect();
                 let code = match status.as_u16() {
                     401 | 403 => "HubAuthFailed",
                     _ => "HubError",

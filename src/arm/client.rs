@@ -88,7 +88,8 @@ impl Response {
                 if text.is_empty() {
                     self.status.canonical_reason().unwrap_or("").to_string()
                 } else {
-                    text.chars().take(300).collect()
+                    // Redact before cutting: a cut could leave part of a secret that no longer matches.
+                    output::redact(text).chars().take(300).collect()
                 }
             }),
         }
@@ -187,6 +188,7 @@ impl Arm {
     /// One logical request with retries. Returns the final response whatever its status; only
     /// transport failures that outlast the retries are errors here.
     pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, Error> {
+        crate::origin::require(url, &self.base, true, "ARM")?;
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 0u32;
@@ -204,8 +206,12 @@ impl Arm {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let bytes = match resp.bytes().await {
-                        Ok(b) => b.to_vec(),
+                    if status.is_redirection() {
+                        return Err(redirect_error(status, &headers));
+                    }
+                    let bytes = match crate::http::read_capped(resp, crate::http::MAX_BODY).await {
+                        Ok(b) => b,
+                        Err(e @ crate::http::BodyError::TooLarge) => return Err(too_large(status, e)),
                         Err(e) => {
                             let err = ArmError {
                                 usage: false,
@@ -404,6 +410,7 @@ impl Arm {
     /// that pace many deletes themselves (gc) and must see every 429.
     pub async fn delete_once(&self, id: &str) -> Result<Response, ArmError> {
         let url = self.url(id);
+        crate::origin::require(&url, &self.base, true, "ARM").map_err(to_arm)?;
         let mut refreshed = false;
         loop {
             let token = self.bearer(refreshed).await.map_err(to_arm)?;
@@ -419,7 +426,13 @@ impl Arm {
                 )?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            if status.is_redirection() {
+                return Err(to_arm(redirect_error(status, &headers)));
+            }
+            let body = match crate::http::read_capped(resp, crate::http::MAX_BODY).await {
+                Err(e @ crate::http::BodyError::TooLarge) => return Err(to_arm(too_large(status, e))),
+                r => r.unwrap_or_default(),
+            };
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 continue;
@@ -449,6 +462,19 @@ impl RetryFailure {
             RetryFailure::Transport(e) => e.code.clone(),
         }
     }
+}
+
+/// ARM never redirects; a 3xx is refused, not followed (the token would go along to its target).
+fn redirect_error(status: StatusCode, headers: &HeaderMap) -> Error {
+    let to = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
+    Error::runtime(
+        "ForeignUrl",
+        format!("ARM answered {} redirecting to {}; acactl does not follow redirects", status.as_u16(), short(to)),
+    )
+}
+
+fn too_large(status: StatusCode, e: crate::http::BodyError) -> Error {
+    Error::runtime("ResponseTooLarge", format!("ARM answered {} but {e}; acactl stopped reading it", status.as_u16()))
 }
 
 fn to_arm(e: Error) -> ArmError {

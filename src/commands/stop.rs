@@ -14,6 +14,8 @@ use crate::settings::{Env, Settings};
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let r = commands::app_ref(target, settings, env)?;
     let arm = commands::arm(settings)?;
+    let _lock =
+        crate::ownership::ServerLock::acquire(settings, &r.name, Instant::now() + settings.arm.stop_timeout).await?;
     let deleted = delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
     Ok(json!({ "name": r.name, "deleted": deleted }))
 }
