@@ -343,6 +343,47 @@ mod tests {
         assert_eq!(missing_scopes(&s(&[])).len(), 3);
     }
 
+    /// Every parser acactl applies to a hub answer, on arbitrary bytes and arbitrary JSON.
+    fn parse_all(body: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<Value>(body) else { return };
+        if let Ok(page) = serde_json::from_value::<PageDoc>(v.clone()) {
+            for u in &page.items {
+                for s in u.servers.values() {
+                    let _ = (s.active(), s.state_refs());
+                }
+            }
+        }
+        if let Ok(s) = serde_json::from_value::<Server>(v.clone()) {
+            let _ = (s.active(), s.state_refs());
+        }
+        let scopes: Vec<String> = v
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        let _ = missing_scopes(&scopes);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(12), ..Default::default() })]
+        #[test]
+        fn hub_parsers_never_panic_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            parse_all(&body);
+        }
+
+        #[test]
+        fn hub_parsers_never_panic_on_hub_shaped_json(
+            names in proptest::collection::vec("\\PC{0,12}", 0..5),
+            offset in proptest::prelude::any::<u64>(),
+            total in proptest::prelude::any::<i64>(),
+            state in "\\PC{0,40}",
+        ) {
+            let items: Vec<Value> = names.iter().map(|n| json!({"name": n, "servers": {n.as_str(): {"name": n, "pending": n, "stopped": n.is_empty(), "state": {"job_id": state, "id": format!("/subscriptions/s/resourceGroups/r/providers/Microsoft.App/containerApps/{state}")}}}})).collect();
+            let doc = json!({"items": items, "_pagination": {"offset": offset, "total": total, "next": {"offset": offset, "limit": total}}, "scopes": names});
+            parse_all(&serde_json::to_vec(&doc).unwrap());
+        }
+    }
+
     #[test]
     fn state_refs_find_ids_and_names() {
         let srv: Server = serde_json::from_value(json!({"name": "", "state": {"acactl": {"version": 1,

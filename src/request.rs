@@ -108,6 +108,11 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
         if k.is_empty() || k.len() > 64 || !k.chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)) {
             return Err(Error::usage("InvalidState", "ACACTL_STATE key is not a server key"));
         }
+        // The name ends in the first characters of its key: a key that is not its name's is refused.
+        let hash = state.name.rsplit('-').next().unwrap_or("");
+        if hash.len() < 10 || !k.starts_with(hash) {
+            return Err(Error::usage("InvalidState", "ACACTL_STATE key does not belong to its app name"));
+        }
     }
     let parts: Vec<&str> = state.id.split('/').collect();
     let valid = parts.len() == 9
