@@ -34,8 +34,37 @@ pub fn client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
     b.build().context("building the HTTP client")
 }
 
+/// The transport azure_identity uses for token endpoints: the shared client, with answers capped
+/// at [`MAX_TOKEN_BODY`] (an endless body from a token endpoint must not grow memory either).
 pub fn transport(http: &reqwest::Client) -> azure_core::http::Transport {
-    azure_core::http::Transport::new(Arc::new(http.clone()))
+    azure_core::http::Transport::new(Arc::new(CappedClient(http.clone())))
+}
+
+/// A token answer is a few KB.
+pub const MAX_TOKEN_BODY: usize = 1 << 20;
+
+#[derive(Debug)]
+struct CappedClient(reqwest::Client);
+
+#[async_trait::async_trait]
+impl azure_core::http::HttpClient for CappedClient {
+    async fn execute_request(
+        &self,
+        request: &azure_core::http::Request,
+    ) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
+        let raw = azure_core::http::HttpClient::execute_request(&self.0, request).await?;
+        let (status, headers, body) = raw.deconstruct();
+        let mut buf = vec![0u8; MAX_TOKEN_BODY];
+        // Fails as soon as a chunk would pass the buffer: the rest is never read.
+        let n = body.collect_into(&mut buf).await.map_err(|e| {
+            azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Io,
+                format!("the token endpoint's answer exceeds {} MiB: {e}", MAX_TOKEN_BODY >> 20),
+            )
+        })?;
+        buf.truncate(n);
+        Ok(azure_core::http::AsyncRawResponse::from_bytes(status, headers, buf))
+    }
 }
 
 /// The most acactl reads of any response body (ARM, the hub API, token endpoints, readiness

@@ -1587,6 +1587,35 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
+    #[test]
+    fn nesting_depth_is_cheap_and_does_not_refuse_real_configs() {
+        let example = include_str!("../config.example.yaml");
+        assert!(nesting_depth(example) <= 12, "{}", nesting_depth(example));
+        // Brackets in quotes and comments do not count; flow and block nesting do.
+        assert_eq!(nesting_depth("a: \"[[[[[[\"  # [[[[\n"), 1);
+        assert!(nesting_depth(&format!("a: {}", "[".repeat(100))) > MAX_CONFIG_DEPTH);
+        assert!(nesting_depth(&format!("{}1", "- ".repeat(100))) > MAX_CONFIG_DEPTH);
+        let t = std::time::Instant::now();
+        let deep = format!("server:\n  patch: {}{}\n", "{a: ".repeat(200_000), "}".repeat(200_000));
+        let e = parse(&deep, "x").unwrap_err();
+        assert!(e.message.contains("nested"), "{}", e.message);
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn durations_are_bounded_naming_the_key() {
+        for (yaml, key) in [
+            ("arm:\n  retry_base_ms: 18446744073709551615\n", "arm.retry_base_ms"),
+            ("arm:\n  retry_max_total: 3601\n", "arm.retry_max_total"),
+            ("hub:\n  http_timeout: 0\n", "hub.http_timeout"),
+        ] {
+            let e = load_text(&format!("{BASE}{yaml}")).unwrap_err();
+            assert_eq!(e.exit, crate::error::Exit::Usage);
+            assert!(e.message.contains(key), "{}", e.message);
+        }
+        assert_eq!(load_text(BASE).unwrap().gc_deadline, Duration::from_secs(3600));
+    }
+
     fn load_text(text: &str) -> Result<Settings> {
         resolve(Some("c.yaml".into()), text, &flags(), &env(&[]))
     }

@@ -553,6 +553,25 @@ mod tests {
     use crate::cli::TargetArgs;
     use std::collections::BTreeMap;
 
+    #[test]
+    fn secret_names_are_injective() {
+        assert_eq!(secret_name_for("env-", "DB_PASSWORD"), "env-db-password");
+        let names: Vec<String> = ["DB_PASSWORD", "DB__PASSWORD", "db_password", "_DB_PASSWORD", "DB_PASSWORD_"]
+            .iter()
+            .map(|k| secret_name_for("env-", k))
+            .collect();
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        // Truncation to 63 characters keeps names apart too.
+        let long_a = format!("{}_A", "X".repeat(70));
+        let long_b = format!("{}_B", "X".repeat(70));
+        let (a, b) = (secret_name_for("env-", &long_a), secret_name_for("env-", &long_b));
+        assert_ne!(a, b);
+        for n in names.iter().chain([&a, &b]) {
+            assert!(naming::is_valid_secret_name(n), "{n}");
+        }
+    }
+
     fn settings(extra: &str) -> Settings {
         crate::settings::for_tests(extra)
     }

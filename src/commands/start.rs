@@ -398,7 +398,10 @@ impl Starter<'_> {
             match r {
                 Ok(resp) => {
                     let code = resp.status().as_u16();
-                    let body: Option<Value> = resp.json().await.ok();
+                    let body: Option<Value> = crate::http::read_capped(resp, crate::http::MAX_BODY)
+                        .await
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok());
                     if code == 200 && body.as_ref().is_some_and(|b| b.get("version").is_some()) {
                         return Ok(());
                     }

@@ -189,6 +189,20 @@ fn throttle_delete(h: &Harness, retry_after: u64) {
 }
 
 #[test]
+fn an_endless_token_answer_fails_the_command() {
+    let h = Harness::new();
+    let name = insert_own_app(&h, "endless-token", "Succeeded");
+    let _ = name;
+    h.fake.inject(Fault::action("GET", "/", 20, FaultAction::Endless).for_kind(fake_arm::RequestKind::Token));
+    h.fake.inject(Fault::action("POST", "/", 20, FaultAction::Endless).for_kind(fake_arm::RequestKind::Token));
+    let t = Instant::now();
+    let v = run(h.spawner("endless-token", "").arg("poll")).json();
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("exceeds 1 MiB"), "{v}");
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+}
+
+#[test]
 fn gc_deadline_ends_an_absurd_retry_after_and_releases_the_lock() {
     let (h, hub) = crate::gc::setup();
     h.write_config(&format!("{}gc:\n  deadline: 10\n", hub_config(&hub)));
