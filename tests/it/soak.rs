@@ -118,10 +118,10 @@ fn soak_with_faults_leaves_no_orphan_and_no_false_gone() {
     // ARM tokens acactl was issued: they may live in the token cache (that is its job), nowhere else.
     let tokens_dir = h.dir.path().join("cache/tokens");
     for e in std::fs::read_dir(&tokens_dir).into_iter().flatten().flatten() {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).unwrap_or_default()) {
-            if let Some(t) = v["token"].as_str() {
-                secrets.push(t.to_string());
-            }
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).unwrap_or_default())
+            && let Some(t) = v["token"].as_str()
+        {
+            secrets.push(t.to_string());
         }
     }
     let mut leaks: Vec<String> = outputs
