@@ -572,6 +572,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn two_variables_never_share_a_secret() {
+        // Init containers `a` (B_X) and `a-b` (X) would both map to `init-a-b-x`: refused.
+        let s = settings(
+            "server:\n  init_containers:\n    - name: a\n      image: example.azurecr.io/i:1\n      env:\n        B_X:\n          secret: one-secret-value\n    - name: a-b\n      image: example.azurecr.io/i:1\n      env:\n        X:\n          secret: two-secret-value\n",
+        );
+        let e = build(&s, &request(&s, HUB_ENV), "2026-01-01T00:00:00Z", "abc").unwrap_err();
+        assert_eq!(e.code, "SecretNameConflict", "{}", e.message);
+        assert!(
+            e.message.contains("`B_X` of init container a") && e.message.contains("`X` of init container a-b"),
+            "{}",
+            e.message
+        );
+    }
+
     fn settings(extra: &str) -> Settings {
         crate::settings::for_tests(extra)
     }
