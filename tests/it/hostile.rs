@@ -283,6 +283,13 @@ fn insecure_config_file_is_refused() {
     }
     std::fs::set_permissions(&h.config, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(run(h.spawner("perm", "").arg("poll")).code, 0);
+    // Owned by someone else (only root can hand a file over; elsewhere this part is skipped).
+    if std::os::unix::fs::chown(&h.config, Some(54321), None).is_ok() {
+        let r = run(h.spawner("perm", "").arg("poll"));
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert_eq!(r.json()["error"]["code"], "ConfigInsecure");
+        assert!(r.stderr.contains("owned by uid 54321"), "{}", r.stderr);
+    }
 }
 
 #[test]
@@ -343,7 +350,27 @@ fn start_refuses_to_adopt_another_users_app() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert_eq!(r.json()["error"]["code"], "NameConflict");
     assert!(h.fake.requests_matching("PUT", "/containerApps/").is_empty());
+    // batchspawner's job id is bob's app name, but the app is ann's: query sees no job, cancel refuses.
+    let q = run(h.acactl().args(["batch", "query", &bob_name])).json();
+    assert_eq!(q["state"], "gone", "{q}");
+    let c = run(h.acactl().args(["batch", "cancel", &bob_name]));
+    assert_eq!(c.code, 3, "{}", c.stdout);
+    assert_eq!(c.json()["error"]["code"], "NotOwned");
     assert!(h.fake.requests_matching("DELETE", "/containerApps/").is_empty());
+}
+
+#[test]
+fn gc_refuses_a_redirected_delete() {
+    let (h, _hub) = crate::gc::setup();
+    let f = Foreign::start();
+    let name = insert(&h, "orphan", "", Some(OLD), None);
+    let action = FaultAction::Redirect { status: 308, location: format!("{}/steal", f.http()) };
+    h.fake.inject(Fault::action("DELETE", "/containerApps/", 10, action));
+    let r = run(h.acactl().args(["gc", "-o", "json"]));
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(r.stdout.contains("does not follow redirects"), "{}", r.stdout);
+    assert!(h.fake.app(&name).is_some());
+    assert_eq!(f.hits(), 0);
 }
 
 #[test]
