@@ -30,7 +30,8 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
             let arm = commands::arm(settings)?;
             let deadline = std::time::Instant::now() + settings.arm.stop_timeout;
             let _lock = crate::ownership::ServerLock::acquire(settings, &r.name, deadline).await?;
-            let deleted = super::stop::delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
+            let budget = deadline.saturating_duration_since(std::time::Instant::now());
+            let deleted = super::stop::delete_and_wait(&arm, settings, &r, budget).await?;
             output::result(&json!({ "name": r.name, "deleted": deleted }));
         }
     }
