@@ -59,7 +59,10 @@ impl azure_core::http::HttpClient for CappedClient {
         let n = body.collect_into(&mut buf).await.map_err(|e| {
             azure_core::Error::with_message(
                 azure_core::error::ErrorKind::Io,
-                format!("the token endpoint's answer exceeds {} MiB: {e}", MAX_TOKEN_BODY >> 20),
+                format!(
+                    "reading the token endpoint's answer failed (at most {} MiB is read): {e}",
+                    MAX_TOKEN_BODY >> 20
+                ),
             )
         })?;
         buf.truncate(n);
