@@ -29,21 +29,30 @@ impl TokenCache {
         let dir = base.join("tokens");
         // Look before touching: a symlinked or foreign `tokens` is refused as it is, never chmodded
         // (set_permissions follows symlinks and would loosen or tighten someone else's directory).
-        match fs::symlink_metadata(&dir) {
-            Ok(meta) => {
-                if let Err(why) = owned_dir(&meta) {
-                    output::warn(&format!("token cache disabled: {} {why}", dir.display()));
-                    return None;
-                }
-                // Ours and a real directory: tighten it if an older version left it loose.
-                let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
-            }
-            Err(_) => {
-                let _ = fs::create_dir_all(base);
-                if let Err(e) = fs::DirBuilder::new().mode(0o700).create(&dir) {
+        if fs::symlink_metadata(&dir).is_err() {
+            let _ = fs::create_dir_all(base);
+            if let Err(e) = fs::DirBuilder::new().mode(0o700).create(&dir) {
+                // Another process (hundreds of polls start at once) may have created it first:
+                // it is checked below like any existing one.
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
                     output::warn(&format!("token cache disabled: cannot create {}: {e}", dir.display()));
                     return None;
                 }
+            }
+        }
+        match fs::symlink_metadata(&dir) {
+            Ok(meta) if owned_dir(&meta).is_ok() => {
+                // Ours and a real directory: tighten it if an older version left it loose.
+                let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
+            }
+            Ok(meta) => {
+                let why = owned_dir(&meta).err().unwrap_or_default();
+                output::warn(&format!("token cache disabled: {} {why}", dir.display()));
+                return None;
+            }
+            Err(e) => {
+                output::warn(&format!("token cache disabled: {}: {e}", dir.display()));
+                return None;
             }
         }
         match private(&dir) {
