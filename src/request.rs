@@ -266,6 +266,12 @@ mod tests {
     }
 
     #[test]
+    fn quote_matches_jupyterhub() {
+        assert_eq!(quote("Marcus.Müller@example.org"), "Marcus.M%C3%BCller@example.org");
+        assert_eq!(quote("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
     fn state_scope_is_the_configured_subscription_and_group() {
         let settings = crate::settings::for_tests("");
         let at = |sub: &str, rg: &str| {
@@ -279,12 +285,6 @@ mod tests {
         {
             assert_eq!(check_state_scope(&at(sub, rg), &settings).unwrap_err().code, "InvalidState");
         }
-    }
-
-    #[test]
-    fn quote_matches_jupyterhub() {
-        assert_eq!(quote("Marcus.Müller@example.org"), "Marcus.M%C3%BCller@example.org");
-        assert_eq!(quote("a b/c"), "a%20b%2Fc");
     }
 
     proptest! {
