@@ -380,18 +380,24 @@ fn lifecycle_commands_of_one_server_are_serialised() {
     let locks = h.dir.path().join("cache/locks");
     std::fs::create_dir_all(&locks).unwrap();
     // Hold the server's lock from outside (as a concurrent start would) for 2 s.
-    let mut holder = std::process::Command::new("flock")
-        .arg(locks.join(format!("{name}.lock")))
-        .args(["sleep", "2"])
-        .spawn()
-        .expect("flock(1)");
-    std::thread::sleep(Duration::from_millis(300));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(locks.join(format!("{name}.lock")))
+        .unwrap();
+    // SAFETY: flock on a file descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&file), libc::LOCK_EX) }, 0);
+    let holder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        drop(file);
+    });
     let t = Instant::now();
     let r = run(h.spawner("serial", "").arg("start"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("waiting for it"), "{}", r.stderr);
     assert!(t.elapsed() >= Duration::from_millis(1500), "did not wait: {:?}", t.elapsed());
-    holder.wait().unwrap();
+    holder.join().unwrap();
     // Two concurrent starts: both succeed, the app survives (no loser deletes the winner's app).
     let a = h.spawner_std("serial2", "").arg("start").stdout(std::process::Stdio::piped()).spawn().unwrap();
     let b = h.spawner_std("serial2", "").arg("start").stdout(std::process::Stdio::piped()).spawn().unwrap();
