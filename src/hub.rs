@@ -141,6 +141,7 @@ impl Hub {
     /// GET with the token; transport errors and 502/503/504 are retried twice, anything else
     /// non-2xx (other than an allowed 404) is an error naming the status.
     async fn get(&self, url: &str, paginated: bool, allow_404: bool) -> Result<Option<Value>> {
+        crate::origin::require(url, &self.base, false, "hub service")?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -170,14 +171,26 @@ impl Hub {
                 tokio::time::sleep(self.retry_base * attempt).await;
                 continue;
             }
-            let body = resp.bytes().await.map_err(|e| {
-                hub_error("HubUnreachable", format!("reading the hub API's answer from {url} failed: {e}"))
+            if status.is_redirection() {
+                let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
+                return Err(hub_error(
+                    "ForeignUrl",
+                    format!(
+                        "the hub API answered {status} for {url} redirecting to {to}; acactl does not follow redirects"
+                    ),
+                ));
+            }
+            let body = crate::http::read_capped(resp, crate::http::MAX_BODY).await.map_err(|e| match e {
+                crate::http::BodyError::TooLarge => {
+                    hub_error("ResponseTooLarge", format!("the hub API's answer from {url}: {e}"))
+                }
+                e => hub_error("HubUnreachable", format!("reading the hub API's answer from {url} failed: {e}")),
             })?;
             if status == StatusCode::NOT_FOUND && allow_404 {
                 return Ok(None);
             }
             if !status.is_success() {
-                let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+                let text: String = output::redact(&String::from_utf8_lossy(&body)).chars().take(300).collect();
                 let code = match status.as_u16() {
                     401 | 403 => "HubAuthFailed",
                     _ => "HubError",
@@ -328,6 +341,47 @@ mod tests {
         );
         assert!(missing_scopes(&s(&["admin:users", "admin:servers"])).is_empty());
         assert_eq!(missing_scopes(&s(&[])).len(), 3);
+    }
+
+    /// Every parser acactl applies to a hub answer, on arbitrary bytes and arbitrary JSON.
+    fn parse_all(body: &[u8]) {
+        let Ok(v) = serde_json::from_slice::<Value>(body) else { return };
+        if let Ok(page) = serde_json::from_value::<PageDoc>(v.clone()) {
+            for u in &page.items {
+                for s in u.servers.values() {
+                    let _ = (s.active(), s.state_refs());
+                }
+            }
+        }
+        if let Ok(s) = serde_json::from_value::<Server>(v.clone()) {
+            let _ = (s.active(), s.state_refs());
+        }
+        let scopes: Vec<String> = v
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        let _ = missing_scopes(&scopes);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(12), ..Default::default() })]
+        #[test]
+        fn hub_parsers_never_panic_on_bytes(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            parse_all(&body);
+        }
+
+        #[test]
+        fn hub_parsers_never_panic_on_hub_shaped_json(
+            names in proptest::collection::vec("\\PC{0,12}", 0..5),
+            offset in proptest::prelude::any::<u64>(),
+            total in proptest::prelude::any::<i64>(),
+            state in "\\PC{0,40}",
+        ) {
+            let items: Vec<Value> = names.iter().map(|n| json!({"name": n, "servers": {n.as_str(): {"name": n, "pending": n, "stopped": n.is_empty(), "state": {"job_id": state, "id": format!("/subscriptions/s/resourceGroups/r/providers/Microsoft.App/containerApps/{state}")}}}})).collect();
+            let doc = json!({"items": items, "_pagination": {"offset": offset, "total": total, "next": {"offset": offset, "limit": total}}, "scopes": names});
+            parse_all(&serde_json::to_vec(&doc).unwrap());
+        }
     }
 
     #[test]

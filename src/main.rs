@@ -9,7 +9,9 @@ mod estimates;
 mod http;
 mod hub;
 mod naming;
+mod origin;
 mod output;
+mod ownership;
 mod patch;
 mod profiles;
 mod request;
@@ -27,12 +29,20 @@ use crate::output::{ProgressMode, Verbosity};
 use crate::settings::ProcessEnv;
 
 fn main() -> ExitCode {
+    output::register_env_secrets(&ProcessEnv);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
+            if !e.use_stderr() {
+                // --help, --version: not an error.
+                let _ = e.print();
+                return Exit::Ok.into();
+            }
+            // The protocol: every command prints one JSON object on stdout, usage errors included;
+            // clap's own message (with its hints) still goes to stderr.
             let _ = e.print();
-            return code.into();
+            output::usage_error(&e.kind().to_string(), &e.render().to_string());
+            return Exit::Usage.into();
         }
     };
     let verbosity = match (cli.global.quiet, cli.global.verbose) {

@@ -19,7 +19,38 @@ pub fn register_secret(value: &str) {
     // Very short values would redact ordinary words; tokens are long.
     if value.len() >= 8 {
         if let Ok(mut s) = SECRETS.lock() {
+            if s.iter().any(|x| x == value) {
+                return;
+            }
             s.push(value.to_string());
+            // As it appears inside a JSON string (an ARM error echoing the request body, our own
+            // JSON output): quotes, backslashes and control characters are escaped there.
+            let escaped = serde_json::to_string(value).unwrap_or_default();
+            let escaped = &escaped[1..escaped.len().saturating_sub(1).max(1)];
+            if escaped != value && escaped.len() >= 8 {
+                s.push(escaped.to_string());
+            }
+            // Longest first, so a secret containing another is replaced whole.
+            s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+        }
+    }
+}
+
+/// Secrets acactl may hold from its own environment, whichever command runs: registered at start
+/// so that any echo of them (an error body, a log line) is redacted.
+pub const SECRET_ENV: &[&str] = &[
+    "AZURE_CLIENT_SECRET",
+    "IDENTITY_HEADER",
+    "MSI_SECRET",
+    "JUPYTERHUB_API_TOKEN",
+    "JPY_API_TOKEN",
+    "ACACTL_HUB_API_TOKEN",
+];
+
+pub fn register_env_secrets(env: &dyn crate::settings::Env) {
+    for name in SECRET_ENV {
+        if let Some(v) = env.var(name) {
+            register_secret(&v);
         }
     }
 }
@@ -208,6 +239,14 @@ pub fn error(err: &Error) {
     stderr_line(&redact(&text));
 }
 
+/// A command-line usage error (clap already printed its message on stderr): the JSON on stdout.
+pub fn usage_error(kind: &str, rendered: &str) {
+    let first = rendered.lines().next().unwrap_or(kind).trim();
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    let doc = json!({ "error": { "code": "Usage", "message": message } });
+    stdout_line(&redact(&doc.to_string()));
+}
+
 fn stdout_line(line: &str) {
     let mut s = line.to_string();
     s.push('\n');
@@ -234,5 +273,9 @@ mod tests {
         register_secret("abc");
         register_secret("s3cr3t-token-value");
         assert_eq!(redact("x s3cr3t-token-value y abc"), "x <redacted> y abc");
+        register_secret("quote\"d-secret\\value");
+        let doc = json!({"message": "echo: quote\"d-secret\\value"}).to_string();
+        assert!(!redact(&doc).contains("d-secret"), "{}", redact(&doc));
+        assert!(redact(&doc).contains("<redacted>"));
     }
 }

@@ -23,6 +23,11 @@ pub struct State {
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hub_id: Option<String>,
+    /// The server's key (`acactl-key` tag) the app was created with: poll and stop act only on an
+    /// app carrying it, so a renamed user keeps their app and a state cannot point elsewhere.
+    /// Absent in states written by acactl 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +103,19 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
     }
     let state: State = serde_json::from_value(value)
         .map_err(|e| Error::usage("InvalidState", format!("ACACTL_STATE is not an acactl state object: {e}")))?;
+    if state.id.contains(['?', '#']) || state.id.chars().any(char::is_control) {
+        return Err(Error::usage("InvalidState", "ACACTL_STATE id contains `?`, `#` or a control character"));
+    }
+    if let Some(k) = &state.key {
+        if k.is_empty() || k.len() > 64 || !k.chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)) {
+            return Err(Error::usage("InvalidState", "ACACTL_STATE key is not a server key"));
+        }
+        // The name ends in the first characters of its key: a key that is not its name's is refused.
+        let hash = state.name.rsplit('-').next().unwrap_or("");
+        if hash.len() < 10 || !k.starts_with(hash) {
+            return Err(Error::usage("InvalidState", "ACACTL_STATE key does not belong to its app name"));
+        }
+    }
     let parts: Vec<&str> = state.id.split('/').collect();
     let valid = parts.len() == 9
         && parts[0].is_empty()
@@ -117,6 +135,23 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
     Ok(Some(state))
 }
 
+/// A state names an app only inside the configured subscription and resource group: anything
+/// else is not this hub's to poll or delete, whatever the state says.
+pub fn check_state_scope(state: &State, settings: &Settings) -> Result<()> {
+    let parts: Vec<&str> = state.id.split('/').collect();
+    let (sub, rg) = (parts.get(2).copied().unwrap_or(""), parts.get(4).copied().unwrap_or(""));
+    if !sub.eq_ignore_ascii_case(&settings.subscription) || !rg.eq_ignore_ascii_case(&settings.resource_group) {
+        return Err(Error::usage(
+            "InvalidState",
+            format!(
+                "ACACTL_STATE names an app in subscription {sub}, resource group {rg}; this hub uses {}, {}",
+                settings.subscription, settings.resource_group
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Everything `start` needs from the spawner environment.
 pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<ServerRequest> {
     let target = target(args, env)?;
@@ -130,7 +165,10 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
             if forward.iter().any(|(n, _): &(String, String)| n == name) {
                 continue;
             }
-            if let Some(value) = env.var(name) {
+            if let Some(value) = env.var_raw(name) {
+                if naming::looks_secret(name) {
+                    crate::output::register_secret(&value);
+                }
                 forward.push((name.to_string(), value));
             }
         }
@@ -250,6 +288,9 @@ mod tests {
             r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/hub1-a-b","name":"hub1-a-b"}"#,
             r#"{"version":1,"name":"hub1-a-b"}"#,
             r#"[1,2]"#,
+            r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg?x=/providers/Microsoft.App/containerApps/hub1-a-b","name":"hub1-a-b"}"#,
+            r#"{"version":1,"id":"/subscriptions/s#/resourceGroups/rg/providers/Microsoft.App/containerApps/hub1-a-b","name":"hub1-a-b"}"#,
+            r#"{"version":1,"id":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/hub1-a-b","name":"hub1-a-b","key":"NOT-A-KEY"}"#,
         ] {
             let e = parse_state(bad).unwrap_err();
             assert_eq!(e.code, "InvalidState", "{bad}");
@@ -285,6 +326,22 @@ mod tests {
     fn quote_matches_jupyterhub() {
         assert_eq!(quote("Marcus.Müller@example.org"), "Marcus.M%C3%BCller@example.org");
         assert_eq!(quote("a b/c"), "a%20b%2Fc");
+    }
+
+    #[test]
+    fn state_scope_is_the_configured_subscription_and_group() {
+        let settings = crate::settings::for_tests("");
+        let at = |sub: &str, rg: &str| {
+            parse_state(&format!(r#"{{"version":1,"id":"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.App/containerApps/hub1-a-b","name":"hub1-a-b"}}"#))
+                .unwrap()
+                .unwrap()
+        };
+        check_state_scope(&at("00000000-0000-0000-0000-000000000001", "RG"), &settings).unwrap();
+        for (sub, rg) in
+            [("00000000-0000-0000-0000-000000000002", "rg"), ("00000000-0000-0000-0000-000000000001", "other")]
+        {
+            assert_eq!(check_state_scope(&at(sub, rg), &settings).unwrap_err().code, "InvalidState");
+        }
     }
 
     proptest! {

@@ -42,6 +42,16 @@ struct ConfigFile {
     profiles: Vec<ProfileFile>,
     #[serde(default)]
     arm: ArmFile,
+    #[serde(default)]
+    gc: GcFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcFile {
+    /// Seconds one gc run may take in total (listing, deletes, waits): it then stops and releases
+    /// its lock whatever ARM says (a `Retry-After` of years included).
+    deadline: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -315,6 +325,8 @@ pub struct Settings {
     /// Empty: no profiles, the server template is used as is and user options must be empty.
     pub profiles: Vec<Profile>,
     pub arm: ArmSettings,
+    /// `gc.deadline`: one gc run's overall time limit.
+    pub gc_deadline: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -539,7 +551,13 @@ impl ArmSettings {
 
 /// What the environment contributes; passed in so resolution is a pure function.
 pub trait Env {
+    /// A set, non-empty variable (an empty setting means "not set" for acactl's own variables).
     fn var(&self, name: &str) -> Option<String>;
+    /// A set variable, empty or not: forwarded variables are forwarded exactly, and JupyterHub
+    /// sends some empty on purpose (`JUPYTERHUB_SERVER_NAME=""` for the default server).
+    fn var_raw(&self, name: &str) -> Option<String> {
+        self.var(name)
+    }
     /// In batch mode (batchspawner runs submit with only `get_env()` plus `env_keep`), the
     /// forward list is every variable present; the deny-list still applies.
     fn batch_forward(&self) -> Option<String> {
@@ -553,6 +571,9 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     }
+    fn var_raw(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
 /// The process environment for `acactl batch submit`.
@@ -561,6 +582,9 @@ pub struct BatchEnv;
 impl Env for BatchEnv {
     fn var(&self, name: &str) -> Option<String> {
         ProcessEnv.var(name)
+    }
+    fn var_raw(&self, name: &str) -> Option<String> {
+        ProcessEnv.var_raw(name)
     }
     fn batch_forward(&self) -> Option<String> {
         let skip = |n: &str| n.starts_with("LC_") || ["LANG", "TERM", "SHLVL", "_"].contains(&n);
@@ -571,6 +595,9 @@ impl Env for BatchEnv {
 impl Env for BTreeMap<String, String> {
     fn var(&self, name: &str) -> Option<String> {
         self.get(name).cloned().filter(|v| !v.is_empty())
+    }
+    fn var_raw(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
     }
 }
 
@@ -591,6 +618,39 @@ pub fn find_config(flag: Option<&Path>, env: &dyn Env) -> Result<Option<PathBuf>
     Ok(None)
 }
 
+/// The configuration decides where tokens go (`cloud_endpoints`, `ca_bundle`, `hub.api_url`), so,
+/// like ssh with its config, acactl refuses one that someone else could have written: writable by
+/// group or others, or owned by anyone but the user running acactl or root.
+pub fn check_config_file(p: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(p)
+        .map_err(|e| Error::config(format!("cannot read configuration file {}: {e}", p.display())))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let why = if meta.mode() & 0o022 != 0 {
+        Some(format!(
+            "is writable by {} (mode {:o})",
+            if meta.mode() & 0o002 != 0 { "anyone" } else { "its group" },
+            meta.mode() & 0o777
+        ))
+    } else if meta.uid() != me && meta.uid() != 0 {
+        Some(format!("is owned by uid {}, neither this user ({me}) nor root", meta.uid()))
+    } else {
+        None
+    };
+    match why {
+        Some(why) => Err(Error::usage(
+            "ConfigInsecure",
+            format!(
+                "configuration file {} {why}: it decides where acactl sends its tokens, so only its owner may write it \
+                 (chmod go-w {0})",
+                p.display()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn exists_or_error(p: &Path, from: &str) -> Result<Option<PathBuf>> {
     if p.is_file() {
         Ok(Some(p.to_path_buf()))
@@ -602,6 +662,9 @@ fn exists_or_error(p: &Path, from: &str) -> Result<Option<PathBuf>> {
 /// Read, parse and validate. `overrides` are the command-line flags.
 pub fn load(global: &GlobalArgs, env: &dyn Env) -> Result<Settings> {
     let path = find_config(global.config.as_deref(), env)?;
+    if let Some(p) = &path {
+        check_config_file(p)?;
+    }
     let text = match &path {
         Some(p) => std::fs::read_to_string(p)
             .map_err(|e| Error::config(format!("cannot read configuration file {}: {e}", p.display())))?,
@@ -703,7 +766,7 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         },
         api_url: pick(&None, &["ACACTL_HUB_API_URL"], &file.hub.api_url).map(|s| s.trim_end_matches('/').to_string()),
         api_token: pick(&None, &["ACACTL_HUB_API_TOKEN"], &file.hub.api_token),
-        http_timeout: Duration::from_secs(file.hub.http_timeout.unwrap_or(30)),
+        http_timeout: bounded(&ctx, "hub.http_timeout", file.hub.http_timeout, 30, (1, 3600), Unit::Secs)?,
     };
     if let Some(t) = &hub.api_token {
         crate::output::register_secret(t);
@@ -738,13 +801,14 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
 
     let a = file.arm;
     let arm = ArmSettings {
-        request_timeout: Duration::from_secs(a.request_timeout.unwrap_or(30).max(1)),
+        request_timeout: bounded(&ctx, "arm.request_timeout", a.request_timeout, 30, (1, 600), Unit::Secs)?,
         max_attempts: a.max_attempts.unwrap_or(6).clamp(1, 20),
-        retry_base: Duration::from_millis(a.retry_base_ms.unwrap_or(500)),
-        retry_max_total: Duration::from_secs(a.retry_max_total.unwrap_or(60)),
-        poll_interval: Duration::from_millis(a.poll_interval_ms.unwrap_or(2000)),
-        stop_timeout: Duration::from_secs(a.stop_timeout.unwrap_or(120)),
+        retry_base: bounded(&ctx, "arm.retry_base_ms", a.retry_base_ms, 500, (1, 60_000), Unit::Millis)?,
+        retry_max_total: bounded(&ctx, "arm.retry_max_total", a.retry_max_total, 60, (0, 3600), Unit::Secs)?,
+        poll_interval: bounded(&ctx, "arm.poll_interval_ms", a.poll_interval_ms, 2000, (10, 600_000), Unit::Millis)?,
+        stop_timeout: bounded(&ctx, "arm.stop_timeout", a.stop_timeout, 120, (1, 3600), Unit::Secs)?,
     };
+    let gc_deadline = bounded(&ctx, "gc.deadline", file.gc.deadline, 3600, (10, 86_400), Unit::Secs)?;
 
     Ok(Settings {
         hub_id,
@@ -765,7 +829,28 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         server,
         profiles,
         arm,
+        gc_deadline,
     })
+}
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Secs,
+    Millis,
+}
+
+/// A duration setting within `range` (inclusive, in `unit`): every duration is bounded at load so
+/// that no arithmetic on it can overflow at run time.
+fn bounded(ctx: &Ctx, key: &str, value: Option<u64>, default: u64, range: (u64, u64), unit: Unit) -> Result<Duration> {
+    let v = value.unwrap_or(default);
+    let (name, make): (&str, fn(u64) -> Duration) = match unit {
+        Unit::Secs => ("seconds", Duration::from_secs),
+        Unit::Millis => ("milliseconds", Duration::from_millis),
+    };
+    if !(range.0..=range.1).contains(&v) {
+        return Err(ctx.err(key, &format!("is {v} but must be {}-{} {name}", range.0, range.1)));
+    }
+    Ok(make(v))
 }
 
 fn resolve_server(s: ServerFile, ctx: &Ctx, registry: Option<&Registry>) -> Result<ServerTemplate> {
@@ -883,7 +968,10 @@ fn resolve_env(
         }
         let v = match value {
             EnvValueFile::Plain(v) => EnvValue::Plain(v),
-            EnvValueFile::Secret(s) => EnvValue::Secret(s.secret),
+            EnvValueFile::Secret(s) => {
+                crate::output::register_secret(&s.secret);
+                EnvValue::Secret(s.secret)
+            }
             EnvValueFile::KeyVault(kv) => {
                 if !is_key_vault_secret_url(&kv.key_vault) {
                     return Err(ctx.err(&k, &format!("key_vault `{}` is not a Key Vault secret URL (https://<vault>.vault.azure.net/secrets/<name>[/<version>])", kv.key_vault)));
@@ -1337,9 +1425,72 @@ impl Ctx<'_> {
     }
 }
 
+/// Far beyond any real configuration; a bigger file is refused before parsing.
+const MAX_CONFIG_BYTES: usize = 4 << 20;
+/// Nesting levels a configuration may use (a `patch:` needs a dozen).
+const MAX_CONFIG_DEPTH: usize = 64;
+
+/// An upper estimate of the YAML nesting depth, in one linear pass: block indentation levels,
+/// `- ` entries opening on one line, and flow brackets outside quotes. The parser would
+/// otherwise spend minutes on a document nested hundreds of thousands of levels deep.
+fn nesting_depth(text: &str) -> usize {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    let mut max = 0usize;
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        if flow == 0 {
+            while indents.last().is_some_and(|&i| i >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+        }
+        let mut dashes = 0;
+        let mut rest = body;
+        while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+            dashes += 1;
+            rest = r.trim_start_matches(' ');
+        }
+        let mut quote: Option<char> = None;
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    flow += 1;
+                    max = max.max(indents.len() + dashes + flow);
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        max = max.max(indents.len() + dashes + flow);
+    }
+    max
+}
+
 fn parse(text: &str, origin: &str) -> Result<ConfigFile> {
     if text.trim().is_empty() {
         return Ok(ConfigFile::default());
+    }
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(Error::config(format!(
+            "{origin}: the configuration is {} bytes; at most {} MiB is read",
+            text.len(),
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    let depth = nesting_depth(text);
+    if depth > MAX_CONFIG_DEPTH {
+        return Err(Error::config(format!(
+            "{origin}: the configuration is nested about {depth} levels deep; at most {MAX_CONFIG_DEPTH} are allowed"
+        )));
     }
     let de = serde_yaml_ng::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -1434,6 +1585,35 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn nesting_depth_is_cheap_and_does_not_refuse_real_configs() {
+        let example = include_str!("../config.example.yaml");
+        assert!(nesting_depth(example) <= 12, "{}", nesting_depth(example));
+        // Brackets in quotes and comments do not count; flow and block nesting do.
+        assert_eq!(nesting_depth("a: \"[[[[[[\"  # [[[[\n"), 1);
+        assert!(nesting_depth(&format!("a: {}", "[".repeat(100))) > MAX_CONFIG_DEPTH);
+        assert!(nesting_depth(&format!("{}1", "- ".repeat(100))) > MAX_CONFIG_DEPTH);
+        let t = std::time::Instant::now();
+        let deep = format!("server:\n  patch: {}{}\n", "{a: ".repeat(200_000), "}".repeat(200_000));
+        let e = parse(&deep, "x").unwrap_err();
+        assert!(e.message.contains("nested"), "{}", e.message);
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    #[test]
+    fn durations_are_bounded_naming_the_key() {
+        for (yaml, key) in [
+            ("arm:\n  retry_base_ms: 18446744073709551615\n", "arm.retry_base_ms"),
+            ("arm:\n  retry_max_total: 3601\n", "arm.retry_max_total"),
+            ("hub:\n  http_timeout: 0\n", "hub.http_timeout"),
+        ] {
+            let e = load_text(&format!("{BASE}{yaml}")).unwrap_err();
+            assert_eq!(e.exit, crate::error::Exit::Usage);
+            assert!(e.message.contains(key), "{}", e.message);
+        }
+        assert_eq!(load_text(BASE).unwrap().gc_deadline, Duration::from_secs(3600));
     }
 
     fn load_text(text: &str) -> Result<Settings> {

@@ -121,13 +121,6 @@ pub fn tags(settings: &Settings, user: &str, server: &str, created: &str) -> BTr
     ])
 }
 
-/// Whether an existing app is this server's, by its tags.
-pub fn owned_by(app: &wire::ContainerApp, settings: &Settings, user: &str, server: &str) -> bool {
-    app.tag(TAG_MANAGED_BY) == Some("acactl")
-        && app.tag(TAG_HUB) == Some(settings.hub_id.as_str())
-        && app.tag(TAG_KEY) == Some(naming::server_key(&settings.hub_id, user, server).as_str())
-}
-
 pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_suffix: &str) -> Result<ServerSpec> {
     let user = &req.target.user;
     let server = &req.target.server;
@@ -142,9 +135,24 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
         env.retain(|(k, _)| k != key);
         env.push((key.to_string(), v));
     };
+    // Which variable (with its container prefix) each secret holds: two must never share one.
+    let owners: std::cell::RefCell<BTreeMap<String, String>> = Default::default();
     let put_secret = |secrets: &mut Vec<(String, SecretSource)>, name: String, v: SecretSource| {
         secrets.retain(|(n, _)| n != &name);
         secrets.push((name, v));
+    };
+    let claim = |name: &str, owner: String| -> Result<()> {
+        let mut o = owners.borrow_mut();
+        match o.get(name) {
+            Some(prev) if *prev != owner => Err(Error::usage(
+                "SecretNameConflict",
+                format!("variables {prev} and {owner} would share the container app secret `{name}`; rename one"),
+            )),
+            _ => {
+                o.insert(name.to_string(), owner);
+                Ok(())
+            }
+        }
     };
 
     if let Some(token) = &req.api_token {
@@ -165,8 +173,10 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
                 set(&mut env, key, EnvSource::Plain(v));
             }
             "JUPYTERHUB_SERVICE_URL" => {}
-            _ if naming::looks_secret(key) => {
+            // An empty value needs no secret (and ACA refuses empty secret values).
+            _ if naming::looks_secret(key) && !value.is_empty() => {
                 let secret = secret_name_for("env-", key);
+                claim(&secret, format!("`{key}`"))?;
                 put_secret(&mut secrets, secret.clone(), SecretSource::Value(value.clone()));
                 set(&mut env, key, EnvSource::Secret(secret));
             }
@@ -182,34 +192,44 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
     );
     // The server's base URL: it must match the prefix the readiness check and the hub's proxy use.
     set(&mut env, "JUPYTERHUB_SERVICE_PREFIX", EnvSource::Plain(req.service_prefix.clone()));
-    let mut configured = |env: &mut Vec<(String, EnvSource)>, prefix: &str, key: &str, value: &EnvValue| match value {
-        EnvValue::Plain(v) => set(env, key, EnvSource::Plain(v.clone())),
-        EnvValue::Secret(v) => {
-            let secret = secret_name_for(prefix, key);
-            put_secret(&mut secrets, secret.clone(), SecretSource::Value(v.clone()));
-            set(env, key, EnvSource::Secret(secret));
-        }
-        EnvValue::KeyVault { url, identity } => {
-            let secret = secret_name_for(prefix, key);
-            put_secret(
-                &mut secrets,
-                secret.clone(),
-                SecretSource::KeyVault { url: url.clone(), identity: identity.clone() },
-            );
-            if !identities.iter().any(|i| i.eq_ignore_ascii_case(identity)) {
-                identities.push(identity.clone());
+    let mut configured =
+        |env: &mut Vec<(String, EnvSource)>, prefix: &str, key: &str, value: &EnvValue| -> Result<()> {
+            let owner = match prefix.strip_prefix("init-") {
+                Some(c) => format!("`{key}` of init container {}", c.trim_end_matches('-')),
+                None => format!("`{key}`"),
+            };
+            match value {
+                EnvValue::Plain(v) => set(env, key, EnvSource::Plain(v.clone())),
+                EnvValue::Secret(v) => {
+                    let secret = secret_name_for(prefix, key);
+                    claim(&secret, owner)?;
+                    put_secret(&mut secrets, secret.clone(), SecretSource::Value(v.clone()));
+                    set(env, key, EnvSource::Secret(secret));
+                }
+                EnvValue::KeyVault { url, identity } => {
+                    let secret = secret_name_for(prefix, key);
+                    claim(&secret, owner)?;
+                    put_secret(
+                        &mut secrets,
+                        secret.clone(),
+                        SecretSource::KeyVault { url: url.clone(), identity: identity.clone() },
+                    );
+                    if !identities.iter().any(|i| i.eq_ignore_ascii_case(identity)) {
+                        identities.push(identity.clone());
+                    }
+                    set(env, key, EnvSource::Secret(secret));
+                }
             }
-            set(env, key, EnvSource::Secret(secret));
-        }
-    };
+            Ok(())
+        };
     for (key, value) in &t.env {
-        configured(&mut env, "env-", key, value);
+        configured(&mut env, "env-", key, value)?;
     }
     let mut init_containers = Vec::new();
     for c in &t.init_containers {
         let mut cenv = Vec::new();
         for (key, value) in &c.env {
-            configured(&mut cenv, &format!("init-{}-", c.name), key, value);
+            configured(&mut cenv, &format!("init-{}-", c.name), key, value)?;
         }
         init_containers.push(InitSpec {
             name: c.name.clone(),
@@ -301,7 +321,13 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
 }
 
 /// `env-my-token` for `MY_TOKEN` (prefix `env-`).
+/// The ACA secret holding variable `env_name`. Injective: `UPPER_SNAKE` names (single underscores)
+/// map to their readable lowercase form, which can be mapped back; every other name (lowercase
+/// letters, `__`, leading/trailing `_`, too long for 63 characters) gets a hash of the exact name
+/// appended, so `DB_PASSWORD` and `DB__PASSWORD` never share a secret. `build` still refuses a
+/// collision that slips through (e.g. a crafted name equal to another's hashed form).
 fn secret_name_for(prefix: &str, env_name: &str) -> String {
+    use sha2::{Digest, Sha256};
     let mut s = String::from(prefix);
     for c in env_name.chars() {
         s.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' });
@@ -309,7 +335,20 @@ fn secret_name_for(prefix: &str, env_name: &str) -> String {
     while s.contains("--") {
         s = s.replace("--", "-");
     }
-    s.trim_end_matches('-').chars().take(63).collect()
+    let readable = s.trim_end_matches('-').to_string();
+    let canonical = !env_name.is_empty()
+        && env_name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !env_name.starts_with('_')
+        && !env_name.ends_with('_')
+        && !env_name.contains("__")
+        && readable.len() <= 63;
+    if canonical {
+        return readable;
+    }
+    let digest = Sha256::digest(format!("{prefix}{env_name}").as_bytes());
+    let hash: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    let head: String = readable.chars().take(63 - 11).collect();
+    format!("{}-{hash}", head.trim_end_matches('-'))
 }
 
 /// Replace scheme and authority of `url` with `base`'s, keeping the path.
@@ -514,6 +553,40 @@ mod tests {
     use super::*;
     use crate::cli::TargetArgs;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn secret_names_are_injective() {
+        assert_eq!(secret_name_for("env-", "DB_PASSWORD"), "env-db-password");
+        let names: Vec<String> = ["DB_PASSWORD", "DB__PASSWORD", "db_password", "_DB_PASSWORD", "DB_PASSWORD_"]
+            .iter()
+            .map(|k| secret_name_for("env-", k))
+            .collect();
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        // Truncation to 63 characters keeps names apart too.
+        let long_a = format!("{}_A", "X".repeat(70));
+        let long_b = format!("{}_B", "X".repeat(70));
+        let (a, b) = (secret_name_for("env-", &long_a), secret_name_for("env-", &long_b));
+        assert_ne!(a, b);
+        for n in names.iter().chain([&a, &b]) {
+            assert!(naming::is_valid_secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn two_variables_never_share_a_secret() {
+        // Init containers `a` (B_X) and `a-b` (X) would both map to `init-a-b-x`: refused.
+        let s = settings(
+            "server:\n  init_containers:\n    - name: a\n      image: example.azurecr.io/i:1\n      env:\n        B_X:\n          secret: one-secret-value\n    - name: a-b\n      image: example.azurecr.io/i:1\n      env:\n        X:\n          secret: two-secret-value\n",
+        );
+        let e = build(&s, &request(&s, HUB_ENV), "2026-01-01T00:00:00Z", "abc").unwrap_err();
+        assert_eq!(e.code, "SecretNameConflict", "{}", e.message);
+        assert!(
+            e.message.contains("`B_X` of init container a") && e.message.contains("`X` of init container a-b"),
+            "{}",
+            e.message
+        );
+    }
 
     fn settings(extra: &str) -> Settings {
         crate::settings::for_tests(extra)

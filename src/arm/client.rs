@@ -88,7 +88,8 @@ impl Response {
                 if text.is_empty() {
                     self.status.canonical_reason().unwrap_or("").to_string()
                 } else {
-                    text.chars().take(300).collect()
+                    // Redact before cutting: a cut could leave part of a secret that no longer matches.
+                    output::redact(text).chars().take(300).collect()
                 }
             }),
         }
@@ -187,6 +188,7 @@ impl Arm {
     /// One logical request with retries. Returns the final response whatever its status; only
     /// transport failures that outlast the retries are errors here.
     pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, Error> {
+        crate::origin::require(url, &self.base, true, "ARM")?;
         let started = Instant::now();
         let mut refreshed = false;
         let mut attempt = 0u32;
@@ -204,8 +206,12 @@ impl Arm {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let bytes = match resp.bytes().await {
-                        Ok(b) => b.to_vec(),
+                    if status.is_redirection() {
+                        return Err(redirect_error(status, &headers));
+                    }
+                    let bytes = match crate::http::read_capped(resp, crate::http::MAX_BODY).await {
+                        Ok(b) => b,
+                        Err(e @ crate::http::BodyError::TooLarge) => return Err(too_large(status, e)),
                         Err(e) => {
                             let err = ArmError {
                                 usage: false,
@@ -404,6 +410,7 @@ impl Arm {
     /// that pace many deletes themselves (gc) and must see every 429.
     pub async fn delete_once(&self, id: &str) -> Result<Response, ArmError> {
         let url = self.url(id);
+        crate::origin::require(&url, &self.base, true, "ARM").map_err(to_arm)?;
         let mut refreshed = false;
         loop {
             let token = self.bearer(refreshed).await.map_err(to_arm)?;
@@ -419,7 +426,13 @@ impl Arm {
                 )?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            if status.is_redirection() {
+                return Err(to_arm(redirect_error(status, &headers)));
+            }
+            let body = match crate::http::read_capped(resp, crate::http::MAX_BODY).await {
+                Err(e @ crate::http::BodyError::TooLarge) => return Err(to_arm(too_large(status, e))),
+                r => r.unwrap_or_default(),
+            };
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 continue;
@@ -451,6 +464,19 @@ impl RetryFailure {
     }
 }
 
+/// ARM never redirects; a 3xx is refused, not followed (the token would go along to its target).
+fn redirect_error(status: StatusCode, headers: &HeaderMap) -> Error {
+    let to = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
+    Error::runtime(
+        "ForeignUrl",
+        format!("ARM answered {} redirecting to {}; acactl does not follow redirects", status.as_u16(), short(to)),
+    )
+}
+
+fn too_large(status: StatusCode, e: crate::http::BodyError) -> Error {
+    Error::runtime("ResponseTooLarge", format!("ARM answered {} but {e}; acactl stopped reading it", status.as_u16()))
+}
+
 fn to_arm(e: Error) -> ArmError {
     ArmError { status: None, usage: e.exit == crate::error::Exit::Usage, code: e.code, message: e.message }
 }
@@ -458,4 +484,85 @@ fn to_arm(e: Error) -> ArmError {
 /// URLs without their (possibly huge, signed) query string, for logs.
 fn short(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::model::{EnvironmentStorage, ManagedEnvironment};
+    use proptest::prelude::*;
+
+    fn response(status: u16, body: Vec<u8>, retry_after: &str) -> Response {
+        let mut headers = HeaderMap::new();
+        if let Ok(v) = reqwest::header::HeaderValue::from_str(retry_after) {
+            headers.insert("retry-after", v);
+        }
+        Response { status: StatusCode::from_u16(status).unwrap(), headers, body }
+    }
+
+    /// Every parser acactl applies to an ARM answer.
+    fn parse_all(r: &Response) {
+        let _ = r.json::<ContainerApp>();
+        let _ = r.json::<Page<ContainerApp>>();
+        let _ = r.json::<Page<Replica>>();
+        let _ = r.json::<Revision>();
+        let _ = r.json::<OperationStatus>();
+        let _ = r.json::<ManagedEnvironment>();
+        let _ = r.json::<EnvironmentStorage>();
+        let e = r.error();
+        let _ = e.is_not_found();
+        let _ = r.retry_after();
+        if let Ok(app) = r.json::<ContainerApp>() {
+            let _ = crate::status::app_phase(&app);
+            let _ = app.fqdn();
+        }
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,20}".prop_map(Value::String),
+            prop_oneof![Just("Succeeded"), Just("Failed"), Just("Running"), Just("Deleting"), Just("InProgress")]
+                .prop_map(|s| Value::String(s.into())),
+        ];
+        let keys = prop_oneof![
+            Just("properties".to_string()),
+            Just("value".to_string()),
+            Just("nextLink".to_string()),
+            Just("error".to_string()),
+            Just("code".to_string()),
+            Just("message".to_string()),
+            Just("status".to_string()),
+            Just("tags".to_string()),
+            Just("provisioningState".to_string()),
+            Just("runningStatus".to_string()),
+            Just("configuration".to_string()),
+            Just("ingress".to_string()),
+            Just("template".to_string()),
+            "[a-zA-Z]{1,12}",
+        ];
+        leaf.prop_recursive(6, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(10), ..ProptestConfig::default() })]
+        #[test]
+        fn arm_parsers_never_panic_on_bytes(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..512), ra in "\\PC{0,30}") {
+            parse_all(&response(status, body, &ra));
+        }
+
+        #[test]
+        fn arm_parsers_never_panic_on_json(status in 100u16..600, v in json_value()) {
+            parse_all(&response(status, serde_json::to_vec(&v).unwrap(), "5"));
+        }
+    }
 }

@@ -28,7 +28,10 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
         BatchCommand::Cancel { name } => {
             let r = app_ref(settings, name)?;
             let arm = commands::arm(settings)?;
-            let deleted = super::stop::delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
+            let deadline = std::time::Instant::now() + settings.arm.stop_timeout;
+            let _lock = crate::ownership::ServerLock::acquire(settings, &r.name, deadline).await?;
+            let budget = deadline.saturating_duration_since(std::time::Instant::now());
+            let deleted = super::stop::delete_and_wait(&arm, settings, &r, budget).await?;
             output::result(&json!({ "name": r.name, "deleted": deleted }));
         }
     }
@@ -39,7 +42,9 @@ fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     if !naming::is_valid_app_name(name) || !name.starts_with(&format!("{}-", settings.hub_id)) {
         return Err(Error::usage("InvalidAppName", format!("`{name}` is not an app name of hub {}", settings.hub_id)));
     }
-    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), user: None, server: None })
+    // The job id is all batchspawner gives: the app must be the server this name was made for.
+    let expect = crate::ownership::Expect::Name(name.to_string());
+    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), expect })
 }
 
 /// Same decisions as `poll`, in batchspawner's vocabulary: pending, running, unknown, gone.

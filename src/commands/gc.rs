@@ -56,8 +56,24 @@ struct Entry {
 }
 
 pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Exit> {
+    let lock = if args.dry_run { None } else { Some(Lock::acquire(settings)?) };
+    // One overall deadline, whatever ARM or the hub say (a Retry-After of years included): the
+    // work is dropped at the deadline and the lock released with it.
+    let outcome = tokio::time::timeout(settings.gc_deadline, run_locked(args, settings)).await;
+    drop(lock);
+    outcome.unwrap_or_else(|_| {
+        Err(Error::runtime(
+            "GcDeadline",
+            format!(
+                "gc stopped at its deadline (gc.deadline, {} s); deletes already sent go on, the next run continues",
+                settings.gc_deadline.as_secs()
+            ),
+        ))
+    })
+}
+
+async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Exit> {
     let fmt = shared::format(args.output);
-    let _lock = if args.dry_run { None } else { Some(Lock::acquire(settings)?) };
     let grace = args.grace.unwrap_or_else(|| default_grace(settings));
     let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
     let hub = Hub::require(settings, http)?;
@@ -382,7 +398,8 @@ impl Pacer {
 
     fn throttled(&mut self, retry_after: Duration) {
         self.tokens = self.tokens.min(0.0);
-        let until = Instant::now() + retry_after;
+        // Checked: a Retry-After of u64::MAX seconds must not overflow (the run's deadline ends it).
+        let until = Instant::now().checked_add(retry_after.min(MAX_SERVER_DELAY)).unwrap_or_else(Instant::now);
         if self.pause_until.is_none_or(|p| p < until) {
             self.pause_until = Some(until);
         }
@@ -481,9 +498,12 @@ async fn delete_one(
         }
         let backoff = settings.arm.retry_base.saturating_mul(1u32 << attempts.min(6)).min(Duration::from_secs(30));
         output::verbose(&format!("{why}; retrying the delete in {:.1} s", delay.unwrap_or(backoff).as_secs_f64()));
-        tokio::time::sleep(delay.unwrap_or(backoff)).await;
+        tokio::time::sleep(delay.unwrap_or(backoff).min(MAX_SERVER_DELAY)).await;
     }
 }
+
+/// The longest wait a server's Retry-After can impose on gc (the run's deadline still bounds it).
+const MAX_SERVER_DELAY: Duration = Duration::from_secs(24 * 3600);
 
 /// An exclusive `flock` on `<cache_dir>/gc-<hub_id>.lock`, released when the process ends (also on
 /// a crash). The cache dir, not XDG_RUNTIME_DIR: cron has no runtime dir, and both runs must agree.
@@ -504,10 +524,37 @@ impl Lock {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let mut file =
-            std::fs::OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(
-                |e| Error::runtime("GcLockFailed", format!("cannot open the gc lock {}: {e}", path.display())),
-            )?;
+        // No-follow, no truncate at open: a symlink planted at the lock's path must not make us
+        // truncate or write its target; the file is checked before anything is changed.
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| {
+                let why = if e.raw_os_error() == Some(libc::ELOOP) {
+                    "it is a symbolic link".to_string()
+                } else {
+                    e.to_string()
+                };
+                Error::runtime("GcLockFailed", format!("cannot open the gc lock {}: {why}", path.display()))
+            })?;
+        {
+            use std::os::unix::fs::MetadataExt;
+            let meta = file
+                .metadata()
+                .map_err(|e| Error::runtime("GcLockFailed", format!("cannot inspect {}: {e}", path.display())))?;
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            let me = unsafe { libc::geteuid() };
+            if !meta.file_type().is_file() || meta.uid() != me {
+                return Err(Error::runtime(
+                    "GcLockFailed",
+                    format!("the gc lock {} is not a regular file owned by uid {me}; remove it", path.display()),
+                ));
+            }
+        }
         // SAFETY: flock on a file descriptor we own; no memory is shared.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {

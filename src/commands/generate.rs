@@ -65,13 +65,16 @@ proxies for ARM and readiness checks
 .SH FILES
 .TP
 ~/.config/acactl/config.yaml, /etc/acactl/config.yaml
-configuration, in this order after \-\-config and ACACTL_CONFIG
+configuration, in this order after \-\-config and ACACTL_CONFIG; refused (exit 2) when writable by group or others or owned by anyone but the user or root
 .TP
 ~/.cache/acactl/tokens/
 ARM token cache (directory 0700, files 0600)
 .TP
 ~/.cache/acactl/gc\-<hub_id>.lock
-held (flock) while acactl gc runs
+held (flock) while acactl gc runs (at most gc.deadline)
+.TP
+~/.cache/acactl/locks/<app>.lock
+held (flock) while start, stop or batch submit/cancel work on one server
 .SH EXAMPLES
 .nf
 acactl \-\-config config.example.yaml start \-\-dry\-run \-\-user marcus

@@ -17,7 +17,8 @@ use crate::arm::Arm;
 use crate::auth::{TokenCache, TokenProvider};
 use crate::error::{Error, Result};
 use crate::naming;
-use crate::request::{self, State};
+use crate::ownership::{self, Expect};
+use crate::request;
 use crate::settings::{Env, ProcessEnv, Settings};
 use crate::spec;
 
@@ -36,33 +37,35 @@ pub fn arm(settings: &Settings) -> Result<Arm> {
 }
 
 /// Which app a poll/stop is about: the state's resource id when the hub gave one, else the name
-/// rebuilt from (hub id, user, server).
+/// rebuilt from (hub id, user, server); and whose it must be (see `ownership`).
 pub struct AppRef {
     pub id: String,
     pub name: String,
-    pub user: Option<String>,
-    pub server: Option<String>,
+    pub expect: Expect,
 }
 
 pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn Env) -> Result<AppRef> {
     if target.user.is_none() {
-        if let Some(State { id, name, .. }) = request::state(env)? {
-            return Ok(AppRef { id, name, user: None, server: None });
+        if let Some(state) = request::state(env)? {
+            request::check_state_scope(&state, settings)?;
+            // The key the state recorded; for older states the spawner's user and server (their
+            // tags made the key); with neither, the name's own hash.
+            let expect = match (&state.key, request::target(target, env)) {
+                (Some(k), _) => Expect::Key(k.clone()),
+                (None, Ok(t)) => Expect::server(settings, &t.user, &t.server),
+                (None, Err(_)) => Expect::Name(state.name.clone()),
+            };
+            return Ok(AppRef { id: state.id, name: state.name, expect });
         }
     }
     let t = request::target(target, env)?;
     let name = naming::app_name(&settings.hub_id, &t.user, &t.server);
-    Ok(AppRef { id: spec::app_id(settings, &name), name, user: Some(t.user), server: Some(t.server) })
+    Ok(AppRef { id: spec::app_id(settings, &name), name, expect: Expect::server(settings, &t.user, &t.server) })
 }
 
-/// Tagged as acactl's, of this hub, and (when we know who) of this server.
+/// The ownership rule for this reference.
 pub fn is_ours(app: &crate::arm::model::ContainerApp, settings: &Settings, r: &AppRef) -> bool {
-    match (&r.user, &r.server) {
-        (Some(u), Some(s)) => spec::owned_by(app, settings, u, s),
-        _ => {
-            app.tag(spec::TAG_MANAGED_BY) == Some("acactl") && app.tag(spec::TAG_HUB) == Some(settings.hub_id.as_str())
-        }
-    }
+    ownership::owns(app, settings, &r.expect)
 }
 
 pub fn now_rfc3339() -> String {

@@ -33,6 +33,12 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
         Ok(None) => return json!({ "status": "stopped", "exit_status": 0, "name": r.name }),
         Err(e) => return unknown(r, &e.into()),
     };
+    if !commands::is_ours(&app, settings, r) {
+        // The app at this id is not this server's (another user's, another hub's, untagged): this
+        // server has no app there. Reported as stopped, never touched.
+        output::warn(&format!("{} exists but is not tagged as this server's; this server has no app", r.name));
+        return json!({ "status": "stopped", "exit_status": 0, "name": r.name, "owned": false });
+    }
     let mut phase = status::app_phase(&app);
     if phase == Phase::Pending && status::needs_revision_check(&app) {
         // Provisioned, but the latest revision is not ready: activating, or failed to activate?
@@ -51,29 +57,15 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
         Phase::Pending | Phase::Deleting => {
             json!({ "status": "pending", "exit_status": null, "name": r.name })
         }
-        Phase::Failed(reason) => {
-            if !commands::is_ours(&app, settings, r) {
-                // Never delete what we cannot prove is ours; the hub's state points at it, so
-                // report it failed without touching it.
-                output::warn(&format!(
-                    "{} failed ({reason}) but is not tagged as this hub's; leaving it alone",
-                    r.name
-                ));
-                return json!({ "status": "failed", "exit_status": 1, "name": r.name, "reason": reason, "deleted": false });
+        Phase::Failed(reason) => match arm.delete_app(&r.id).await {
+            Ok(DeleteStarted::Absent | DeleteStarted::Done | DeleteStarted::Accepted { .. }) => {
+                output::info(&format!("{} failed terminally ({reason}); deleted it", r.name));
+                json!({ "status": "failed", "exit_status": 1, "name": r.name, "reason": reason, "deleted": true })
             }
-            match arm.delete_app(&r.id).await {
-                Ok(DeleteStarted::Absent | DeleteStarted::Done | DeleteStarted::Accepted { .. }) => {
-                    output::info(&format!("{} failed terminally ({reason}); deleted it", r.name));
-                    json!({ "status": "failed", "exit_status": 1, "name": r.name, "reason": reason, "deleted": true })
-                }
-                Err(e) => unknown(
-                    r,
-                    &Error::runtime(
-                        e.code.clone(),
-                        format!("{} failed ({reason}) and deleting it failed: {e}", r.name),
-                    ),
-                ),
-            }
-        }
+            Err(e) => unknown(
+                r,
+                &Error::runtime(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
+            ),
+        },
     }
 }

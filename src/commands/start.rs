@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
+use crate::ownership::{Expect, ServerLock};
 use crate::request::{self, STATE_VERSION};
 use crate::settings::{Env, IngressKind, Settings};
 use crate::spec::{self, ServerSpec};
@@ -71,6 +72,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     let starter =
         Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
     let deadline = Instant::now() + spec.start_timeout;
+    let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
             Ok(r) => r,
@@ -106,6 +108,7 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     let starter =
         Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
     let deadline = Instant::now() + spec.start_timeout;
+    let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
         sig = terminated() => Err(Error::runtime("Terminated", format!("submit of {} interrupted by {sig}", spec.name))),
@@ -130,12 +133,27 @@ async fn terminated() -> &'static str {
     }
 }
 
+/// This server's app, owned by this server's key (never just "some app of this hub").
+fn spec_ref(spec: &ServerSpec) -> AppRef {
+    let key = spec.tags.get(spec::TAG_KEY).cloned().unwrap_or_default();
+    AppRef { id: spec.id.clone(), name: spec.name.clone(), expect: Expect::Key(key) }
+}
+
 /// Delete what we created or changed, bounded: the exec spawner gives us a short grace after SIGTERM.
+/// Called only after this process sent its PUT (under the server's lock, so no other start of this
+/// server ran meanwhile), and only for an app that carries this server's key.
 async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     output::progress(100, &format!("Start failed; deleting {}", spec.name));
-    let r = AppRef { id: spec.id.clone(), name: spec.name.clone(), user: None, server: None };
-    let _ = settings;
+    let r = spec_ref(spec);
     let attempt = async {
+        match arm.get_app(&r.id).await {
+            Ok(None) => return true,
+            Ok(Some(app)) if !commands::is_ours(&app, settings, &r) => {
+                output::warn(&format!("{} is not tagged as this server's; leaving it alone", spec.name));
+                return false;
+            }
+            _ => {}
+        }
         loop {
             match arm.delete_app(&r.id).await {
                 Ok(_) => return true,
@@ -263,12 +281,13 @@ impl Starter<'_> {
             name: spec.name.clone(),
             url: Some(url.clone()),
             hub_id: Some(self.settings.hub_id.clone()),
+            key: self.spec.tags.get(spec::TAG_KEY).cloned(),
         };
         Ok(json!({ "name": spec.name, "url": url, "state": state }))
     }
 
     fn app_ref(&self) -> AppRef {
-        AppRef { id: self.spec.id.clone(), name: self.spec.name.clone(), user: None, server: None }
+        spec_ref(self.spec)
     }
 
     async fn put_with_conflict_wait(&self, body: &Value, deadline: Instant) -> Result<crate::arm::PutStarted> {
@@ -397,7 +416,10 @@ impl Starter<'_> {
             match r {
                 Ok(resp) => {
                     let code = resp.status().as_u16();
-                    let body: Option<Value> = resp.json().await.ok();
+                    let body: Option<Value> = crate::http::read_capped(resp, crate::http::MAX_BODY)
+                        .await
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok());
                     if code == 200 && body.as_ref().is_some_and(|b| b.get("version").is_some()) {
                         return Ok(());
                     }

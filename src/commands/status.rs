@@ -27,7 +27,7 @@ pub fn managed(app: &ContainerApp) -> bool {
 
 /// Tagged as this hub's.
 pub fn ours(app: &ContainerApp, settings: &Settings) -> bool {
-    managed(app) && app.tag(spec::TAG_HUB) == Some(settings.hub_id.as_str())
+    crate::ownership::owns(app, settings, &crate::ownership::Expect::Hub)
 }
 
 pub fn app_name(app: &ContainerApp) -> String {

@@ -14,7 +14,10 @@ use crate::settings::{Env, Settings};
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let r = commands::app_ref(target, settings, env)?;
     let arm = commands::arm(settings)?;
-    let deleted = delete_and_wait(&arm, settings, &r, settings.arm.stop_timeout).await?;
+    // Waiting for another command on this server counts against stop's own budget.
+    let deadline = Instant::now() + settings.arm.stop_timeout;
+    let _lock = crate::ownership::ServerLock::acquire(settings, &r.name, deadline).await?;
+    let deleted = delete_and_wait(&arm, settings, &r, deadline.saturating_duration_since(Instant::now())).await?;
     Ok(json!({ "name": r.name, "deleted": deleted }))
 }
 

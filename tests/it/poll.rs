@@ -101,7 +101,9 @@ fn a_failed_app_of_another_hub_is_not_deleted() {
         .unwrap();
     let state = serde_json::json!({"version": 1, "id": format!("/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}", h.fake.subscription(), h.fake.resource_group()), "name": name}).to_string();
     let (_, v) = poll(&h, &state);
-    assert_eq!(v["status"], "failed");
+    // Not this server's app (one ownership rule): this server has none; the app is left alone.
+    assert_eq!(v["status"], "stopped", "{v}");
+    assert_eq!(v["owned"], false, "{v}");
     assert!(h.fake.requests_matching("DELETE", name).is_empty());
 }
 

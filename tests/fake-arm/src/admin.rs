@@ -153,6 +153,12 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if let Some(p) = body.get("random").and_then(Value::as_f64) {
                 let seed = body.get("seed").and_then(Value::as_u64).unwrap_or(1);
                 st.set_random_faults(p, seed);
+                if body.get("extended").and_then(Value::as_bool) == Some(true)
+                    && let Some(r) = st.random.as_mut()
+                {
+                    r.extended = true;
+                    r.delay_ms = body.get("delay_ms").and_then(Value::as_u64).unwrap_or(0);
+                }
                 return ok();
             }
             match serde_json::from_value::<Fault>(body) {
@@ -162,6 +168,10 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
                 }
                 Err(e) => bad(format!("fault: {e}")),
             }
+        }
+        (Method::GET, "fault_counts") => {
+            let st = sh.lock();
+            json_response(200, &serde_json::to_value(&st.random_counts).unwrap_or(Value::Null))
         }
         (Method::GET, "requests") => {
             let st = sh.lock();

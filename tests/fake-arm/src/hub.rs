@@ -84,6 +84,10 @@ struct HubState {
     fail_page: Option<(usize, u16)>,
     fail_servers: Option<u16>,
     latency_ms: u64,
+    /// Hostile modes: `next.url` on another host; every API call redirected there; endless bodies.
+    next_host: Option<String>,
+    redirect_to: Option<String>,
+    endless: bool,
     log: Vec<HubRequest>,
 }
 
@@ -162,6 +166,18 @@ impl FakeHub {
     /// Answer the single-server GETs with this status.
     pub fn set_fail_servers(&self, status: Option<u16>) {
         self.lock().fail_servers = status;
+    }
+    /// Hostile: pagination `next.url` points at `host` (e.g. `127.0.0.1:PORT` of another server).
+    pub fn set_next_host(&self, host: Option<&str>) {
+        self.lock().next_host = host.map(str::to_string);
+    }
+    /// Hostile: every API call answers 307 to `url`.
+    pub fn set_redirect(&self, url: Option<&str>) {
+        self.lock().redirect_to = url.map(str::to_string);
+    }
+    /// Hostile: every API call answers 200 with a body that never ends.
+    pub fn set_endless(&self, on: bool) {
+        self.lock().endless = on;
     }
     pub fn set_latency_ms(&self, ms: u64) {
         self.lock().latency_ms = ms;
@@ -267,7 +283,21 @@ async fn entry(State(st): State<Arc<Mutex<HubState>>>, req: Request) -> Response
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
-    let r = api(&st, &method, &path, &query, &host, paginated, &auth);
+    let (redirect, endless) = {
+        let g = st.lock().unwrap();
+        (g.redirect_to.clone(), g.endless)
+    };
+    let r = if let Some(to) = redirect {
+        Response::builder().status(307).header("location", to).body(axum::body::Body::empty()).unwrap()
+    } else if endless {
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::new(crate::server::Endless))
+            .unwrap()
+    } else {
+        api(&st, &method, &path, &query, &host, paginated, &auth)
+    };
     st.lock().unwrap().log.push(HubRequest {
         method: method.to_string(),
         path: req.uri().path_and_query().map(|p| p.to_string()).unwrap_or(path),
@@ -358,6 +388,7 @@ fn api(
                 return resp(200, &json!(items));
             }
             let next = if offset + limit < total {
+                let host = st.next_host.as_deref().unwrap_or(host);
                 let mut url = format!("http://{host}/hub/api/users?offset={}&limit={limit}", offset + limit);
                 if let Some(s) = state {
                     url.push_str(&format!("&state={s}"));

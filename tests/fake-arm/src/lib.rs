@@ -185,11 +185,26 @@ fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Erro
 pub enum FaultAction {
     /// Answer with this status and an ARM error body `{"error":{"code","message"}}` (or an
     /// Entra-style body for token requests), optionally with `Retry-After`.
-    Status { status: u16, code: String, retry_after: Option<u32> },
+    Status { status: u16, code: String, retry_after: Option<u64> },
     /// Close the connection without answering.
     Drop,
     /// Delay the request by this many milliseconds, then process it normally.
     Delay { ms: u64 },
+    // Hostile answers (issue 10): what a compromised or misdirected endpoint could send.
+    /// Answer `status` (a 3xx) with `Location: location`, empty body.
+    Redirect { status: u16, location: String },
+    /// Answer 200 with a body that never ends.
+    Endless,
+    /// Answer 200 with a body of `bytes` bytes (with Content-Length).
+    Huge { bytes: usize },
+    /// Answer 400 `InvalidParameterValue` whose message echoes the request body (ARM does this for
+    /// some malformed PUTs).
+    EchoBody,
+    /// Process normally, then replace `from` with `to` in the answer's headers and body (e.g. the
+    /// fake's base URL with a foreign origin in Azure-AsyncOperation, Location or nextLink).
+    Rewrite { from: String, to: String },
+    /// Process normally, then set header `name` to `value` (e.g. an absurd Retry-After).
+    Header { name: String, value: String },
 }
 
 /// A fault rule: the next `times` requests that match get `action`.
@@ -223,7 +238,7 @@ impl Fault {
         times: u32,
         status: u16,
         code: &str,
-        retry_after: Option<u32>,
+        retry_after: Option<u64>,
     ) -> Fault {
         Fault {
             method: Some(method.to_string()),
@@ -251,6 +266,16 @@ impl Fault {
             kind: None,
             times,
             action: FaultAction::Delay { ms },
+        }
+    }
+    /// `times` matching ARM requests get `action` (the hostile ones above).
+    pub fn action(method: &str, path_contains: &str, times: u32, action: FaultAction) -> Fault {
+        Fault {
+            method: Some(method.to_string()),
+            path_contains: Some(path_contains.to_string()),
+            kind: None,
+            times,
+            action,
         }
     }
     /// Apply to token requests instead of ARM requests.
@@ -493,6 +518,20 @@ impl FakeArm {
     /// connection. Seeded for reproducibility. `p = 0.0` turns it off.
     pub fn inject_random(&self, p: f64, seed: u64) {
         self.st().set_random_faults(p, seed);
+    }
+    /// The soak's mix: like [`FakeArm::inject_random`] plus 429 without Retry-After and, when
+    /// `delay_ms > 0`, requests delayed by `delay_ms` (past the client's request timeout).
+    pub fn inject_random_extended(&self, p: f64, seed: u64, delay_ms: u64) {
+        let mut st = self.st();
+        st.set_random_faults(p, seed);
+        if let Some(r) = st.random.as_mut() {
+            r.extended = true;
+            r.delay_ms = delay_ms;
+        }
+    }
+    /// Random faults injected so far, by kind.
+    pub fn random_fault_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.st().random_counts.clone()
     }
     /// Remove all fault rules and random faults.
     pub fn clear_faults(&self) {

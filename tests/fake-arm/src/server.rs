@@ -152,6 +152,49 @@ pub fn take_fault(sh: &Shared, kind: RequestKind, method: &Method, pq: &str) -> 
         && r.rng.random_bool(r.p.clamp(0.0, 1.0))
     {
         let write = *method == Method::PUT || *method == Method::DELETE;
+        if r.extended {
+            let choices = if write { 7 } else { 6 };
+            let (kind, action) = match r.rng.random_range(0..choices) {
+                0 => (
+                    "429",
+                    FaultAction::Status {
+                        status: 429,
+                        code: "SubscriptionRequestsThrottled".into(),
+                        retry_after: Some(1),
+                    },
+                ),
+                1 => (
+                    "429-no-retry-after",
+                    FaultAction::Status {
+                        status: 429,
+                        code: "SubscriptionRequestsThrottled".into(),
+                        retry_after: None,
+                    },
+                ),
+                2 => {
+                    ("500", FaultAction::Status { status: 500, code: "InternalServerError".into(), retry_after: None })
+                }
+                3 => (
+                    "503",
+                    FaultAction::Status { status: 503, code: "ServiceUnavailable".into(), retry_after: Some(1) },
+                ),
+                4 => ("drop", FaultAction::Drop),
+                5 if r.delay_ms > 0 => ("delay", FaultAction::Delay { ms: r.delay_ms }),
+                5 => {
+                    ("500", FaultAction::Status { status: 500, code: "InternalServerError".into(), retry_after: None })
+                }
+                _ => (
+                    "409",
+                    FaultAction::Status {
+                        status: 409,
+                        code: "ContainerAppOperationInProgress".into(),
+                        retry_after: None,
+                    },
+                ),
+            };
+            *st.random_counts.entry(kind.to_string()).or_default() += 1;
+            return Some(action);
+        }
         let choice = r.rng.random_range(0..if write { 5 } else { 4 });
         return Some(match choice {
             0 => {
@@ -189,8 +232,42 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
+    let mut post = None;
     match take_fault(&sh, kind, &method, &pq) {
         Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(FaultAction::Redirect { status, location }) => {
+            log(&sh, &method, &pq, status, kind, None, json!({"fault": "redirect"}));
+            return Response::builder()
+                .status(status)
+                .header("location", location)
+                .header("content-length", "0")
+                .body(Body::empty())
+                .unwrap();
+        }
+        Some(FaultAction::Endless) => {
+            log(&sh, &method, &pq, 200, kind, None, json!({"fault": "endless"}));
+            return Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::new(Endless))
+                .unwrap();
+        }
+        Some(FaultAction::Huge { bytes }) => {
+            log(&sh, &method, &pq, 200, kind, None, json!({"fault": "huge"}));
+            let mut body = vec![b' '; bytes];
+            if bytes >= 2 {
+                body[0] = b'{';
+                body[bytes - 1] = b'}';
+            }
+            return Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(Body::from(body))
+                .unwrap();
+        }
+        Some(other @ (FaultAction::EchoBody | FaultAction::Rewrite { .. } | FaultAction::Header { .. })) => {
+            post = Some(other)
+        }
         Some(FaultAction::Drop) => {
             log(&sh, &method, &pq, 0, kind, None, json!({"fault": "drop"}));
             std::panic::panic_any(DROP_MARKER);
@@ -222,6 +299,15 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         Ok(b) => b,
         Err(_) => return empty_response(400),
     };
+    if post == Some(FaultAction::EchoBody) {
+        let echoed = String::from_utf8_lossy(&bytes);
+        let r = json_response(
+            400,
+            &json!({"error": {"code": "InvalidParameterValue", "message": format!("The request body is invalid: {echoed}")}}),
+        );
+        log(&sh, &method, &pq, 400, kind, None, json!({"fault": "echo"}));
+        return r;
+    }
     let q = query_pairs(parts.uri.query());
     let (resp, detail) = match kind {
         RequestKind::Token => {
@@ -243,7 +329,49 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
         }
     };
     log(&sh, &method, &pq, resp.status().as_u16(), kind, None, detail);
-    resp
+    match post {
+        Some(FaultAction::Rewrite { from, to }) => rewrite(resp, &from, &to).await,
+        Some(FaultAction::Header { name, value }) => {
+            let mut resp = resp;
+            if let (Ok(n), Ok(v)) = (axum::http::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+                resp.headers_mut().insert(n, v);
+            }
+            resp
+        }
+        _ => resp,
+    }
+}
+
+/// Replace `from` with `to` in every header value and in the body.
+async fn rewrite(resp: Response, from: &str, to: &str) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).replace(from, to);
+    for v in parts.headers.values_mut() {
+        if let Ok(s) = v.to_str()
+            && s.contains(from)
+            && let Ok(n) = HeaderValue::from_str(&s.replace(from, to))
+        {
+            *v = n;
+        }
+    }
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Body::from(text))
+}
+
+/// A response body that never ends (64 KiB of spaces per frame).
+pub(crate) struct Endless;
+
+impl hyper::body::Body for Endless {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        static CHUNK: [u8; 65536] = [b' '; 65536];
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(axum::body::Bytes::from_static(&CHUNK)))))
+    }
 }
 
 /// Entra v2 client-credentials endpoint.

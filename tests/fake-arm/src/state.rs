@@ -56,6 +56,7 @@ impl Shared {
             behaviours: Vec::new(),
             faults: Vec::new(),
             random: None,
+            random_counts: Default::default(),
             buckets: Buckets::new(&Throttle::default()),
             throttle_enforced: Throttle::default(),
             workload_profiles: wps,
@@ -97,6 +98,10 @@ pub struct Knobs {
 pub struct RandomFaults {
     pub p: f64,
     pub rng: rand::rngs::StdRng,
+    /// The soak's wider mix: also 429 without Retry-After and, when > 0, delays of this many ms
+    /// (past the client's request timeout).
+    pub extended: bool,
+    pub delay_ms: u64,
 }
 
 pub struct Bucket {
@@ -160,6 +165,9 @@ pub struct State {
     pub behaviours: Vec<(String, Behaviour)>,
     pub faults: Vec<Fault>,
     pub random: Option<RandomFaults>,
+    /// Random faults injected so far, by kind (`429`, `429-no-retry-after`, `500`, `503`, `409`,
+    /// `drop`, `delay`).
+    pub random_counts: std::collections::BTreeMap<String, u64>,
     pub buckets: Buckets,
     pub throttle_enforced: Throttle,
     pub workload_profiles: Vec<(String, String)>,
@@ -172,8 +180,11 @@ pub struct State {
 
 impl State {
     pub fn set_random_faults(&mut self, p: f64, seed: u64) {
-        self.random =
-            if p > 0.0 { Some(RandomFaults { p, rng: rand::rngs::StdRng::seed_from_u64(seed) }) } else { None };
+        self.random = if p > 0.0 {
+            Some(RandomFaults { p, rng: rand::rngs::StdRng::seed_from_u64(seed), extended: false, delay_ms: 0 })
+        } else {
+            None
+        };
     }
     pub fn set_throttle(&mut self, t: Throttle) {
         self.buckets = Buckets::new(&t);

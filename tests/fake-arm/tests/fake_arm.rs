@@ -1033,3 +1033,61 @@ async fn many_parallel_lifecycles() {
     assert!(t.fake.apps().is_empty());
     assert!(t.fake.arm_requests().len() >= 40 * 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_actions() {
+    use fake_arm::FaultAction;
+    let t = T::new(Options::default()).await;
+    let url = t.app_url("h1");
+    t.fake.inject(Fault::action(
+        "GET",
+        "/containerApps/h1",
+        1,
+        FaultAction::Redirect { status: 307, location: "http://elsewhere.test/x".into() },
+    ));
+    let (s, h, _) = t.get(&url).await;
+    assert_eq!((s, h["location"].to_str().unwrap()), (307, "http://elsewhere.test/x"));
+    t.fake.inject(Fault::action("GET", "/containerApps/h1", 1, FaultAction::Huge { bytes: 3 << 20 }));
+    let r = t.c.get(&url).bearer_auth(&t.tok).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap().len(), 3 << 20);
+    // Endless: keeps sending well past any sane size.
+    t.fake.inject(Fault::action("GET", "/containerApps/h1", 1, FaultAction::Endless));
+    let mut r = t.c.get(&url).bearer_auth(&t.tok).send().await.unwrap();
+    let mut n = 0usize;
+    while n < (64 << 20) {
+        n += r.chunk().await.unwrap().expect("the endless body ended").len();
+    }
+    drop(r);
+    // Echo: a 400 quoting the request body.
+    t.fake.inject(Fault::action("PUT", "/containerApps/h2", 1, FaultAction::EchoBody));
+    let (s, _, v) = t.put("h2", &json!({"secret": "echo-me-123"})).await;
+    assert_eq!(s, 400);
+    assert!(v["error"]["message"].as_str().unwrap().contains("echo-me-123"), "{v}");
+    // Rewrite: the operation URL (a header) now points elsewhere; Header: an absurd Retry-After.
+    t.fake.inject(Fault::action(
+        "PUT",
+        "/containerApps/h3",
+        1,
+        FaultAction::Rewrite { from: t.fake.base_url(), to: "https://evil.test".into() },
+    ));
+    let (s, h, _) = t.put("h3", &body(&t.fake, "registry.example/ok:1")).await;
+    assert_eq!(s, 201);
+    assert!(h["azure-asyncoperation"].to_str().unwrap().starts_with("https://evil.test/"));
+    t.fake.inject(Fault::action(
+        "GET",
+        "/containerApps/h3",
+        1,
+        FaultAction::Header { name: "retry-after".into(), value: "18446744073709551615".into() },
+    ));
+    let (s, h, _) = t.get(&t.app_url("h3")).await;
+    assert_eq!((s, h["retry-after"].to_str().unwrap()), (200, "18446744073709551615"));
+    // The soak's mix counts what it injected, by kind.
+    t.fake.inject_random_extended(1.0, 7, 10);
+    for _ in 0..20 {
+        let _ = t.c.get(t.app_url("h3")).bearer_auth(&t.tok).send().await;
+    }
+    let counts = t.fake.random_fault_counts();
+    assert_eq!(counts.values().sum::<u64>(), 20, "{counts:?}");
+    assert!(counts.contains_key("429-no-retry-after") && counts.contains_key("delay"), "{counts:?}");
+    t.fake.clear_faults();
+}
