@@ -7,6 +7,7 @@ mod commands;
 mod error;
 mod http;
 mod hub;
+mod lock;
 mod naming;
 mod output;
 mod patch;

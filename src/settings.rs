@@ -42,6 +42,8 @@ struct ConfigFile {
     profiles: Vec<ProfileFile>,
     #[serde(default)]
     arm: ArmFile,
+    #[serde(default)]
+    fleet: FleetFile,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -293,6 +295,13 @@ struct ArmFile {
     stop_timeout: Option<u64>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetFile {
+    enabled: Option<bool>,
+    max_age: Option<u64>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The validated result.
 
@@ -315,6 +324,14 @@ pub struct Settings {
     /// Empty: no profiles, the server template is used as is and user options must be empty.
     pub profiles: Vec<Profile>,
     pub arm: ArmSettings,
+    pub fleet: FleetSettings,
+}
+
+/// The shared fleet view (`src/arm/fleet.rs`) and its refresh period.
+#[derive(Debug, Clone)]
+pub struct FleetSettings {
+    pub enabled: bool,
+    pub max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -745,6 +762,13 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         poll_interval: Duration::from_millis(a.poll_interval_ms.unwrap_or(2000)),
         stop_timeout: Duration::from_secs(a.stop_timeout.unwrap_or(120)),
     };
+    let max_age = file.fleet.max_age.unwrap_or(10);
+    if !(1..=3600).contains(&max_age) {
+        return Err(
+            ctx.err("fleet.max_age", "must be 1-3600 seconds (how old the shared view of the hub's apps may get)")
+        );
+    }
+    let fleet = FleetSettings { enabled: file.fleet.enabled.unwrap_or(true), max_age: Duration::from_secs(max_age) };
 
     Ok(Settings {
         hub_id,
@@ -765,6 +789,7 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         server,
         profiles,
         arm,
+        fleet,
     })
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod doctor;
 mod faults;
+mod fleet;
 mod gc;
 mod lifecycle;
 mod poll;

@@ -68,7 +68,12 @@ pub struct Options {
     pub location: String,
     /// InProgress answers an async operation gives before completing (default 2).
     pub provision_polls: u32,
-    /// `Retry-After` seconds on 201/202 and operation polls (default 0).
+    /// Wall-clock provisioning: a PUT's operation completes this many seconds after it began,
+    /// however often it is polled (0 = the default tick model: `provision_polls` polls).
+    pub provision_secs: f64,
+    /// Wall-clock deletion in seconds (0 = ticks).
+    pub delete_secs: f64,
+    /// `Retry-After` seconds on 202s and operation polls (default 0; never on a PUT's 201, like ARM).
     pub retry_after: u32,
     /// Page size of list operations (default 100).
     pub page_size: usize,
@@ -104,6 +109,8 @@ impl Default for Options {
             environment_name: "aca-env".into(),
             location: "westeurope".into(),
             provision_polls: 2,
+            provision_secs: 0.0,
+            delete_secs: 0.0,
             retry_after: 0,
             page_size: 100,
             token_expires_in: 3600,
@@ -190,6 +197,15 @@ pub enum FaultAction {
     Drop,
     /// Delay the request by this many milliseconds, then process it normally.
     Delay { ms: u64 },
+    /// Answer with exactly this status, these headers and this JSON body (hostile servers:
+    /// absurd Retry-After values, self-referencing nextLinks).
+    Respond {
+        status: u16,
+        #[serde(default)]
+        headers: Vec<(String, String)>,
+        #[serde(default)]
+        body: Value,
+    },
 }
 
 /// A fault rule: the next `times` requests that match get `action`.
@@ -251,6 +267,27 @@ impl Fault {
             kind: None,
             times,
             action: FaultAction::Delay { ms },
+        }
+    }
+    /// `times` matching ARM requests get exactly `status`, `headers` and `body`.
+    pub fn respond(
+        method: &str,
+        path_contains: &str,
+        times: u32,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Fault {
+        Fault {
+            method: Some(method.to_string()),
+            path_contains: Some(path_contains.to_string()),
+            kind: None,
+            times,
+            action: FaultAction::Respond {
+                status,
+                headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                body,
+            },
         }
     }
     /// Apply to token requests instead of ARM requests.
