@@ -76,6 +76,9 @@ struct Bucket {
     tokens: f64,
     /// Wall clock (ms since the epoch) of the last update.
     at_ms: i64,
+    /// After a 429: nobody asks before this (ms since the epoch).
+    #[serde(default)]
+    paused_until_ms: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,7 +97,7 @@ fn now_ms() -> i64 {
 
 impl BudgetFile {
     fn fresh(now: i64) -> BudgetFile {
-        let b = |c: Class| Bucket { tokens: c.limits().0, at_ms: now };
+        let b = |c: Class| Bucket { tokens: c.limits().0, at_ms: now, paused_until_ms: 0 };
         BudgetFile { v: VERSION, reads: b(Class::Reads), writes: b(Class::Writes), deletes: b(Class::Deletes) }
     }
     fn bucket(&mut self, c: Class) -> &mut Bucket {
@@ -143,8 +146,11 @@ impl Budget {
     }
 
     fn with_file<T>(&self, f: impl FnOnce(&mut BudgetFile, i64) -> T) -> Option<T> {
+        self.with_file_at(now_ms(), f)
+    }
+
+    fn with_file_at<T>(&self, now: i64, f: impl FnOnce(&mut BudgetFile, i64) -> T) -> Option<T> {
         let _guard = FileLock::exclusive(&self.lock).ok()?;
-        let now = now_ms();
         let mut state = lock::read_private(&self.file)
             .and_then(|b| serde_json::from_slice::<BudgetFile>(&b).ok())
             .filter(|s| s.v == VERSION)
@@ -160,14 +166,22 @@ impl Budget {
     /// without reserving when the wait would exceed `max_wait`. A file that cannot be locked
     /// means no pacing (`Ok(0)`): ARM's 429 handling still applies.
     pub fn reserve(&self, class: Class, prio: Priority, max_wait: Duration) -> Result<Duration, Duration> {
+        self.reserve_at(now_ms(), class, prio, max_wait)
+    }
+
+    fn reserve_at(&self, now: i64, class: Class, prio: Priority, max_wait: Duration) -> Result<Duration, Duration> {
         let (burst, rate) = class.limits();
         let floor = burst * prio.floor();
-        self.with_file(|s, now| {
+        self.with_file_at(now, |s, now| {
             let b = s.bucket(class);
             b.refill(class, now);
             // Tokens needed so that taking one leaves `floor`; the refill pays the shortfall.
             let short = floor + 1.0 - b.tokens;
-            let wait = if short > 0.0 { Duration::from_secs_f64((short / rate).min(1e6)) } else { Duration::ZERO };
+            let refill = if short > 0.0 { Duration::from_secs_f64((short / rate).min(1e6)) } else { Duration::ZERO };
+            // A pause longer than ours can only come from a file dated by a clock now gone back:
+            // cap it at the most a 429 may pause for.
+            let paused = Duration::from_millis(b.paused_until_ms.saturating_sub(now).clamp(0, 600_000) as u64);
+            let wait = refill.max(paused);
             if wait > max_wait {
                 return Err(wait);
             }
@@ -183,7 +197,6 @@ impl Budget {
         if remaining.is_none() && throttled_for.is_none() {
             return;
         }
-        let (_, rate) = class.limits();
         self.with_file(|s, now| {
             let b = s.bucket(class);
             b.refill(class, now);
@@ -191,7 +204,10 @@ impl Budget {
                 b.tokens = b.tokens.min(r as f64);
             }
             if let Some(d) = throttled_for {
-                b.tokens = b.tokens.min(-(d.as_secs_f64().min(600.0) * rate));
+                // ARM's bucket is empty: no tokens, and nobody asks again before Retry-After.
+                b.tokens = b.tokens.min(0.0);
+                let until = now.saturating_add(d.as_millis().min(600_000) as i64);
+                b.paused_until_ms = b.paused_until_ms.max(until);
             }
         });
     }
@@ -216,36 +232,74 @@ impl Budget {
 mod tests {
     use super::*;
 
+    const T0: i64 = 1_800_000_000_000;
+
     #[test]
     fn burst_then_refill_in_order() {
         let d = tempfile::tempdir().unwrap();
         let b = Budget::open(d.path(), "k").unwrap();
+        let hour = Duration::from_secs(3600);
+        b.with_file_at(T0, |s, now| *s = BudgetFile::fresh(now));
         for _ in 0..200 {
-            assert_eq!(b.reserve(Class::Writes, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
+            assert_eq!(b.reserve_at(T0, Class::Writes, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
         }
-        // Beyond the burst: each next reservation waits one refill interval (100 ms) longer.
-        let w1 = b.reserve(Class::Writes, Priority::High, Duration::from_secs(60)).unwrap();
-        let w2 = b.reserve(Class::Writes, Priority::High, Duration::from_secs(60)).unwrap();
-        assert!(w1 > Duration::from_millis(50) && w1 <= Duration::from_millis(110), "{w1:?}");
-        assert!(w2 > w1 + Duration::from_millis(80), "{w1:?} {w2:?}");
+        // Beyond the burst: the n-th next reservation waits n refill intervals (100 ms each), in order.
+        let waits: Vec<Duration> =
+            (0..100).map(|_| b.reserve_at(T0, Class::Writes, Priority::High, hour).unwrap()).collect();
+        for (n, w) in waits.iter().enumerate() {
+            let want = Duration::from_millis(100 * (n as u64 + 1));
+            assert!(w.abs_diff(want) < Duration::from_millis(2), "{n}: {w:?}");
+        }
         // Too long for the caller: refused, nothing reserved.
-        assert!(b.reserve(Class::Writes, Priority::High, Duration::from_millis(1)).is_err());
-        let w3 = b.reserve(Class::Writes, Priority::High, Duration::from_secs(60)).unwrap();
-        assert!(w3 < w2 + Duration::from_millis(150), "{w2:?} {w3:?}");
+        assert!(b.reserve_at(T0, Class::Writes, Priority::High, Duration::from_secs(1)).is_err());
+        let next = b.reserve_at(T0, Class::Writes, Priority::High, hour).unwrap();
+        assert!(next.abs_diff(Duration::from_millis(10_100)) < Duration::from_millis(2), "{next:?}");
+        // Ten seconds later the queue has drained by 100 tokens.
+        let later = b.reserve_at(T0 + 10_000, Class::Writes, Priority::High, hour).unwrap();
+        assert!(later.abs_diff(Duration::from_millis(200)) < Duration::from_millis(2), "{later:?}");
     }
 
     #[test]
     fn priorities_leave_room_for_starts() {
         let d = tempfile::tempdir().unwrap();
         let b = Budget::open(d.path(), "k").unwrap();
+        b.with_file_at(T0, |s, now| *s = BudgetFile::fresh(now));
         // Polls may use 90% of the burst (225 of 250) without waiting, status 70%.
         let mut free = 0;
-        while b.reserve(Class::Reads, Priority::Normal, Duration::ZERO).is_ok() {
+        while b.reserve_at(T0, Class::Reads, Priority::Normal, Duration::ZERO).is_ok() {
             free += 1;
         }
         assert_eq!(free, 225);
-        assert!(b.reserve(Class::Reads, Priority::Low, Duration::ZERO).is_err());
-        assert_eq!(b.reserve(Class::Reads, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
+        assert!(b.reserve_at(T0, Class::Reads, Priority::Low, Duration::ZERO).is_err());
+        assert_eq!(b.reserve_at(T0, Class::Reads, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
+        // Status waits until the bucket is back above 30% of the burst.
+        let w = b.reserve_at(T0, Class::Reads, Priority::Low, Duration::from_secs(60)).unwrap();
+        assert!(w.abs_diff(Duration::from_millis(2080)) < Duration::from_millis(2), "{w:?}");
+    }
+
+    #[test]
+    fn concurrent_writers_lose_no_reservation() {
+        // Four threads (separate opens, so flock really arbitrates) reserve 100 each.
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().to_path_buf();
+        Budget::open(&dir, "k").unwrap().with_file_at(T0, |s, now| *s = BudgetFile::fresh(now));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    let b = Budget::open(&dir, "k").unwrap();
+                    for _ in 0..100 {
+                        b.reserve_at(T0, Class::Deletes, Priority::High, Duration::from_secs(3600)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let b = Budget::open(&dir, "k").unwrap();
+        let left = b.with_file_at(T0, |s, _| s.deletes.tokens).unwrap();
+        assert_eq!(left, 200.0 - 400.0, "every reservation counted exactly once");
     }
 
     #[test]
@@ -281,7 +335,7 @@ mod tests {
 
     #[test]
     fn clock_going_back_refills_nothing() {
-        let mut b = Bucket { tokens: 0.0, at_ms: 10_000 };
+        let mut b = Bucket { tokens: 0.0, at_ms: 10_000, paused_until_ms: 0 };
         b.refill(Class::Reads, 5_000);
         assert_eq!(b.tokens, 0.0);
         b.refill(Class::Reads, 6_000);

@@ -42,7 +42,8 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
     };
     arm.set_deadline(lro::after(POLL_DEADLINE));
     arm.set_priority(Priority::Normal);
-    let probe = probe_url(target, env);
+    // `fleet.enabled: false` is the classic one-GET-per-poll, probe included.
+    let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
     let polled = async {
         if let Some(url) = &probe {
             if probe_jupyter(&arm, url).await {
