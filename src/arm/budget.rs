@@ -3,7 +3,7 @@
 //! hundreds of processes pace themselves instead of racing into 429s.
 //!
 //! The buckets mirror ARM's per-principal ones (reads 250 burst + 25/s, writes and deletes
-//! 200 + 10/s). Each request *reserves* a token: the bucket may go negative, and a reservation
+//! 200 + 10/s), refilled at 90% of ARM's rate. Each request *reserves* a token: the bucket may go negative, and a reservation
 //! waits until the refill covers it, so waiters are served in the order they asked (FIFO), each
 //! knowing its wait up front. Priorities keep a floor: a poll (normal) only gets a slot that
 //! leaves 10% of the burst for starts, status (low) one that leaves 30%. ARM's
@@ -44,11 +44,18 @@ impl Class {
         }
     }
     /// ARM's per-principal bucket: (burst, refill per second).
-    pub fn limits(self) -> (f64, f64) {
+    pub fn arm_limits(self) -> (f64, f64) {
         match self {
             Class::Reads => (250.0, 25.0),
             Class::Writes | Class::Deletes => (200.0, 10.0),
         }
+    }
+    /// What the hub paces itself to: ARM's burst, 90% of its refill. A request reaches ARM a
+    /// little after it reserved its slot (scheduling, TLS); while ARM's bucket is full that
+    /// refill is lost on ARM's side, and the margin keeps us from running into its 429s.
+    pub fn limits(self) -> (f64, f64) {
+        let (burst, rate) = self.arm_limits();
+        (burst, rate * 0.9)
     }
 }
 
@@ -243,20 +250,21 @@ mod tests {
         for _ in 0..200 {
             assert_eq!(b.reserve_at(T0, Class::Writes, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
         }
-        // Beyond the burst: the n-th next reservation waits n refill intervals (100 ms each), in order.
+        // Beyond the burst: the n-th next reservation waits n refill intervals, in order.
+        let (_, rate) = Class::Writes.limits();
+        let secs = |tokens: f64| Duration::from_secs_f64(tokens / rate);
         let waits: Vec<Duration> =
             (0..100).map(|_| b.reserve_at(T0, Class::Writes, Priority::High, hour).unwrap()).collect();
         for (n, w) in waits.iter().enumerate() {
-            let want = Duration::from_millis(100 * (n as u64 + 1));
-            assert!(w.abs_diff(want) < Duration::from_millis(2), "{n}: {w:?}");
+            assert!(w.abs_diff(secs(n as f64 + 1.0)) < Duration::from_millis(2), "{n}: {w:?}");
         }
         // Too long for the caller: refused, nothing reserved.
         assert!(b.reserve_at(T0, Class::Writes, Priority::High, Duration::from_secs(1)).is_err());
         let next = b.reserve_at(T0, Class::Writes, Priority::High, hour).unwrap();
-        assert!(next.abs_diff(Duration::from_millis(10_100)) < Duration::from_millis(2), "{next:?}");
-        // Ten seconds later the queue has drained by 100 tokens.
+        assert!(next.abs_diff(secs(101.0)) < Duration::from_millis(2), "{next:?}");
+        // Ten seconds later the queue has drained by ten seconds of refill.
         let later = b.reserve_at(T0 + 10_000, Class::Writes, Priority::High, hour).unwrap();
-        assert!(later.abs_diff(Duration::from_millis(200)) < Duration::from_millis(2), "{later:?}");
+        assert!(later.abs_diff(secs(102.0 - 10.0 * rate)) < Duration::from_millis(2), "{later:?}");
     }
 
     #[test]
@@ -272,9 +280,10 @@ mod tests {
         assert_eq!(free, 225);
         assert!(b.reserve_at(T0, Class::Reads, Priority::Low, Duration::ZERO).is_err());
         assert_eq!(b.reserve_at(T0, Class::Reads, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
-        // Status waits until the bucket is back above 30% of the burst.
+        // Status waits until the bucket is back above 30% of the burst (75 + 1 tokens; 24 left).
         let w = b.reserve_at(T0, Class::Reads, Priority::Low, Duration::from_secs(60)).unwrap();
-        assert!(w.abs_diff(Duration::from_millis(2080)) < Duration::from_millis(2), "{w:?}");
+        let want = Duration::from_secs_f64(52.0 / Class::Reads.limits().1);
+        assert!(w.abs_diff(want) < Duration::from_millis(2), "{w:?}");
     }
 
     #[test]
@@ -339,7 +348,7 @@ mod tests {
         b.refill(Class::Reads, 5_000);
         assert_eq!(b.tokens, 0.0);
         b.refill(Class::Reads, 6_000);
-        assert_eq!(b.tokens, 25.0);
+        assert_eq!(b.tokens, Class::Reads.limits().1);
         b.refill(Class::Reads, i64::MAX);
         assert_eq!(b.tokens, 250.0);
     }

@@ -195,27 +195,28 @@ impl Fleet {
     }
 
     /// A snapshot no older than `max_age`: the one on disk, or a new one if this process wins the
-    /// refresh lock. While another process refreshes, a view up to 3 x max_age old is good enough
-    /// (it never says "gone"); otherwise wait for the refresher until `give_up`. `None`: the
-    /// caller asks ARM directly.
+    /// refresh lock. The refresh starts a little before `max_age` (the last fifth, at most 2 s),
+    /// so while one process lists, the others still answer from a view within `max_age`; past
+    /// it they wait for the refresher until `give_up`. `None`: the caller asks ARM directly.
     pub async fn fresh(&self, arm: &Arm, max_age: Duration, give_up: Instant) -> Option<Snapshot> {
+        let lead = (max_age / 5).min(Duration::from_secs(2));
+        let early = max_age.saturating_sub(lead);
         loop {
             let current = self.read();
-            if let Some(s) = current.as_ref().filter(|s| self.is_fresh(s, max_age)) {
-                let _ = s;
+            if current.as_ref().is_some_and(|s| self.is_fresh(s, early)) {
                 return current;
             }
             match FileLock::try_exclusive(&self.lock) {
                 Ok(Some(_guard)) => {
                     // Someone may have finished just before we got the lock.
-                    if let Some(s) = self.read().filter(|s| self.is_fresh(s, max_age)) {
+                    if let Some(s) = self.read().filter(|s| self.is_fresh(s, early)) {
                         return Some(s);
                     }
                     return self.refresh(arm).await;
                 }
                 Ok(None) => {
-                    let tolerable = max_age.saturating_mul(3);
-                    if let Some(s) = current.filter(|s| self.is_fresh(s, tolerable)) {
+                    // Another process is refreshing; a view within max_age still answers.
+                    if let Some(s) = current.filter(|s| self.is_fresh(s, max_age)) {
                         return Some(s);
                     }
                 }
