@@ -45,10 +45,10 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
     // `fleet.enabled: false` is the classic one-GET-per-poll, probe included.
     let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
     let polled = async {
-        if let Some(url) = &probe {
-            if probe_jupyter(&arm, url).await {
-                return json!({ "status": "running", "exit_status": null, "name": r.name, "source": "ingress" });
-            }
+        if let Some(url) = &probe
+            && probe_jupyter(&arm, url).await
+        {
+            return json!({ "status": "running", "exit_status": null, "name": r.name, "source": "ingress" });
         }
         if let Some(v) = from_fleet(&arm, settings, &r).await {
             return v;

@@ -269,10 +269,10 @@ impl<'a> Starter<'a> {
 
     async fn wait_ready(&self, started: crate::arm::PutStarted, deadline: Instant) -> Result<Value> {
         let spec = self.spec;
-        if spec.ingress != IngressKind::Internal {
-            if let Some(fqdn) = &started.fqdn {
-                *self.url.borrow_mut() = format!("https://{fqdn}");
-            }
+        if spec.ingress != IngressKind::Internal
+            && let Some(fqdn) = &started.fqdn
+        {
+            *self.url.borrow_mut() = format!("https://{fqdn}");
         }
         let mut answered = false;
         if let Some(url) = &started.async_operation {
@@ -375,10 +375,10 @@ impl<'a> Starter<'a> {
                 Ok(r) => r,
                 Err(e) => {
                     // The operation may have failed meanwhile: ARM's own code and message win.
-                    if let Ok((op, _)) = self.arm.operation_status(url).await {
-                        if let Some(Err(op_err)) = self.operation_outcome(op).await {
-                            return Err(op_err);
-                        }
+                    if let Ok((op, _)) = self.arm.operation_status(url).await
+                        && let Some(Err(op_err)) = self.operation_outcome(op).await
+                    {
+                        return Err(op_err);
                     }
                     return Err(e);
                 }
