@@ -73,6 +73,13 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     arm.report_throttling(Some(10));
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
+            // A request cut short by the deadline is the start timing out, whatever its own code.
+            Ok(Err(e)) if lro::remaining(deadline) < Duration::from_secs(1)
+                && matches!(e.code.as_str(), "Timeout" | "RequestBudgetExhausted") =>
+            {
+                Err(Error::runtime("StartTimeout", format!(
+                    "{} was not ready within its start timeout ({} s): {}", spec.name, spec.start_timeout.as_secs(), e.message)))
+            }
             Ok(r) => r,
             Err(_) => Err(Error::runtime("StartTimeout", format!(
                 "{} was not ready within its start timeout ({} s)", spec.name, spec.start_timeout.as_secs()))),
