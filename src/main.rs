@@ -8,6 +8,7 @@ mod error;
 mod estimates;
 mod http;
 mod hub;
+mod lock;
 mod naming;
 mod origin;
 mod output;

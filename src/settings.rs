@@ -44,6 +44,8 @@ struct ConfigFile {
     arm: ArmFile,
     #[serde(default)]
     gc: GcFile,
+    #[serde(default)]
+    fleet: FleetFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -303,6 +305,13 @@ struct ArmFile {
     stop_timeout: Option<u64>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FleetFile {
+    enabled: Option<bool>,
+    max_age: Option<u64>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The validated result.
 
@@ -327,6 +336,14 @@ pub struct Settings {
     pub arm: ArmSettings,
     /// `gc.deadline`: one gc run's overall time limit.
     pub gc_deadline: Duration,
+    pub fleet: FleetSettings,
+}
+
+/// The shared fleet view (`src/arm/fleet.rs`) and its refresh period.
+#[derive(Debug, Clone)]
+pub struct FleetSettings {
+    pub enabled: bool,
+    pub max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -809,6 +826,8 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         stop_timeout: bounded(&ctx, "arm.stop_timeout", a.stop_timeout, 120, (1, 3600), Unit::Secs)?,
     };
     let gc_deadline = bounded(&ctx, "gc.deadline", file.gc.deadline, 3600, (10, 86_400), Unit::Secs)?;
+    let max_age = bounded(&ctx, "fleet.max_age", file.fleet.max_age, 10, (1, 3600), Unit::Secs)?;
+    let fleet = FleetSettings { enabled: file.fleet.enabled.unwrap_or(true), max_age };
 
     Ok(Settings {
         hub_id,
@@ -830,6 +849,7 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         profiles,
         arm,
         gc_deadline,
+        fleet,
     })
 }
 

@@ -1,6 +1,12 @@
-//! The ARM client: one reqwest client, bearer tokens from `auth`, retries with exponential backoff
-//! and jitter (429 with Retry-After, 5xx, connection errors, 409 operation-in-progress) bounded in
-//! attempts and total time, and the LRO primitives (Azure-AsyncOperation and Location polling).
+//! The ARM client: one reqwest client, bearer tokens from `auth`, the hub-wide budget
+//! (`budget.rs`), retries with exponential backoff and jitter, and the LRO primitives
+//! (Azure-AsyncOperation and Location polling).
+//!
+//! Throttling slows a command down but never fails it early: a 429 waits (Retry-After, else
+//! backoff) for as long as the command's own deadline allows ([`Arm::set_deadline`]), without an
+//! attempt count. Other retryable failures (5xx, 408, connection errors, 409
+//! operation-in-progress) are bounded by `arm.max_attempts` and `arm.retry_max_total`. Every
+//! server-provided delay is clamped (`lro.rs`), every request's timeout is cut to the time left.
 
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -9,6 +15,8 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::budget::{Budget, Class, Priority};
+use super::lro;
 use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
 use crate::auth::TokenProvider;
 use crate::error::Error;
@@ -69,8 +77,9 @@ impl Response {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
     }
     /// Retry-After in seconds (ARM sends seconds; an HTTP date is treated as absent).
+    /// Clamped to [`lro::MAX_SERVER_DELAY`]: an absurd value must not overflow anything.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(Duration::from_secs)
+        self.header("retry-after").and_then(|v| lro::parse_retry_after(&v))
     }
     pub fn error(&self) -> ArmError {
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
@@ -99,6 +108,8 @@ impl Response {
 pub struct PutStarted {
     pub async_operation: Option<String>,
     pub retry_after: Option<Duration>,
+    /// The ingress FQDN in ARM's answer to the PUT (ARM fills it in at once).
+    pub fqdn: Option<String>,
 }
 
 pub enum DeleteStarted {
@@ -127,7 +138,24 @@ pub struct Arm {
     token: RefCell<Option<String>>,
     retry: ArmSettings,
     rng: Cell<u64>,
+    /// The command's deadline: 429 waits end here, and no request outlives it.
+    deadline: Cell<Option<Instant>>,
+    priority: Cell<Priority>,
+    budget: Option<Budget>,
+    /// Progress percentage to report "waiting for Azure's request budget" at (start), and when
+    /// it was last said.
+    throttle_note: Cell<Option<u8>>,
+    noted: Cell<Option<Instant>>,
 }
+
+/// The most pages a list follows (at ARM's 100 apps a page, 100,000 apps): beyond it, or on a
+/// `nextLink` seen before, the list fails instead of looping.
+pub const MAX_LIST_PAGES: usize = 1000;
+
+/// The longest a 429 pauses the whole hub's budget, whatever Retry-After says (ARM's refill makes
+/// room within seconds; an absurd value must not stall every process of the hub). The request that
+/// got it still honours its own (clamped) Retry-After.
+const MAX_BUDGET_PAUSE: Duration = Duration::from_secs(5);
 
 impl Arm {
     pub fn new(http: reqwest::Client, base: &str, api_version: &str, auth: TokenProvider, retry: ArmSettings) -> Self {
@@ -144,6 +172,45 @@ impl Arm {
             token: RefCell::new(None),
             retry,
             rng: Cell::new(seed | 1),
+            deadline: Cell::new(None),
+            priority: Cell::new(Priority::Normal),
+            budget: None,
+            throttle_note: Cell::new(None),
+            noted: Cell::new(None),
+        }
+    }
+
+    /// Pace every request through the hub-wide budget.
+    pub fn with_budget(mut self, budget: Option<Budget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The command's own deadline: throttled requests wait until at most then.
+    pub fn set_deadline(&self, deadline: Instant) {
+        self.deadline.set(Some(deadline));
+    }
+
+    /// Who is asking, for the budget's priorities.
+    pub fn set_priority(&self, p: Priority) {
+        self.priority.set(p);
+    }
+
+    /// Say "waiting for Azure's request budget" as progress at `pct` while throttled (start).
+    pub fn report_throttling(&self, pct: Option<u8>) {
+        self.throttle_note.set(pct);
+    }
+
+    fn note_throttled(&self, wait: Duration) {
+        let due = self.noted.get().is_none_or(|t| t.elapsed() >= Duration::from_secs(5));
+        if !due {
+            return;
+        }
+        self.noted.set(Some(Instant::now()));
+        let msg = format!("waiting for Azure's request budget ({:.1} s)", wait.as_secs_f64());
+        match self.throttle_note.get() {
+            Some(pct) => output::progress(pct, &msg),
+            None => output::verbose(&msg),
         }
     }
 
@@ -186,23 +253,68 @@ impl Arm {
     }
 
     /// One logical request with retries. Returns the final response whatever its status; only
-    /// transport failures that outlast the retries are errors here.
+    /// transport failures that outlast the retries (and a budget that cannot be had before the
+    /// deadline) are errors here.
     pub async fn send(&self, method: Method, url: &str, body: Option<&Value>) -> Result<Response, Error> {
         crate::origin::require(url, &self.base, true, "ARM")?;
         let started = Instant::now();
+        let backstop = started.checked_add(self.retry.retry_max_total).unwrap_or_else(|| lro::after(Duration::MAX));
+        // 429s wait until the command's deadline; other failures stop at the backstop too.
+        let throttle_limit = self.deadline.get().unwrap_or(backstop);
+        let failure_limit = throttle_limit.min(backstop);
+        let class = Class::of(&method);
         let mut refreshed = false;
         let mut attempt = 0u32;
+        let mut throttles = 0u32;
+        let mut min_wait = Duration::ZERO;
         loop {
-            attempt += 1;
+            let mut wait = min_wait;
+            if let Some(b) = &self.budget {
+                let max_wait = lro::remaining(throttle_limit);
+                match b.reserve(class, self.priority.get(), max_wait) {
+                    Ok(w) => wait = wait.max(w),
+                    Err(w) => {
+                        return Err(Error::runtime(
+                            "RequestBudgetExhausted",
+                            format!(
+                                "the hub's ARM request budget has no room for {method} {} within the time left ({:.1} s needed)",
+                                short(url),
+                                w.as_secs_f64()
+                            ),
+                        ));
+                    }
+                }
+            }
+            if !wait.is_zero() {
+                if !lro::fits(wait, throttle_limit) {
+                    return Err(Error::runtime(
+                        "RequestBudgetExhausted",
+                        format!("no room in Azure's request budget for {method} {} before the deadline", short(url)),
+                    ));
+                }
+                if wait >= Duration::from_millis(500) {
+                    self.note_throttled(wait);
+                }
+                tokio::time::sleep(wait).await;
+            }
+            min_wait = Duration::ZERO;
+            let left = lro::remaining(throttle_limit);
+            if left.is_zero() {
+                return Err(Error::runtime("Timeout", format!("no time left for {method} {}", short(url))));
+            }
             let token = self.bearer(false).await?;
-            let mut req =
-                self.http.request(method.clone(), url).bearer_auth(&token).header("accept", "application/json");
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(&token)
+                .header("accept", "application/json")
+                .timeout(self.retry.request_timeout.min(left).max(Duration::from_millis(1)));
             if let Some(b) = body {
                 req = req.json(b);
             }
             output::debug(&format!("{method} {}", short(url)));
             let outcome = req.send().await;
-            let (retryable, delay_hint, failure) = match outcome {
+            let (delay_hint, failure) = match outcome {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
@@ -219,8 +331,10 @@ impl Arm {
                                 code: "ConnectionError".into(),
                                 message: e.to_string(),
                             };
-                            if attempt < self.retry.max_attempts && self.within_budget(started, Duration::ZERO) {
-                                tokio::time::sleep(self.backoff(attempt)).await;
+                            attempt += 1;
+                            let delay = self.backoff(attempt);
+                            if attempt < self.retry.max_attempts && lro::fits(delay, failure_limit) {
+                                tokio::time::sleep(delay).await;
                                 continue;
                             }
                             return Err(err.into());
@@ -228,14 +342,36 @@ impl Arm {
                     };
                     let r = Response { status, headers, body: bytes };
                     output::debug(&format!("-> {}", status.as_u16()));
+                    if let Some(b) = &self.budget {
+                        let remaining = r.header(class.header()).and_then(|v| v.trim().parse::<u64>().ok());
+                        let paused = (status == StatusCode::TOO_MANY_REQUESTS)
+                            .then(|| r.retry_after().unwrap_or(Duration::from_secs(1)).min(MAX_BUDGET_PAUSE));
+                        b.observe(class, remaining, paused);
+                    }
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         // A cached token may have been revoked: fetch a fresh one once.
                         refreshed = true;
                         self.bearer(true).await?;
                         continue;
                     }
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || status == StatusCode::REQUEST_TIMEOUT
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // Throttled: wait, however often, as long as the deadline allows.
+                        throttles += 1;
+                        let delay = r.retry_after().unwrap_or_else(|| self.backoff(throttles));
+                        if lro::fits(delay, throttle_limit) {
+                            self.note_throttled(delay);
+                            output::verbose(&format!(
+                                "429 {} on {method} {}; waiting {:.1} s",
+                                r.error().code,
+                                short(url),
+                                delay.as_secs_f64()
+                            ));
+                            min_wait = delay;
+                            continue;
+                        }
+                        return Ok(r);
+                    }
+                    let retryable = status == StatusCode::REQUEST_TIMEOUT
                         || status.is_server_error()
                         || (status == StatusCode::CONFLICT
                             && CONFLICT_RETRY.iter().any(|c| r.error().code.eq_ignore_ascii_case(c)));
@@ -244,7 +380,7 @@ impl Arm {
                     }
                     let hint = r.retry_after();
                     let err = r.error();
-                    (true, hint, RetryFailure::Response(r, err))
+                    (hint, RetryFailure::Response(r, err))
                 }
                 Err(e) => {
                     let code = if e.is_timeout() { "Timeout" } else { "ConnectionError" };
@@ -254,15 +390,12 @@ impl Arm {
                         message.push_str(&format!(": {s}"));
                         src = s.source();
                     }
-                    (
-                        true,
-                        None,
-                        RetryFailure::Transport(ArmError { usage: false, status: None, code: code.into(), message }),
-                    )
+                    (None, RetryFailure::Transport(ArmError { usage: false, status: None, code: code.into(), message }))
                 }
             };
+            attempt += 1;
             let delay = delay_hint.unwrap_or_else(|| self.backoff(attempt));
-            if retryable && attempt < self.retry.max_attempts && self.within_budget(started, delay) {
+            if attempt < self.retry.max_attempts && lro::fits(delay, failure_limit) {
                 output::verbose(&format!(
                     "{} on {method} {}; retrying in {:.1} s (attempt {attempt}/{})",
                     failure.describe(),
@@ -283,10 +416,6 @@ impl Arm {
     fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.retry.retry_base.saturating_mul(1u32 << attempt.min(8).saturating_sub(1));
         self.jitter(exp.min(Duration::from_secs(30)))
-    }
-
-    fn within_budget(&self, started: Instant, delay: Duration) -> bool {
-        started.elapsed() + delay <= self.retry.retry_max_total
     }
 
     /// GET a resource of any provider at `id` with its own api-version (doctor's lookups).
@@ -313,7 +442,8 @@ impl Arm {
         if r.status != StatusCode::OK && r.status != StatusCode::CREATED {
             return Err(r.error());
         }
-        Ok(PutStarted { async_operation: r.header("azure-asyncoperation"), retry_after: r.retry_after() })
+        let fqdn = r.json::<ContainerApp>().ok().and_then(|a| a.fqdn().map(str::to_string));
+        Ok(PutStarted { async_operation: r.header("azure-asyncoperation"), retry_after: r.retry_after(), fqdn })
     }
 
     /// GET an Azure-AsyncOperation URL (verbatim: it carries signed query parameters).
@@ -395,11 +525,34 @@ impl Arm {
             "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.App/containerApps"
         ));
         let mut out = ListedApps::default();
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page: Page<ContainerApp> = self.get_json(&url).await?;
             out.pages += 1;
             out.apps.extend(page.value);
+            seen.insert(url);
             match page.next_link.filter(|l| !l.is_empty()) {
+                Some(next) if seen.contains(&next) => {
+                    return Err(ArmError {
+                        usage: false,
+                        status: None,
+                        code: "PagingLoop".into(),
+                        message: format!(
+                            "ARM's list of container apps repeated a nextLink after {} pages; the list is incomplete",
+                            out.pages
+                        ),
+                    });
+                }
+                Some(_) if out.pages >= MAX_LIST_PAGES => {
+                    return Err(ArmError {
+                        usage: false,
+                        status: None,
+                        code: "TooManyPages".into(),
+                        message: format!(
+                            "ARM's list of container apps went on past {MAX_LIST_PAGES} pages; the list is incomplete"
+                        ),
+                    });
+                }
                 Some(next) => url = next,
                 None => return Ok(out),
             }

@@ -76,6 +76,67 @@ pub async fn run(global: &GlobalArgs, format: Option<OutputFormat>, env: &dyn En
     Ok(if failed { Exit::Runtime } else { Exit::Ok })
 }
 
+/// The shared fleet view's age and the hub-wide ARM budget's state.
+fn fleet_checks(s: &Settings, r: &mut Report) {
+    match crate::arm::fleet::Fleet::open(s) {
+        Ok(None) if !s.fleet.enabled => {
+            r.add("fleet view", Status::Ok, "disabled (fleet.enabled: false): one ARM GET per poll", None)
+        }
+        Ok(None) => {
+            r.add("fleet view", Status::Warning, "no cache directory: one ARM GET per poll", Some("set cache_dir"))
+        }
+        Ok(Some(f)) => match f.read() {
+            Some(snap) => match snap.age() {
+                Some(age) => r.add(
+                    "fleet view",
+                    if age <= f.max_age.saturating_mul(3) { Status::Ok } else { Status::Warning },
+                    format!(
+                        "{} app(s) of this hub, {} page(s), refreshed {:.1} s ago (max_age {} s)",
+                        snap.count(),
+                        snap.pages,
+                        age.as_secs_f64(),
+                        f.max_age.as_secs()
+                    ),
+                    None,
+                ),
+                None => r.add(
+                    "fleet view",
+                    Status::Warning,
+                    "dated in the future (clock went back): it will be refreshed, not trusted",
+                    None,
+                ),
+            },
+            None => r.add(
+                "fleet view",
+                Status::Ok,
+                format!("none yet at {} (the first poll creates it)", f.path().display()),
+                None,
+            ),
+        },
+        Err(why) => r.add(
+            "fleet view",
+            Status::Warning,
+            why,
+            Some("chmod 700 the directory (acactl ignores a view it cannot trust)"),
+        ),
+    }
+    match super::budget(s).and_then(|b| b.state()) {
+        Some(classes) => r.add(
+            "ARM budget",
+            Status::Ok,
+            classes
+                .iter()
+                .map(|c| format!("{} {:.0}/{:.0} (+{:.0}/s)", c.class, c.available, c.burst, c.per_second))
+                .collect::<Vec<_>>()
+                .join(", "),
+            None,
+        ),
+        None => {
+            r.add("ARM budget", Status::Warning, "no usable budget file: no client-side pacing", Some("set cache_dir"))
+        }
+    }
+}
+
 async fn checks(s: &Settings, r: &mut Report) {
     match &s.cache_dir {
         Some(dir) => match crate::auth::TokenCache::check(dir) {
@@ -89,6 +150,7 @@ async fn checks(s: &Settings, r: &mut Report) {
         },
         None => r.add("token cache", Status::Warning, "no cache directory (no HOME?)", Some("set cache_dir")),
     }
+    fleet_checks(s, r);
     let arm = match super::arm(s) {
         Ok(a) => a,
         Err(e) => return r.add("credential", Status::Failed, e.message, None),

@@ -33,7 +33,21 @@ pub fn arm(settings: &Settings) -> Result<Arm> {
         cache,
         Box::new(ProcessEnv),
     );
-    Ok(Arm::new(http, &settings.cloud.resource_manager, &settings.api_version, auth, settings.arm.clone()))
+    let arm = Arm::new(http, &settings.cloud.resource_manager, &settings.api_version, auth, settings.arm.clone());
+    Ok(arm.with_budget(budget(settings)))
+}
+
+/// The hub-wide ARM budget in the cache dir (none without one, or when it cannot be trusted).
+pub fn budget(settings: &Settings) -> Option<crate::arm::budget::Budget> {
+    let cache = settings.cache_dir.as_deref()?;
+    let key = format!("{}|{}", settings.cloud.resource_manager, settings.subscription.to_ascii_lowercase());
+    match crate::arm::budget::Budget::open(cache, &key) {
+        Ok(b) => Some(b),
+        Err(why) => {
+            crate::output::warn(&format!("ARM request budget disabled: {why}"));
+            None
+        }
+    }
 }
 
 /// Which app a poll/stop is about: the state's resource id when the hub gave one, else the name

@@ -1,10 +1,22 @@
-//! `acactl poll`: one ARM GET in the common case. Never reports a live app as gone: only ARM's
-//! 404 ResourceNotFound for the app's id means gone; any error is "unknown" with a null exit status.
-//! A terminally failed app is deleted first, then reported gone (the hub does not call stop after
-//! a poll says "not running").
+//! `acactl poll`: the cheapest source first. (1) Jupyter answering `<url><prefix>api` through the
+//! ingress means running, at no ARM cost. (2) The shared fleet view (`arm/fleet.rs`, refreshed at
+//! most once per `fleet.max_age` by one process) answers running/pending. (3) Anything else (the
+//! app missing from the view, failed, a view that cannot be had, `fleet.enabled: false`) is one
+//! direct ARM GET. Never reports a live app as gone: only ARM's 404 ResourceNotFound for the
+//! app's id means gone; any error is "unknown" with a null exit status. A terminally failed app is
+//! deleted first, then reported gone (the hub does not call stop after a poll says "not running").
+//!
+//! Worst case (full ARM outage): every ARM request of a poll ends by [`POLL_DEADLINE`], and the
+//! whole command is cut off at [`POLL_DEADLINE`] + [`POLL_GRACE`] (20 s, well inside the exec
+//! spawner's 60 s `poll_timeout`), answering "unknown".
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::arm::budget::Priority;
+use crate::arm::fleet::Fleet;
+use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
 use crate::commands::{self, AppRef};
@@ -13,13 +25,107 @@ use crate::output;
 use crate::settings::{Env, Settings};
 use crate::status::{self, Phase};
 
+/// Every ARM request of a poll (retries and throttling included) ends by then.
+pub const POLL_DEADLINE: Duration = Duration::from_secs(15);
+/// Extra time for the token and local work before the whole poll is cut off.
+pub const POLL_GRACE: Duration = Duration::from_secs(5);
+/// How long the ingress probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a poll waits for another process's refresh of the fleet view.
+const FLEET_WAIT: Duration = Duration::from_secs(3);
+
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let r = commands::app_ref(target, settings, env)?;
     let arm = match commands::arm(settings) {
         Ok(a) => a,
         Err(e) => return Ok(unknown(&r, &e)),
     };
-    Ok(poll(&arm, settings, &r).await)
+    arm.set_deadline(lro::after(POLL_DEADLINE));
+    arm.set_priority(Priority::Normal);
+    // `fleet.enabled: false` is the classic one-GET-per-poll, probe included.
+    let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
+    let polled = async {
+        if let Some(url) = &probe
+            && probe_jupyter(&arm, url).await
+        {
+            return json!({ "status": "running", "exit_status": null, "name": r.name, "source": "ingress" });
+        }
+        if let Some(v) = from_fleet(&arm, settings, &r).await {
+            return v;
+        }
+        poll(&arm, settings, &r).await
+    };
+    match tokio::time::timeout(POLL_DEADLINE.saturating_add(POLL_GRACE), polled).await {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(unknown(
+            &r,
+            &Error::runtime(
+                "PollTimeout",
+                format!("no answer within {} s", POLL_DEADLINE.saturating_add(POLL_GRACE).as_secs()),
+            ),
+        )),
+    }
+}
+
+/// `<state url><JUPYTERHUB_SERVICE_PREFIX>api`, when the hub gave both (and they look sane).
+fn probe_url(target: &TargetArgs, env: &dyn Env) -> Option<String> {
+    if target.user.is_some() {
+        return None;
+    }
+    let url = crate::request::state(env).ok().flatten()?.url?;
+    let prefix = env.var("JUPYTERHUB_SERVICE_PREFIX")?;
+    let sane = prefix.starts_with('/') && !prefix.contains(['?', '#', '\\']) && !prefix.contains("..");
+    let base = url.trim_end_matches('/');
+    (sane && (base.starts_with("http://") || base.starts_with("https://")))
+        .then(|| format!("{base}{}api", if prefix.ends_with('/') { prefix } else { format!("{prefix}/") }))
+}
+
+/// Whether Jupyter itself answers (ACA's 404 page or a 503 while starting do not count).
+pub async fn probe_jupyter(arm: &Arm, url: &str) -> bool {
+    let Ok(resp) = arm.http().get(url).timeout(PROBE_TIMEOUT).send().await else {
+        return false;
+    };
+    if resp.status().as_u16() != 200 {
+        return false;
+    }
+    let body: Option<Value> = tokio::time::timeout(PROBE_TIMEOUT, resp.json()).await.ok().and_then(|r| r.ok());
+    body.is_some_and(|b| b.get("version").is_some())
+}
+
+/// ARM said 404 for the app: older fleet views no longer speak for it.
+pub fn forget(settings: &Settings, r: &AppRef) {
+    if let Ok(Some(f)) = Fleet::open(settings) {
+        f.forget(&r.name);
+    }
+}
+
+/// running/pending from a fresh fleet view; `None` when only ARM itself can tell (missing from
+/// the view, failed, activating, or no trustworthy view).
+async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef) -> Option<Value> {
+    let fleet = match Fleet::open(settings) {
+        Ok(f) => f?,
+        Err(why) => {
+            output::verbose(&format!("fleet view unavailable: {why}"));
+            return None;
+        }
+    };
+    if !fleet.covers(&r.id) {
+        return None;
+    }
+    let snap = fleet.fresh(arm, fleet.max_age, lro::after(FLEET_WAIT)).await?;
+    let entry = snap.get(&r.name).filter(|e| e.id.eq_ignore_ascii_case(&r.id) && fleet.speaks_for(&snap, &r.name))?;
+    let app = entry.app();
+    if !commands::is_ours(&app, settings, r) {
+        // The same ownership rule as the direct GET, which says what to report for it.
+        return None;
+    }
+    match status::app_phase(&app) {
+        Phase::Running => Some(json!({ "status": "running", "exit_status": null, "name": r.name, "source": "fleet" })),
+        Phase::Pending | Phase::Deleting if !status::needs_revision_check(&app) => {
+            Some(json!({ "status": "pending", "exit_status": null, "name": r.name, "source": "fleet" }))
+        }
+        _ => None,
+    }
 }
 
 fn unknown(r: &AppRef, e: &Error) -> Value {
@@ -30,7 +136,10 @@ fn unknown(r: &AppRef, e: &Error) -> Value {
 pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
     let app = match arm.get_app(&r.id).await {
         Ok(Some(app)) => app,
-        Ok(None) => return json!({ "status": "stopped", "exit_status": 0, "name": r.name }),
+        Ok(None) => {
+            forget(settings, r);
+            return json!({ "status": "stopped", "exit_status": 0, "name": r.name });
+        }
         Err(e) => return unknown(r, &e.into()),
     };
     if !commands::is_ours(&app, settings, r) {

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::arm::Arm;
+use crate::arm::budget::Priority;
+use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::cli::StartArgs;
 use crate::commands::{self, AppRef};
@@ -69,12 +71,22 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
         estimates::history_file(settings.cache_dir.as_deref(), &settings.hub_id),
         estimates::profile_key(spec.profile.as_deref(), spec.choices.iter().map(|(o, c)| (o, c))),
     );
-    let starter =
-        Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
-    let deadline = Instant::now() + spec.start_timeout;
+    let starter = Starter::new(&arm, settings, &spec);
+    let deadline = lro::after(spec.start_timeout);
+    // Throttling only slows a start down: its requests wait for the budget until this deadline.
+    arm.set_deadline(deadline);
+    arm.set_priority(Priority::High);
+    arm.report_throttling(Some(10));
     let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
+            // A request cut short by the deadline is the start timing out, whatever its own code.
+            Ok(Err(e)) if lro::remaining(deadline) < Duration::from_secs(1)
+                && matches!(e.code.as_str(), "Timeout" | "RequestBudgetExhausted") =>
+            {
+                Err(Error::runtime("StartTimeout", format!(
+                    "{} was not ready within its start timeout ({} s): {}", spec.name, spec.start_timeout.as_secs(), e.message)))
+            }
             Ok(r) => r,
             Err(_) => Err(Error::runtime("StartTimeout", format!(
                 "{} was not ready within its start timeout ({} s)", spec.name, spec.start_timeout.as_secs()))),
@@ -105,9 +117,10 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     }
     let spec = spec::build(settings, &req, &commands::now_rfc3339(), &naming::spawn_suffix(commands::seed()))?;
     let arm = commands::arm(settings)?;
-    let starter =
-        Starter { arm: &arm, settings, spec: &spec, put_sent: Cell::new(false), url: RefCell::new(spec.url.clone()) };
-    let deadline = Instant::now() + spec.start_timeout;
+    let starter = Starter::new(&arm, settings, &spec);
+    let deadline = lro::after(spec.start_timeout);
+    arm.set_deadline(deadline);
+    arm.set_priority(Priority::High);
     let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
@@ -145,6 +158,8 @@ fn spec_ref(spec: &ServerSpec) -> AppRef {
 async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     output::progress(100, &format!("Start failed; deleting {}", spec.name));
     let r = spec_ref(spec);
+    // The start's own deadline may have passed: the cleanup gets its own.
+    arm.set_deadline(lro::after(CLEANUP_TIMEOUT));
     let attempt = async {
         match arm.get_app(&r.id).await {
             Ok(None) => return true,
@@ -168,7 +183,7 @@ async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
             }
         }
     };
-    match tokio::time::timeout(Duration::from_secs(15), attempt).await {
+    match tokio::time::timeout(CLEANUP_TIMEOUT, attempt).await {
         Ok(true) => output::info(&format!("deletion of {} requested after the failed start", spec.name)),
         Ok(false) => {}
         Err(_) => output::warn(&format!(
@@ -178,6 +193,11 @@ async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     }
 }
 
+/// How long deleting the app after a failed start may take (the exec spawner's grace is short).
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often a start asks Jupyter through the ingress (free: not ARM).
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+
 struct Starter<'a> {
     arm: &'a Arm,
     settings: &'a Settings,
@@ -185,9 +205,34 @@ struct Starter<'a> {
     put_sent: Cell<bool>,
     /// Where the server answers: `spec.url`, or for the https ingress modes the FQDN ARM assigned.
     url: RefCell<String>,
+    /// Updating an existing app: its old revision may answer, so the ingress proves nothing.
+    adopting: Cell<bool>,
+    /// `fleet.enabled`: spend reads only where the ingress cannot tell.
+    frugal: bool,
 }
 
-impl Starter<'_> {
+impl<'a> Starter<'a> {
+    fn new(arm: &'a Arm, settings: &'a Settings, spec: &'a ServerSpec) -> Starter<'a> {
+        Starter {
+            arm,
+            settings,
+            spec,
+            put_sent: Cell::new(false),
+            url: RefCell::new(spec.url.clone()),
+            adopting: Cell::new(false),
+            frugal: settings.fleet.enabled,
+        }
+    }
+
+    /// Whether Jupyter of this (new) app already answers through the ingress.
+    async fn answers(&self) -> bool {
+        if self.adopting.get() {
+            return false;
+        }
+        let url = format!("{}{}", self.url.borrow(), self.spec.readiness_path);
+        super::poll::probe_jupyter(self.arm, &url).await
+    }
+
     fn revision_name(&self) -> String {
         format!("{}--{}", self.spec.name, self.spec.revision_suffix)
     }
@@ -253,6 +298,7 @@ impl Starter<'_> {
             }
         }
 
+        self.adopting.set(adopting);
         let verb = if adopting { "Updating the existing" } else { "Creating" };
         estimates::progress(Waiting::WriteBudget, 10, &format!("{verb} container app {}", spec.name));
         self.put_sent.set(true);
@@ -261,19 +307,28 @@ impl Starter<'_> {
 
     async fn wait_ready(&self, started: crate::arm::PutStarted, deadline: Instant) -> Result<Value> {
         let spec = self.spec;
-        if let Some(url) = &started.async_operation {
-            self.follow_operation(url, started.retry_after, deadline).await?;
-        }
-        let app = self.wait_revision_ready(deadline).await?;
-        if spec.ingress != IngressKind::Internal {
-            let fqdn = app.fqdn().ok_or_else(|| {
-                Error::runtime("InvalidResponse", format!("ARM assigned no ingress FQDN to {}", spec.name))
-            })?;
+        if spec.ingress != IngressKind::Internal
+            && let Some(fqdn) = &started.fqdn
+        {
             *self.url.borrow_mut() = format!("https://{fqdn}");
         }
+        let mut answered = false;
+        if let Some(url) = &started.async_operation {
+            answered = self.follow_operation(url, started.retry_after, deadline).await?;
+        }
+        if !answered {
+            let app = self.wait_revision_ready(deadline).await?;
+            if spec.ingress != IngressKind::Internal {
+                let fqdn = app.fqdn().ok_or_else(|| {
+                    Error::runtime("InvalidResponse", format!("ARM assigned no ingress FQDN to {}", spec.name))
+                })?;
+                *self.url.borrow_mut() = format!("https://{fqdn}");
+            }
+            let url = self.url.borrow().clone();
+            estimates::progress(Waiting::Jupyter, 85, &format!("Waiting for Jupyter to answer at {url}"));
+            self.wait_http(deadline).await?;
+        }
         let url = self.url.borrow().clone();
-        estimates::progress(Waiting::Jupyter, 85, &format!("Waiting for Jupyter to answer at {url}"));
-        self.wait_http(deadline).await?;
         estimates::progress(Waiting::Ready, 100, &format!("Server ready at {url}"));
         let state = request::State {
             version: STATE_VERSION,
@@ -294,7 +349,7 @@ impl Starter<'_> {
         loop {
             match self.arm.put_app(&self.spec.id, body).await {
                 Ok(s) => return Ok(s),
-                Err(e) if e.status == Some(409) && Instant::now() + self.settings.arm.poll_interval < deadline => {
+                Err(e) if e.status == Some(409) && lro::fits(self.settings.arm.poll_interval, deadline) => {
                     output::verbose(&format!("{e}; waiting"));
                     tokio::time::sleep(self.settings.arm.poll_interval).await;
                 }
@@ -313,36 +368,64 @@ impl Starter<'_> {
     }
 
     /// Poll the Azure-AsyncOperation status; meanwhile look at the new revision's replicas so an
-    /// image-pull failure or a crash loop fails the start within a poll or two.
-    async fn follow_operation(&self, url: &str, first_wait: Option<Duration>, deadline: Instant) -> Result<()> {
-        let mut wait = self.settings.arm.lro_wait(first_wait);
+    /// image-pull failure or a crash loop fails the start. `Ok(true)` when Jupyter of the new app
+    /// already answered through the ingress (the start is done).
+    ///
+    /// With the fleet view on (frugal), readiness comes from the ingress (free), the operation is
+    /// read every 5 x `arm.poll_interval` at most (its failure is the one thing only ARM can say),
+    /// and the revision and replicas only once the start is slower than usual (10 x
+    /// `arm.poll_interval`), then at that rate. Without it, every wait reads all of them.
+    async fn follow_operation(&self, url: &str, first_wait: Option<Duration>, deadline: Instant) -> Result<bool> {
+        let poll = self.settings.arm.poll_interval;
+        let op_every = if self.frugal { poll.saturating_mul(5) } else { Duration::ZERO };
+        let revision_every = poll.saturating_mul(10);
+        let began = Instant::now();
+        let mut next_op = lro::after(self.settings.arm.lro_wait(first_wait).max(op_every));
+        let mut next_revision = lro::after(revision_every);
         let mut pct = 20u8;
         loop {
-            sleep_until_next(wait, deadline).await;
-            let (op, next) = self.arm.operation_status(url).await?;
-            let st = op.status.clone().unwrap_or_default();
-            match st.to_ascii_lowercase().as_str() {
-                "succeeded" => return Ok(()),
-                "failed" | "canceled" => {
-                    let e = op.error.unwrap_or_default();
-                    let code = e.code.unwrap_or_else(|| "ProvisioningFailed".into());
-                    let mut message = format!(
-                        "provisioning {} {}: {code}: {}",
-                        self.spec.name,
-                        st.to_ascii_lowercase(),
-                        e.message.unwrap_or_default()
-                    );
-                    // The platform's reason, when it adds something to ARM's.
-                    if let Some(reason) = self.revision_failure().await.filter(|r| !message.contains(r.as_str())) {
-                        message.push_str(&format!(" (revision: {reason})"));
-                    }
-                    return Err(Error::runtime(code, message));
+            if self.frugal {
+                let nap = PROBE_EVERY.min(lro::remaining(next_op));
+                lro::sleep_within(nap, deadline).await;
+                if self.answers().await {
+                    return Ok(true);
                 }
-                _ => {}
+                if Instant::now() < next_op {
+                    continue;
+                }
+            } else {
+                lro::sleep_within(lro::remaining(next_op), deadline).await;
             }
-            let app = self.arm.get_app(&self.spec.id).await?;
-            let replicas = self.check_revision(app.as_ref()).await?;
+            let (op, next) = self.arm.operation_status(url).await?;
+            match self.operation_outcome(op).await {
+                Some(Ok(())) => return Ok(false),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+            next_op = lro::after(self.settings.arm.lro_wait(next).max(op_every));
             pct = (pct + 8).min(75);
+            if self.frugal && Instant::now() < next_revision {
+                estimates::progress(
+                    Waiting::Provisioning,
+                    pct,
+                    &format!("Provisioning {} ({} s)", self.spec.name, began.elapsed().as_secs()),
+                );
+                continue;
+            }
+            next_revision = lro::after(revision_every);
+            let app = self.arm.get_app(&self.spec.id).await?;
+            let replicas = match self.check_revision(app.as_ref()).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // The operation may have failed meanwhile: ARM's own code and message win.
+                    if let Ok((op, _)) = self.arm.operation_status(url).await
+                        && let Some(Err(op_err)) = self.operation_outcome(op).await
+                    {
+                        return Err(op_err);
+                    }
+                    return Err(e);
+                }
+            };
             if let Some(app) = &app {
                 estimates::progress(
                     Waiting::Provisioning,
@@ -350,7 +433,30 @@ impl Starter<'_> {
                     &format!("Provisioning {}: {}", self.spec.name, status::describe(app, &replicas)),
                 );
             }
-            wait = self.settings.arm.lro_wait(next);
+        }
+    }
+
+    /// `Some(Ok)` succeeded, `Some(Err)` failed or canceled (with ARM's code), `None` still running.
+    async fn operation_outcome(&self, op: crate::arm::model::OperationStatus) -> Option<Result<()>> {
+        let st = op.status.clone().unwrap_or_default();
+        match st.to_ascii_lowercase().as_str() {
+            "succeeded" => Some(Ok(())),
+            "failed" | "canceled" => {
+                let e = op.error.unwrap_or_default();
+                let code = e.code.unwrap_or_else(|| "ProvisioningFailed".into());
+                let mut message = format!(
+                    "provisioning {} {}: {code}: {}",
+                    self.spec.name,
+                    st.to_ascii_lowercase(),
+                    e.message.unwrap_or_default()
+                );
+                // The platform's reason, when it adds something to ARM's.
+                if let Some(reason) = self.revision_failure().await.filter(|r| !message.contains(r.as_str())) {
+                    message.push_str(&format!(" (revision: {reason})"));
+                }
+                Some(Err(Error::runtime(code, message)))
+            }
+            _ => None,
         }
     }
 
@@ -440,7 +546,7 @@ impl Starter<'_> {
                 self.check_revision(app.as_ref()).await?;
             }
             output::verbose(&format!("{url}: {last}"));
-            if Instant::now() + Duration::from_millis(500) >= deadline {
+            if !lro::fits(Duration::from_millis(500), deadline) {
                 return Err(Error::runtime(
                     "StartTimeout",
                     format!(
@@ -468,6 +574,5 @@ fn revision_error(name: &str, reason: &str) -> Error {
 }
 
 async fn sleep_until_next(wait: Duration, deadline: Instant) {
-    let until = (Instant::now() + wait).min(deadline);
-    tokio::time::sleep_until(until.into()).await;
+    lro::sleep_within(wait, deadline).await;
 }

@@ -160,7 +160,14 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Exit> {
     let fmt = format(args.output);
     let arm = super::arm(settings)?;
+    // Status comes after starts and polls in the hub's ARM budget; its complete, fresh list also
+    // serves as the fleet view for the polls that follow.
+    arm.set_priority(crate::arm::budget::Priority::Low);
+    let began = std::time::SystemTime::now();
     let listed = arm.list_apps(&settings.subscription, &settings.resource_group).await.map_err(Error::from)?;
+    if let Ok(Some(fleet)) = crate::arm::fleet::Fleet::open(settings) {
+        fleet.publish(&listed, began);
+    }
     output::verbose(&format!("listed {} apps in {} page(s)", listed.apps.len(), listed.pages));
     let user_tag = args.user.as_deref().map(naming::tag_value);
     let server_tag = args.server.as_deref().map(naming::tag_value);

@@ -101,7 +101,8 @@ fn foreign_next_link_is_refused() {
 
 #[test]
 fn redirects_are_refused_not_followed() {
-    let h = Harness::new();
+    // The app's own GET (with the fleet view a poll would read the list instead).
+    let h = Harness::with(Options::default(), "fleet:\n  enabled: false\n");
     let f = Foreign::start();
     let name = insert_own_app(&h, "redir", "Succeeded");
     let action = FaultAction::Redirect { status: 307, location: format!("{}/steal", f.http()) };
@@ -164,7 +165,8 @@ fn an_error_echoing_the_put_body_leaks_no_secret() {
 
 #[test]
 fn endless_and_huge_arm_bodies_fail_the_request() {
-    let h = Harness::new();
+    // The app's own GET (with the fleet view a poll would read the list instead).
+    let h = Harness::with(Options::default(), "fleet:\n  enabled: false\n");
     let name = insert_own_app(&h, "endless", "Succeeded");
     for action in [FaultAction::Endless, FaultAction::Huge { bytes: 40 << 20 }] {
         // Every attempt of the GET gets it (a retry must not read it again either).

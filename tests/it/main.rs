@@ -10,6 +10,7 @@ mod config_example;
 mod doctor;
 mod estimates;
 mod faults;
+mod fleet;
 mod gc;
 mod hostile;
 mod lifecycle;

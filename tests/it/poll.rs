@@ -31,7 +31,11 @@ fn warm_poll_is_one_arm_request_and_no_token_request() {
 
 #[test]
 fn transient_errors_are_unknown_never_gone() {
-    let h = Harness::new();
+    // The app's own GET (the fleet view would answer from the list instead).
+    let h = Harness::with(
+        fake_arm::Options { provision_polls: 2, failure_polls: 3, ..Default::default() },
+        "fleet:\n  enabled: false\n",
+    );
     let (name, state) = started(&h, "flaky");
     for (fault, label) in [
         (Fault::status("GET", &name, 100, 500, "InternalServerError", None), "500"),
@@ -61,7 +65,11 @@ fn transient_errors_are_unknown_never_gone() {
 
 #[test]
 fn retries_recover_from_a_few_faults() {
-    let h = Harness::new();
+    // The app's own GET (the fleet view would answer from the list instead).
+    let h = Harness::with(
+        fake_arm::Options { provision_polls: 2, failure_polls: 3, ..Default::default() },
+        "fleet:\n  enabled: false\n",
+    );
     let (name, state) = started(&h, "retry");
     h.fake.inject(Fault::status("GET", &name, 2, 429, "SubscriptionRequestsThrottled", Some(1)));
     h.fake.inject(Fault::drop_conn("GET", &name, 1));

@@ -197,6 +197,12 @@ pub async fn handle(sh: Arc<Shared>, req: Request) -> Response {
             if let Some(v) = body.get("failure_polls").and_then(Value::as_u64) {
                 k.failure_polls = v as u32;
             }
+            if let Some(v) = body.get("provision_secs").and_then(Value::as_f64) {
+                k.provision_secs = v.max(0.0);
+            }
+            if let Some(v) = body.get("delete_secs").and_then(Value::as_f64) {
+                k.delete_secs = v.max(0.0);
+            }
             if let Some(v) = body.get("retry_after").and_then(Value::as_u64) {
                 k.retry_after = v as u32;
             }

@@ -73,6 +73,23 @@ enum Effect {
     Removed(Box<App>),
 }
 
+/// Wall-clock mode: complete due operations and run their effects (the ingress calls this too).
+pub fn advance(sh: &std::sync::Arc<Shared>) {
+    let mut effects = Vec::new();
+    {
+        let mut st = sh.lock();
+        for (key, e) in state::advance(&mut st) {
+            collect(&mut effects, &key, e);
+        }
+    }
+    for e in effects {
+        match e {
+            Effect::Provisioned(key) => crate::launch::on_provisioned(sh, &key),
+            Effect::Removed(mut app) => crate::launch::kill_app(&mut app),
+        }
+    }
+}
+
 fn collect(effects: &mut Vec<Effect>, key: &str, e: TickEffect) {
     match e {
         TickEffect::None => {}
@@ -92,6 +109,9 @@ pub fn handle(
     let mut effects = Vec::new();
     let mut resp = {
         let mut st = sh.lock();
+        for (key, e) in state::advance(&mut st) {
+            collect(&mut effects, &key, e);
+        }
         route(sh, &mut st, method, path, q, headers, body, &mut effects)
     };
     for e in effects {
@@ -804,7 +824,14 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
             app.modified_at = now;
             app.provisioning_state = "InProgress".into();
             app.pending_revision_template = if changed || app.revisions.is_empty() { Some(template) } else { None };
-            app.pending = Some(Pending { op_id: op_id.clone(), kind: OpKind::Put, ticks: 0, needed, fail });
+            app.pending = Some(Pending {
+                op_id: op_id.clone(),
+                kind: OpKind::Put,
+                ticks: 0,
+                needed,
+                fail,
+                since: std::time::Instant::now(),
+            });
         }
         None => {
             created = true;
@@ -818,7 +845,14 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
                 revisions: vec![],
                 latest_revision: String::new(),
                 latest_ready: String::new(),
-                pending: Some(Pending { op_id: op_id.clone(), kind: OpKind::Put, ticks: 0, needed, fail }),
+                pending: Some(Pending {
+                    op_id: op_id.clone(),
+                    kind: OpKind::Put,
+                    ticks: 0,
+                    needed,
+                    fail,
+                    since: std::time::Instant::now(),
+                }),
                 behaviour,
                 created_at: now.clone(),
                 modified_at: now,
@@ -836,7 +870,10 @@ fn put_app(sh: &Shared, st: &mut State, name: &str, body: &[u8], api: &str) -> R
     h.insert("azure-asyncoperation", HeaderValue::from_str(&url.url).unwrap());
     h.insert("x-ms-async-operation-timeout", HeaderValue::from_static("PT15M"));
     h.insert("x-ms-ratelimit-remaining-subscription-resource-requests", HeaderValue::from_static("699"));
-    retry_after(&mut r, st.knobs.retry_after);
+    // Real ARM sends no Retry-After with the 201 of a create (aca-arm.md §3); updates keep one.
+    if !created {
+        retry_after(&mut r, st.knobs.retry_after);
+    }
     r
 }
 
@@ -876,7 +913,14 @@ fn delete_app(sh: &Shared, st: &mut State, name: &str, api: &str) -> Response {
     let app = st.apps.get_mut(&key).unwrap();
     app.provisioning_state = "Deleting".into();
     app.pending_revision_template = None;
-    app.pending = Some(Pending { op_id: op_id.clone(), kind: OpKind::Delete, ticks: 0, needed, fail: false });
+    app.pending = Some(Pending {
+        op_id: op_id.clone(),
+        kind: OpKind::Delete,
+        ticks: 0,
+        needed,
+        fail: false,
+        since: std::time::Instant::now(),
+    });
     let mut r = empty_response(202);
     if st.knobs.delete_async_header {
         // Same operation, same signature, as a status URL.

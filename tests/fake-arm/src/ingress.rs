@@ -156,6 +156,7 @@ pub async fn ingress_entry(State(sh): State<Arc<Shared>>, mut req: Request) -> R
         return r;
     }
 
+    crate::arm::advance(&sh);
     let route = decide(&sh, &host, &path_q);
     let resp = match route {
         Route::NotFound => html(404, NOT_FOUND_PAGE),

@@ -68,7 +68,12 @@ pub struct Options {
     pub location: String,
     /// InProgress answers an async operation gives before completing (default 2).
     pub provision_polls: u32,
-    /// `Retry-After` seconds on 201/202 and operation polls (default 0).
+    /// Wall-clock provisioning: a PUT's operation completes this many seconds after it began,
+    /// however often it is polled (0 = the default tick model: `provision_polls` polls).
+    pub provision_secs: f64,
+    /// Wall-clock deletion in seconds (0 = ticks).
+    pub delete_secs: f64,
+    /// `Retry-After` seconds on 202s and operation polls (default 0; never on a PUT's 201, like ARM).
     pub retry_after: u32,
     /// Page size of list operations (default 100).
     pub page_size: usize,
@@ -104,6 +109,8 @@ impl Default for Options {
             environment_name: "aca-env".into(),
             location: "westeurope".into(),
             provision_polls: 2,
+            provision_secs: 0.0,
+            delete_secs: 0.0,
             retry_after: 0,
             page_size: 100,
             token_expires_in: 3600,
@@ -205,6 +212,15 @@ pub enum FaultAction {
     Rewrite { from: String, to: String },
     /// Process normally, then set header `name` to `value` (e.g. an absurd Retry-After).
     Header { name: String, value: String },
+    /// Answer with exactly this status, these headers and this JSON body (hostile servers:
+    /// absurd Retry-After values, self-referencing nextLinks).
+    Respond {
+        status: u16,
+        #[serde(default)]
+        headers: Vec<(String, String)>,
+        #[serde(default)]
+        body: Value,
+    },
 }
 
 /// A fault rule: the next `times` requests that match get `action`.
@@ -277,6 +293,18 @@ impl Fault {
             times,
             action,
         }
+    }
+    /// `times` matching ARM requests get exactly `status`, `headers` and `body`.
+    pub fn respond(
+        method: &str,
+        path_contains: &str,
+        times: u32,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Fault {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Fault::action(method, path_contains, times, FaultAction::Respond { status, headers, body })
     }
     /// Apply to token requests instead of ARM requests.
     pub fn for_kind(mut self, kind: RequestKind) -> Fault {

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! fake-arm [--listen 127.0.0.1:0] [--ingress-listen 127.0.0.1:0] [--state-dir DIR] [--launch]
-//!          [--provision-polls N] [--retry-after S] [--failure-polls N] [--page-size N]
+//!          [--provision-polls N] [--provision-secs S] [--delete-secs S] [--retry-after S]
+//!          [--failure-polls N] [--page-size N] [--throttle arm|reads=B/R,writes=B/R,deletes=B/R]
 //!          [--subscription ID] [--resource-group RG] [--environment NAME] [--location LOC]
 //!          [--identity-header SECRET] [--workload-profile NAME=TYPE]... [--route-by-prefix]
 //!          [--hub [ADDR]]
@@ -17,15 +18,41 @@ use std::path::PathBuf;
 fn usage() -> ! {
     eprintln!(
         "usage: fake-arm [--listen ADDR] [--ingress-listen ADDR] [--state-dir DIR] [--launch] [--route-by-prefix] [--provision-polls N] \
-         [--retry-after S] [--failure-polls N] [--page-size N] [--subscription ID] [--resource-group RG] \
+         [--provision-secs S] [--delete-secs S] [--throttle arm|reads=B/R,writes=B/R,deletes=B/R] [--retry-after S] [--failure-polls N] [--page-size N] [--subscription ID] [--resource-group RG] \
          [--environment NAME] [--location LOC] [--identity-header SECRET] [--workload-profile NAME=TYPE]... [--hub]"
     );
     std::process::exit(2)
 }
 
+/// `arm` = ARM's per-principal buckets (reads 250 + 25/s, writes and deletes 200 + 10/s), or
+/// `reads=B/R,writes=B/R,deletes=B/R` (any subset; absent classes are unlimited).
+fn parse_throttle(spec: &str) -> Option<fake_arm::Throttle> {
+    if spec == "arm" {
+        return Some(fake_arm::Throttle {
+            reads: Some((250, 25.0)),
+            writes: Some((200, 10.0)),
+            deletes: Some((200, 10.0)),
+        });
+    }
+    let mut t = fake_arm::Throttle::default();
+    for part in spec.split(',') {
+        let (class, v) = part.split_once('=')?;
+        let (b, r) = v.split_once('/')?;
+        let bucket = Some((b.parse().ok()?, r.parse().ok()?));
+        match class {
+            "reads" => t.reads = bucket,
+            "writes" => t.writes = bucket,
+            "deletes" => t.deletes = bucket,
+            _ => return None,
+        }
+    }
+    Some(t)
+}
+
 fn main() -> anyhow::Result<()> {
     let mut o = Options { retry_after: 1, ..Options::default() };
     let mut hub = false;
+    let mut throttle: Option<fake_arm::Throttle> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let (k, inline) = match a.split_once('=') {
@@ -42,6 +69,9 @@ fn main() -> anyhow::Result<()> {
             "--hub" => hub = true,
             "--provision-polls" => o.provision_polls = val().parse()?,
             "--retry-after" => o.retry_after = val().parse()?,
+            "--provision-secs" => o.provision_secs = val().parse()?,
+            "--delete-secs" => o.delete_secs = val().parse()?,
+            "--throttle" => throttle = Some(parse_throttle(&val()).unwrap_or_else(|| usage())),
             "--failure-polls" => o.failure_polls = val().parse()?,
             "--page-size" => o.page_size = val().parse()?,
             "--subscription" => o.subscription = val(),
@@ -62,6 +92,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let fake = FakeArm::try_start(o)?;
+    if let Some(t) = throttle {
+        fake.set_throttle(t);
+    }
     let fake_hub = if hub { Some(fake_arm::FakeHub::start_on("127.0.0.1:0".parse()?)?) } else { None };
     let mut info = fake.info_json();
     if let Some(h) = &fake_hub {

@@ -292,6 +292,16 @@ async fn https_entry(State(sh): State<Arc<Shared>>, req: Request) -> Response {
             log(&sh, &method, &pq, status, kind, None, json!({"fault": code}));
             return resp;
         }
+        Some(FaultAction::Respond { status, headers, body }) => {
+            let mut resp = if body.is_null() { empty_response(status) } else { json_response(status, &body) };
+            for (k, v) in &headers {
+                if let (Ok(k), Ok(v)) = (axum::http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                    resp.headers_mut().insert(k, v);
+                }
+            }
+            log(&sh, &method, &pq, status, kind, None, json!({"fault": "respond"}));
+            return resp;
+        }
         None => {}
     }
     let (parts, body) = req.into_parts();

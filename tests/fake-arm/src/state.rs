@@ -33,6 +33,8 @@ impl Shared {
         );
         let knobs = Knobs {
             provision_polls: opts.provision_polls,
+            provision_secs: opts.provision_secs,
+            delete_secs: opts.delete_secs,
             failure_polls: opts.failure_polls,
             retry_after: opts.retry_after,
             page_size: opts.page_size.max(1),
@@ -81,6 +83,9 @@ impl Shared {
 
 pub struct Knobs {
     pub provision_polls: u32,
+    /// > 0: operations complete by wall clock (see `Options::provision_secs`).
+    pub provision_secs: f64,
+    pub delete_secs: f64,
     pub failure_polls: u32,
     pub retry_after: u32,
     pub page_size: usize,
@@ -245,6 +250,38 @@ pub struct Pending {
     pub needed: u32,
     /// Outcome at completion.
     pub fail: bool,
+    /// When the operation began (wall-clock mode).
+    pub since: std::time::Instant,
+}
+
+/// Seconds an operation of `kind` needing `needed` ticks takes in wall-clock mode (None: ticks).
+fn wall_secs(knobs: &Knobs, kind: &OpKind, needed: u32) -> Option<f64> {
+    match kind {
+        OpKind::Put if knobs.provision_secs > 0.0 => {
+            Some(knobs.provision_secs * needed.max(1) as f64 / knobs.provision_polls.max(1) as f64)
+        }
+        OpKind::Delete if knobs.delete_secs > 0.0 => Some(knobs.delete_secs),
+        _ => None,
+    }
+}
+
+/// Wall-clock mode: complete every operation whose time has come (called on every request, so
+/// a list or an ingress probe sees what a status poll would).
+pub fn advance(st: &mut State) -> Vec<(String, TickEffect)> {
+    if st.knobs.provision_secs <= 0.0 && st.knobs.delete_secs <= 0.0 {
+        return Vec::new();
+    }
+    let due: Vec<String> = st
+        .apps
+        .iter()
+        .filter(|(_, a)| {
+            a.pending.as_ref().is_some_and(|p| {
+                wall_secs(&st.knobs, &p.kind, p.needed).is_some_and(|w| p.since.elapsed().as_secs_f64() >= w)
+            })
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    due.into_iter().map(|k| (k.clone(), tick(st, &k))).collect()
 }
 
 #[derive(Clone, Debug)]
@@ -482,8 +519,14 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
             app.provisioning_state = "InProgress".into();
             app.pending_revision_template = Some(template);
             let op = start_op(st, &key, OpKind::Put);
-            app.pending =
-                Some(Pending { op_id: op, kind: OpKind::Put, ticks: 0, needed: st.knobs.provision_polls, fail: false });
+            app.pending = Some(Pending {
+                op_id: op,
+                kind: OpKind::Put,
+                ticks: 0,
+                needed: st.knobs.provision_polls,
+                fail: false,
+                since: std::time::Instant::now(),
+            });
         }
         "Deleting" => {
             app.revisions.push(rev.clone());
@@ -496,6 +539,7 @@ pub fn insert_app(sh: &Shared, st: &mut State, ins: InsertApp) -> anyhow::Result
                 ticks: 0,
                 needed: st.knobs.provision_polls,
                 fail: false,
+                since: std::time::Instant::now(),
             });
         }
         other => {
@@ -604,9 +648,14 @@ pub fn tick(st: &mut State, key: &str) -> TickEffect {
         return TickEffect::None;
     };
     p.ticks += 1;
-    let ticks = p.ticks;
     let needed = p.needed;
     let kind = p.kind.clone();
+    // In wall-clock mode an operation is done when its time has come, not after `needed` polls.
+    let ticks = match wall_secs(&st.knobs, &kind, needed) {
+        Some(w) if p.since.elapsed().as_secs_f64() >= w => needed.saturating_add(1),
+        Some(_) => 0,
+        None => p.ticks,
+    };
     let op_id = p.op_id.clone();
     let fail = p.fail;
     match kind {

@@ -82,3 +82,43 @@ async fn binary_startup_admin_and_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_throttle_flag() {
+    let bad = Command::new(env!("CARGO_BIN_EXE_fake-arm")).args(["--throttle", "reads=lots"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "a bad --throttle is a usage error");
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-arm"))
+        .args(["--throttle", "reads=2/0.01", "--state-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let pem = std::fs::read(info["ca_pem"].as_str().unwrap()).unwrap();
+    let c = reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let admin = info["admin_url"].as_str().unwrap();
+    let tok: Value = c.post(format!("{admin}/token")).json(&json!({})).send().await.unwrap().json().await.unwrap();
+    let url = format!(
+        "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/x?api-version=2025-07-01",
+        info["base_url"].as_str().unwrap(),
+        info["subscription"].as_str().unwrap(),
+        info["resource_group"].as_str().unwrap()
+    );
+    let mut statuses = vec![];
+    for _ in 0..3 {
+        let r = c.get(&url).bearer_auth(tok["access_token"].as_str().unwrap()).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [404, 404, 429], "reads throttled from the command line");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    assert!(child.wait().unwrap().success());
+}

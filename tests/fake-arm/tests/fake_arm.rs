@@ -1091,3 +1091,55 @@ async fn hostile_actions() {
     assert!(counts.contains_key("429-no-retry-after") && counts.contains_key("delay"), "{counts:?}");
     t.fake.clear_faults();
 }
+
+#[tokio::test]
+async fn wall_clock_provisioning_ignores_poll_counts_and_create_has_no_retry_after() {
+    let t = T::new(Options { provision_secs: 1.0, delete_secs: 0.5, retry_after: 1, ..Options::default() }).await;
+    let b = body(&t.fake, "quay.io/jupyter/base-notebook:latest");
+    let (s, h, _) = t.put("wall", &b).await;
+    assert_eq!(s, 201);
+    assert!(!h.contains_key("retry-after"), "real ARM sends no Retry-After with a create's 201");
+    let op = h["azure-asyncoperation"].to_str().unwrap().to_string();
+    // Many polls do not make it faster.
+    for _ in 0..10 {
+        let (_, h, v) = t.get(&op).await;
+        assert_eq!(v["status"], "InProgress");
+        assert_eq!(h["retry-after"], "1", "operation polls keep Retry-After");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Any request (here a list) completes what is due.
+    let list = format!(
+        "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps?api-version={API}",
+        t.fake.base_url(),
+        t.fake.subscription(),
+        t.fake.resource_group()
+    );
+    let (_, _, v) = t.get(&list).await;
+    assert_eq!(v["value"][0]["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(t.get(&op).await.2["status"], "Succeeded");
+    // Deletion by wall clock too.
+    assert_eq!(t.delete("wall").await.0, 202);
+    assert_eq!(t.get(&t.app_url("wall")).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(t.get(&t.app_url("wall")).await.0, 404);
+}
+
+#[tokio::test]
+async fn respond_fault_sends_exactly_what_it_says() {
+    let t = T::new(Options::default()).await;
+    t.fake.inject(fake_arm::Fault::respond(
+        "GET",
+        "/containerApps/x",
+        2,
+        429,
+        &[("retry-after", "18446744073709551615")],
+        json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "m"}}),
+    ));
+    for _ in 0..2 {
+        let (s, h, v) = t.get(&t.app_url("x")).await;
+        assert_eq!(s, 429);
+        assert_eq!(h["retry-after"], "18446744073709551615");
+        assert_eq!(v["error"]["code"], "SubscriptionRequestsThrottled");
+    }
+    assert_eq!(t.get(&t.app_url("x")).await.0, 404, "only `times` requests");
+}

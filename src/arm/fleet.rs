@@ -1,0 +1,300 @@
+//! The fleet view: one shared snapshot of the hub's apps in the cache dir, so hundreds of polls
+//! and waiting starts cost one paged ARM list per `fleet.max_age` instead of one GET each.
+//!
+//! Rules that keep it correct rather than merely fast:
+//! - at most one process refreshes at a time (a `flock`, released by the kernel if it dies), and
+//!   the snapshot is replaced atomically (rename), so a reader sees a whole old or a whole new one;
+//! - a file that is torn, foreign (other subscription/resource group/hub), not private to us, or
+//!   dated in the future (clock jump) is not trusted: it counts as stale;
+//! - the view only ever says "exists, in this state": absence from it (pages shift while being
+//!   read; an app may be younger than the last refresh) is never "gone"; callers confirm with
+//!   one direct GET, and only ARM's 404 for the app means gone.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::Arm;
+use super::client::ListedApps;
+use super::model::{AppProperties, Configuration, ContainerApp, Ingress};
+use crate::lock::{self, FileLock};
+use crate::output;
+use crate::settings::Settings;
+
+const VERSION: u32 = 1;
+
+/// Short stable file-name component for a key.
+pub fn digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the view keeps of one app: exactly what phases, readiness and ownership need.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub provisioning_state: Option<String>,
+    pub running_status: Option<String>,
+    pub latest_revision: Option<String>,
+    pub latest_ready_revision: Option<String>,
+    pub fqdn: Option<String>,
+}
+
+impl Entry {
+    fn of(app: &ContainerApp) -> Option<Entry> {
+        let p = app.props();
+        Some(Entry {
+            id: app.id.clone()?,
+            name: app.name.clone()?,
+            tags: app.tags.clone().unwrap_or_default(),
+            provisioning_state: p.provisioning_state.clone(),
+            running_status: p.running_status.clone(),
+            latest_revision: p.latest_revision_name.clone(),
+            latest_ready_revision: p.latest_ready_revision_name.clone(),
+            fqdn: app.fqdn().map(str::to_string),
+        })
+    }
+
+    /// Back to the wire type, so the one phase function serves both sources.
+    pub fn app(&self) -> ContainerApp {
+        ContainerApp {
+            id: Some(self.id.clone()),
+            name: Some(self.name.clone()),
+            tags: Some(self.tags.clone()),
+            properties: Some(AppProperties {
+                provisioning_state: self.provisioning_state.clone(),
+                running_status: self.running_status.clone(),
+                latest_revision_name: self.latest_revision.clone(),
+                latest_ready_revision_name: self.latest_ready_revision.clone(),
+                configuration: Some(Configuration {
+                    ingress: Some(Ingress { fqdn: self.fqdn.clone(), ..Default::default() }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SnapshotFile {
+    v: u32,
+    /// subscription/resource group/hub this view is of: a view of anything else is ignored.
+    key: String,
+    refreshed_ms: i64,
+    pages: usize,
+    apps: Vec<Entry>,
+}
+
+/// One trusted snapshot.
+pub struct Snapshot {
+    refreshed_ms: i64,
+    pub pages: usize,
+    apps: HashMap<String, Entry>,
+}
+
+impl Snapshot {
+    /// How old it is; `None` when it is dated in the future (the clock went back): untrusted.
+    pub fn age(&self) -> Option<Duration> {
+        let now = now_ms();
+        (now >= self.refreshed_ms).then(|| Duration::from_millis(now.saturating_sub(self.refreshed_ms) as u64))
+    }
+    /// The app called `name` as the last refresh saw it, if it saw it.
+    pub fn get(&self, name: &str) -> Option<&Entry> {
+        self.apps.get(&name.to_ascii_lowercase())
+    }
+    /// How many of the hub's apps it holds.
+    pub fn count(&self) -> usize {
+        self.apps.len()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+pub struct Fleet {
+    file: PathBuf,
+    lock: PathBuf,
+    key: String,
+    prefix: String,
+    subscription: String,
+    resource_group: String,
+    hub_id: String,
+    pub max_age: Duration,
+}
+
+impl Fleet {
+    /// `Ok(None)` when the view is switched off (`fleet.enabled: false`) or there is no cache dir;
+    /// `Err` when the cache dir cannot be trusted (callers fall back to direct GETs).
+    pub fn open(settings: &Settings) -> Result<Option<Fleet>, String> {
+        let Some(cache) = settings.cache_dir.as_deref().filter(|_| settings.fleet.enabled) else {
+            return Ok(None);
+        };
+        Self::open_in(cache, settings).map(Some)
+    }
+
+    fn open_in(cache: &Path, settings: &Settings) -> Result<Fleet, String> {
+        let dir = lock::private_dir(cache, "fleet")?;
+        let key = format!(
+            "{}|{}|{}|{}",
+            settings.cloud.resource_manager,
+            settings.subscription.to_ascii_lowercase(),
+            settings.resource_group.to_ascii_lowercase(),
+            settings.hub_id
+        );
+        let d = digest(&key);
+        Ok(Fleet {
+            file: dir.join(format!("view-{d}.json")),
+            lock: dir.join(format!("view-{d}.lock")),
+            prefix: format!(
+                "/subscriptions/{}/resourcegroups/{}/providers/microsoft.app/containerapps/",
+                settings.subscription.to_ascii_lowercase(),
+                settings.resource_group.to_ascii_lowercase()
+            ),
+            key,
+            subscription: settings.subscription.clone(),
+            resource_group: settings.resource_group.clone(),
+            hub_id: settings.hub_id.clone(),
+            max_age: settings.fleet.max_age,
+        })
+    }
+
+    /// Whether the view can speak for the app with this resource id (this subscription and
+    /// resource group; a state pointing elsewhere is always read directly).
+    pub fn covers(&self, id: &str) -> bool {
+        id.to_ascii_lowercase().strip_prefix(&self.prefix).is_some_and(|rest| !rest.is_empty() && !rest.contains('/'))
+    }
+
+    /// The snapshot on disk, if it is trustworthy (whatever its age).
+    pub fn read(&self) -> Option<Snapshot> {
+        let bytes = lock::read_private(&self.file)?;
+        let f: SnapshotFile = match serde_json::from_slice(&bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                output::debug(&format!("ignoring fleet view {}: {e}", self.file.display()));
+                return None;
+            }
+        };
+        if f.v != VERSION || f.key != self.key {
+            output::debug(&format!("ignoring fleet view {}: written for something else", self.file.display()));
+            return None;
+        }
+        let apps = f.apps.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect();
+        Some(Snapshot { refreshed_ms: f.refreshed_ms, pages: f.pages, apps })
+    }
+
+    fn is_fresh(&self, s: &Snapshot, max_age: Duration) -> bool {
+        s.age().is_some_and(|a| a <= max_age)
+    }
+
+    /// A snapshot no older than `max_age`: the one on disk, or a new one if this process wins the
+    /// refresh lock. The refresh starts a little before `max_age` (the last fifth, at most 2 s),
+    /// so while one process lists, the others still answer from a view within `max_age`; past
+    /// it they wait for the refresher until `give_up`. `None`: the caller asks ARM directly.
+    pub async fn fresh(&self, arm: &Arm, max_age: Duration, give_up: Instant) -> Option<Snapshot> {
+        let lead = (max_age / 5).min(Duration::from_secs(2));
+        let early = max_age.saturating_sub(lead);
+        loop {
+            let current = self.read();
+            if current.as_ref().is_some_and(|s| self.is_fresh(s, early)) {
+                return current;
+            }
+            match FileLock::try_exclusive(&self.lock) {
+                Ok(Some(_guard)) => {
+                    // Someone may have finished just before we got the lock.
+                    if let Some(s) = self.read().filter(|s| self.is_fresh(s, early)) {
+                        return Some(s);
+                    }
+                    return self.refresh(arm).await;
+                }
+                Ok(None) => {
+                    // Another process is refreshing; a view within max_age still answers.
+                    if let Some(s) = current.filter(|s| self.is_fresh(s, max_age)) {
+                        return Some(s);
+                    }
+                }
+                Err(e) => {
+                    output::debug(&format!("fleet view lock {}: {e}", self.lock.display()));
+                    return None;
+                }
+            }
+            if !super::lro::fits(Duration::from_millis(50), give_up) {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// List the resource group (caller holds the lock) and replace the snapshot.
+    async fn refresh(&self, arm: &Arm) -> Option<Snapshot> {
+        lock::sweep_temp(self.file.parent()?);
+        // Dated when the list began: the pages are at least that old.
+        let began = now_ms();
+        match arm.list_apps(&self.subscription, &self.resource_group).await {
+            Ok(l) => Some(self.write(&l, began)),
+            Err(e) => {
+                output::verbose(&format!("fleet view refresh failed: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Publish a complete list someone else made (status) as the view, if nobody is refreshing.
+    pub fn publish(&self, listed: &ListedApps, began: SystemTime) {
+        let began = began.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        if let Ok(Some(_guard)) = FileLock::try_exclusive(&self.lock) {
+            self.write(listed, began);
+        }
+    }
+
+    fn write(&self, listed: &ListedApps, began: i64) -> Snapshot {
+        let mine = |a: &&ContainerApp| a.tag(crate::spec::TAG_HUB) == Some(self.hub_id.as_str());
+        let apps: Vec<Entry> = listed.apps.iter().filter(mine).filter_map(Entry::of).collect();
+        let file = SnapshotFile { v: VERSION, key: self.key.clone(), refreshed_ms: began, pages: listed.pages, apps };
+        match serde_json::to_vec(&file) {
+            Ok(bytes) => {
+                if let Err(e) = lock::write_atomic(&self.file, &bytes) {
+                    output::verbose(&format!("cannot write the fleet view {}: {e}", self.file.display()));
+                }
+            }
+            Err(e) => output::debug(&format!("fleet view: {e}")),
+        }
+        let apps = file.apps.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect();
+        Snapshot { refreshed_ms: file.refreshed_ms, pages: file.pages, apps }
+    }
+
+    fn tombstone(&self, name: &str) -> Option<PathBuf> {
+        Some(self.file.parent()?.join(format!("gone-{}", digest(&name.to_ascii_lowercase()))))
+    }
+
+    /// Remember that ARM said 404 for `name` (stop, poll): views listed before now no longer
+    /// speak for it, so our own stop is never followed by a "running" from an older view.
+    pub fn forget(&self, name: &str) {
+        if let Some(p) = self.tombstone(name) {
+            let _ = lock::write_atomic(&p, b"");
+        }
+    }
+
+    /// Whether `snap` still speaks for `name` (no 404 was seen for it after the view was listed).
+    pub fn speaks_for(&self, snap: &Snapshot, name: &str) -> bool {
+        let Some(p) = self.tombstone(name) else { return false };
+        let gone_at = std::fs::symlink_metadata(&p)
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64);
+        gone_at.is_none_or(|g| g < snap.refreshed_ms)
+    }
+
+    /// The snapshot file (doctor, tests).
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+}

@@ -1,0 +1,78 @@
+//! Time arithmetic for retries, long-running operations and waits. Every delay that came from a
+//! server (Retry-After) or a setting goes through here: clamped, checked, never an `Instant`
+//! overflow (a `Retry-After: 18446744073709551615` once panicked start after its PUT: an orphan).
+
+use std::time::{Duration, Instant};
+
+/// The longest server-provided delay acactl honours as such; anything longer is clamped (and in
+/// practice cut further by the command's own deadline).
+pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(600);
+
+/// A far-away instant for "no deadline" that is still safe to compare and subtract from.
+fn far() -> Duration {
+    Duration::from_secs(100 * 365 * 24 * 3600)
+}
+
+/// `now + d`, saturating at a far-future instant instead of panicking.
+pub fn after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d).or_else(|| now.checked_add(far())).unwrap_or(now)
+}
+
+/// Time left until `deadline` (zero once passed).
+pub fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// When to wake up for a wait of `wait`, never later than `deadline`.
+pub fn wake_at(wait: Duration, deadline: Instant) -> Instant {
+    Instant::now().checked_add(wait).map_or(deadline, |t| t.min(deadline))
+}
+
+/// Whether a wait of `wait` still ends before `deadline`.
+pub fn fits(wait: Duration, deadline: Instant) -> bool {
+    Instant::now().checked_add(wait).is_some_and(|t| t <= deadline)
+}
+
+/// Parse a Retry-After value (ARM sends delta-seconds; an HTTP date or garbage counts as absent),
+/// clamped to [`MAX_SERVER_DELAY`].
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Digits only: a parse failure can only be overflow, i.e. "very long".
+    let secs = v.parse::<u64>().unwrap_or(u64::MAX);
+    Some(Duration::from_secs(secs).min(MAX_SERVER_DELAY))
+}
+
+/// Sleep `wait`, but wake at `deadline` at the latest.
+pub async fn sleep_within(wait: Duration, deadline: Instant) {
+    tokio::time::sleep_until(wake_at(wait, deadline).into()).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_retry_after_is_clamped_not_a_panic() {
+        assert_eq!(parse_retry_after("18446744073709551615"), Some(MAX_SERVER_DELAY));
+        assert_eq!(parse_retry_after("99999999999999999999999999"), Some(MAX_SERVER_DELAY));
+        assert_eq!(parse_retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after(""), None);
+    }
+
+    #[test]
+    fn arithmetic_saturates() {
+        let d = after(Duration::MAX);
+        assert!(d > Instant::now());
+        let soon = after(Duration::from_millis(50));
+        assert!(wake_at(Duration::MAX, soon) == soon);
+        assert!(!fits(Duration::MAX, soon));
+        assert!(fits(Duration::ZERO, soon));
+        assert_eq!(remaining(Instant::now() - Duration::from_secs(1)), Duration::ZERO);
+    }
+}

@@ -1,0 +1,183 @@
+//! File locks and private files in the cache dir (the hub-wide ARM budget, the fleet view's
+//! refresh). Opens never follow symbolic links; anything we did not create privately is refused
+//! rather than trusted (the same rule as the token cache).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An exclusive `flock` on a file; released on drop (and by the kernel if the process dies, so a
+/// crashed holder never leaves a stale lock behind).
+pub struct FileLock {
+    _file: File,
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+impl FileLock {
+    /// Block until the lock is ours.
+    pub fn exclusive(path: &Path) -> io::Result<FileLock> {
+        let file = open_lock_file(path)?;
+        loop {
+            // SAFETY: flock on a file descriptor we own; no memory is involved.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                return Ok(FileLock { _file: file });
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    /// The lock if nobody holds it, else `None` at once.
+    pub fn try_exclusive(path: &Path) -> io::Result<Option<FileLock>> {
+        let file = open_lock_file(path)?;
+        // SAFETY: as above.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Some(FileLock { _file: file }));
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) { Ok(None) } else { Err(e) }
+    }
+}
+
+/// `base/name` as a directory private to us (created 0700), or why it cannot be trusted.
+pub fn private_dir(base: &Path, name: &str) -> Result<PathBuf, String> {
+    let dir = base.join(name);
+    if fs::symlink_metadata(&dir).is_err() {
+        fs::create_dir_all(base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+        match fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+        }
+    }
+    private(&dir).map_err(|why| format!("{} {why}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Owned by us, not a symbolic link, not accessible by group or others.
+pub fn private(path: &Path) -> Result<(), String> {
+    let meta = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link".into());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!("is owned by uid {}, not {me}", meta.uid()));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(format!("has mode {:o}; it must not be accessible by group or others", meta.mode() & 0o777));
+    }
+    Ok(())
+}
+
+/// Read `path` only if it is private to us (a foreign or loosened file is not trusted).
+pub fn read_private(path: &Path) -> Option<Vec<u8>> {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    // SAFETY: as above.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me || meta.mode() & 0o077 != 0 || !meta.is_file() {
+        crate::output::debug(&format!("ignoring {}: not a private file of uid {me}", path.display()));
+        return None;
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    use std::io::Read;
+    (&file).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
+
+/// Replace `path` atomically with `bytes` (private temp file in the same directory, then rename):
+/// readers see the old or the new content, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let tmp = dir.join(format!(".tmp.{}.{nanos}", std::process::id()));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Remove temp files left by writers that died mid-write (older than a minute).
+pub fn sweep_temp(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(".tmp.") {
+            continue;
+        }
+        let old = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|m| m.elapsed().ok());
+        if old.is_some_and(|a| a.as_secs() > 60) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn lock_is_exclusive_and_released_on_drop() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l");
+        let a = FileLock::exclusive(&p).unwrap();
+        assert!(FileLock::try_exclusive(&p).unwrap().is_none());
+        drop(a);
+        assert!(FileLock::try_exclusive(&p).unwrap().is_some());
+    }
+
+    #[test]
+    fn symlinks_and_loose_files_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("t");
+        fs::write(&target, b"x").unwrap();
+        std::os::unix::fs::symlink(&target, d.path().join("link")).unwrap();
+        assert!(FileLock::exclusive(&d.path().join("link")).is_err());
+        assert!(read_private(&d.path().join("link")).is_none());
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(read_private(&target).is_none());
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private(&target).unwrap(), b"x");
+        std::os::unix::fs::symlink(d.path(), d.path().join("dirlink")).unwrap();
+        assert!(private_dir(d.path(), "dirlink").is_err());
+        let made = private_dir(d.path(), "fleet").unwrap();
+        assert_eq!(fs::metadata(made).unwrap().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(read_private(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "no temp file left behind");
+    }
+}

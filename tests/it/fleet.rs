@@ -1,0 +1,373 @@
+//! Fleet scale (issue 9) and the retry/wait edges of issue 10: the shared fleet view, the
+//! hub-wide budget, throttling that slows but never fails, absurd Retry-After values, looping
+//! nextLinks, poll's worst case, and stop noticing "gone" quickly.
+
+use std::time::{Duration, Instant};
+
+use fake_arm::{Fault, Options};
+use serde_json::json;
+
+use crate::common::*;
+
+fn harness(extra: &str) -> Harness {
+    Harness::with(Options { provision_polls: 2, failure_polls: 3, ..Options::default() }, extra)
+}
+
+fn started(h: &Harness, user: &str) -> (String, String) {
+    let r = run(h.spawner(user, "").arg("start"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.json();
+    (out["name"].as_str().unwrap().to_string(), state_of(&out))
+}
+
+fn poll(h: &Harness, state: &str) -> (Run, serde_json::Value) {
+    let r = run(h.acactl().env("ACACTL_STATE", state).arg("poll"));
+    assert_eq!(r.code, 0, "poll exits 0: {}", r.stderr);
+    let v = r.json();
+    (r, v)
+}
+
+/// GETs of the resource group's list (not of one app).
+fn lists(h: &Harness) -> usize {
+    h.fake
+        .arm_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.to_ascii_lowercase().contains("/containerapps?"))
+        .count()
+}
+
+fn app_gets(h: &Harness, name: &str) -> Vec<u16> {
+    let needle = format!("/containerapps/{}?", name.to_ascii_lowercase());
+    h.fake
+        .arm_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.to_ascii_lowercase().contains(&needle))
+        .map(|r| r.status)
+        .collect()
+}
+
+fn view_file(h: &Harness) -> std::path::PathBuf {
+    let dir = h.dir.path().join("cache/fleet");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("view-") && p.extension().is_some_and(|x| x == "json")
+        })
+        .expect("a fleet view file")
+}
+
+#[test]
+fn polls_share_one_list_per_max_age() {
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (_, a) = started(&h, "ann");
+    let (_, b) = started(&h, "bob");
+    h.fake.reset_log();
+    for s in [&a, &b, &a, &b] {
+        let (_, v) = poll(&h, s);
+        assert_eq!(v["status"], "running", "{v}");
+        assert_eq!(v["source"], "fleet", "{v}");
+    }
+    assert_eq!(lists(&h), 1, "one list serves every poll: {:?}", h.fake.arm_requests());
+    assert_eq!(h.fake.arm_requests().len(), 1, "and nothing else: {:?}", h.fake.arm_requests());
+}
+
+#[test]
+fn many_pollers_one_refresher() {
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (_, a) = started(&h, "many");
+    // A slow list: every concurrent poll arrives while it is in flight.
+    h.fake.inject(Fault::delay("GET", "/containerApps?", 1, 1500));
+    h.fake.reset_log();
+    let mut children: Vec<std::process::Child> = (0..12)
+        .map(|_| {
+            let mut c = h.spawner_std("other", "");
+            c.env("ACACTL_STATE", &a).env_remove("JUPYTERHUB_SERVICE_PREFIX").arg("poll");
+            c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null()).spawn().unwrap()
+        })
+        .collect();
+    for c in children.iter_mut() {
+        let out = c.wait().unwrap();
+        assert!(out.success());
+    }
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["status"], "running", "{v}");
+    }
+    assert_eq!(lists(&h), 1, "one refresher for 12 pollers: {:?}", h.fake.arm_requests());
+}
+
+#[test]
+fn stale_view_is_refreshed_and_a_deleted_app_is_gone_only_after_a_404() {
+    let h = harness("fleet:\n  max_age: 1\n");
+    let (name, state) = started(&h, "stale");
+    let (_, v) = poll(&h, &state);
+    assert_eq!(v["source"], "fleet");
+    assert!(h.fake.remove_app(&name));
+    std::thread::sleep(Duration::from_millis(1200));
+    h.fake.reset_log();
+    let (_, v) = poll(&h, &state);
+    assert_eq!(v["status"], "stopped", "{v}");
+    assert_eq!(lists(&h), 1, "the stale view was refreshed");
+    assert_eq!(app_gets(&h, &name), vec![404], "gone only after the app's own 404");
+}
+
+#[test]
+fn an_app_created_after_the_last_refresh_is_read_directly() {
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (_, a) = started(&h, "early");
+    poll(&h, &a);
+    let (name, b) = started(&h, "late");
+    h.fake.reset_log();
+    let (_, v) = poll(&h, &b);
+    assert_eq!(v["status"], "running", "{v}");
+    assert_eq!(lists(&h), 0);
+    assert_eq!(app_gets(&h, &name), vec![200], "missing from the view: one direct GET");
+}
+
+#[test]
+fn torn_foreign_future_or_loose_views_are_not_trusted() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (name, state) = started(&h, "trust");
+    poll(&h, &state);
+    let file = view_file(&h);
+    let good = std::fs::read_to_string(&file).unwrap();
+    // The app is deleted; a view that still lists it must be ignored whenever it is not ours.
+    assert!(h.fake.remove_app(&name));
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    v["refreshed_ms"] = json!(now_ms);
+    let fresh = v.to_string();
+    let mut foreign = v.clone();
+    foreign["key"] = json!("https://elsewhere|sub|rg|hub");
+    let mut future = v.clone();
+    future["refreshed_ms"] = json!(now_ms + 3_600_000);
+    for (label, text, mode) in [
+        ("torn", fresh[..fresh.len() / 2].to_string(), 0o600),
+        ("foreign", foreign.to_string(), 0o600),
+        ("dated in the future", future.to_string(), 0o600),
+        ("group/world-writable", fresh.clone(), 0o666),
+    ] {
+        std::fs::write(&file, &text).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let (_, out) = poll(&h, &state);
+        assert_eq!(out["status"], "stopped", "{label}: {out}");
+    }
+    // The same file, private and listed after the 404s above, is trusted (that is what makes the
+    // view cheap).
+    std::thread::sleep(Duration::from_millis(20));
+    v["refreshed_ms"] =
+        json!(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64);
+    std::fs::write(&file, v.to_string()).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (_, out) = poll(&h, &state);
+    assert_eq!(out["source"], "fleet", "{out}");
+}
+
+#[test]
+fn refresher_killed_mid_refresh_leaves_no_stale_lock() {
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (_, state) = started(&h, "killed");
+    h.fake.inject(Fault::delay("GET", "/containerApps?", 1, 5000));
+    let mut c = h.spawner_std("other", "");
+    c.env("ACACTL_STATE", &state).env_remove("JUPYTERHUB_SERVICE_PREFIX").arg("poll");
+    let mut child = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t = Instant::now();
+    let (_, v) = poll(&h, &state);
+    assert_eq!(v["status"], "running", "{v}");
+    assert_eq!(v["source"], "fleet", "the next process takes over the refresh: {v}");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+#[test]
+fn list_pages_that_shift_never_make_an_app_gone() {
+    let h = harness("fleet:\n  max_age: 60\n");
+    h.fake.set_page_size(1);
+    let names: Vec<(String, String)> = ["p1", "p2", "p3"].iter().map(|u| started(&h, u)).collect();
+    // The second page comes back empty and ends the list: apps 2 and 3 are missing from the view.
+    h.fake.inject(Fault::respond("GET", "skiptoken", 1, 200, &[], json!({"value": [], "nextLink": null})));
+    for (name, state) in &names {
+        let (_, v) = poll(&h, state);
+        assert_eq!(v["status"], "running", "{name}: {v}");
+    }
+    assert_eq!(h.fake.apps().len(), 3);
+}
+
+#[test]
+fn fleet_disabled_is_one_get_per_poll() {
+    let h = harness("fleet:\n  enabled: false\n");
+    let (name, state) = started(&h, "classic");
+    h.fake.reset_log();
+    poll(&h, &state);
+    poll(&h, &state);
+    assert_eq!(lists(&h), 0);
+    assert_eq!(app_gets(&h, &name), vec![200, 200]);
+}
+
+#[test]
+fn jupyter_answering_through_the_ingress_costs_no_arm_request() {
+    let h = harness("");
+    let (_, state) = started(&h, "probe");
+    h.fake.reset_log();
+    let r = run(h.spawner("probe", "").env("ACACTL_STATE", &state).arg("poll"));
+    let v = r.json();
+    assert_eq!(v["status"], "running", "{v}");
+    assert_eq!(v["source"], "ingress", "{v}");
+    assert_eq!(h.fake.arm_requests().len(), 0, "{:?}", h.fake.arm_requests());
+}
+
+#[test]
+fn throttled_start_keeps_its_app_and_waits() {
+    let h = harness("");
+    // Eight 429s in a row on the operation: more than max_attempts (6) and retry_max_total (3 s).
+    h.fake.inject(Fault::status(
+        "GET",
+        "containerappOperationStatuses",
+        8,
+        429,
+        "SubscriptionRequestsThrottled",
+        Some(0),
+    ));
+    let r = run(h.spawner("patient", "").args(["start", "--progress", "json"]).env("ACACTL_LOG", "info"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("waiting for Azure's request budget"), "{}", r.stderr);
+    assert_eq!(h.fake.apps().len(), 1);
+}
+
+#[test]
+fn absurd_retry_after_never_panics_or_orphans() {
+    const HUGE: &str = "18446744073709551615";
+    let h = harness("");
+    let (name, state) = started(&h, "absurd");
+    let (_, state2) = started(&h, "absurd3");
+    // stop: the delete's Location says "come back in 584 billion years"; stop notices the app is
+    // gone by asking the app itself.
+    h.fake.inject(Fault::respond(
+        "GET",
+        "containerappOperationResults",
+        1000,
+        202,
+        &[("retry-after", HUGE)],
+        json!(null),
+    ));
+    let t = Instant::now();
+    let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    assert!(h.fake.app(&name).is_none());
+    h.fake.clear_faults();
+    // start: the operation answers 429 with an absurd Retry-After: the start fails cleanly (exit 3)
+    // and deletes its app.
+    h.fake.inject(Fault::respond(
+        "GET",
+        "containerappOperationStatuses",
+        1000,
+        429,
+        &[("retry-after", HUGE)],
+        json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "x"}}),
+    ));
+    let r = run(h.spawner("absurd2", "").arg("start"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    h.fake.clear_faults();
+    std::thread::sleep(Duration::from_millis(300));
+    let left: Vec<_> = h
+        .fake
+        .apps()
+        .into_iter()
+        .filter(|a| a["tags"]["acactl-user"] == "absurd2" && a["properties"]["provisioningState"] != "Deleting")
+        .collect();
+    assert!(left.is_empty(), "start left its app behind: {left:?}");
+    // gc and status: a clean failure on the list, never a panic.
+    h.fake.inject(Fault::respond(
+        "GET",
+        "/containerApps?",
+        1000,
+        429,
+        &[("retry-after", HUGE)],
+        json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "x"}}),
+    ));
+    for cmd in [vec!["status"], vec!["gc", "--dry-run"]] {
+        let r = run(h.acactl().args(&cmd));
+        assert_ne!(r.code, 101, "{cmd:?} panicked: {}", r.stderr);
+        assert_ne!(r.code, 0, "{cmd:?}: {}", r.stdout);
+    }
+    h.fake.clear_faults();
+    // poll: unknown, not a panic.
+    // (Also on the list, so the fleet view cannot answer instead.)
+    h.fake.inject(Fault::respond(
+        "GET",
+        "/containerApps",
+        1000,
+        429,
+        &[("retry-after", HUGE)],
+        json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "x"}}),
+    ));
+    let (_, v) = poll(&h, &state2);
+    assert_eq!(v["status"], "unknown", "{v}");
+    h.fake.clear_faults();
+}
+
+#[test]
+fn a_next_link_that_repeats_fails_the_list_instead_of_looping() {
+    let h = harness("");
+    started(&h, "loop");
+    let me = format!(
+        "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps?api-version=2025-07-01&%24skiptoken=again",
+        h.fake.base_url(),
+        h.fake.subscription(),
+        h.fake.resource_group()
+    );
+    h.fake.inject(Fault::respond("GET", "/containerApps?", 1000, 200, &[], json!({"value": [], "nextLink": me})));
+    let t = Instant::now();
+    let r = run(h.acactl().args(["status", "-o", "json"]));
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.all_output().contains("PagingLoop"), "{}", r.all_output());
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(lists(&h) <= 3, "{}", lists(&h));
+}
+
+#[test]
+fn poll_during_a_full_outage_ends_within_its_documented_bound() {
+    // Settings that would allow minutes of retrying: poll's own deadline still holds.
+    let h = harness(
+        "arm:\n  poll_interval_ms: 30\n  retry_base_ms: 10\n  request_timeout: 60\n  max_attempts: 20\n  retry_max_total: 600\n",
+    );
+    let (_, state) = started(&h, "outage");
+    h.fake.inject(Fault::delay("GET", "/subscriptions/", 10_000, 120_000));
+    let t = Instant::now();
+    let (_, v) = poll(&h, &state);
+    let took = t.elapsed();
+    assert_eq!(v["status"], "unknown", "{v}");
+    assert!(took < Duration::from_secs(21), "poll took {took:?}; documented worst case 20 s");
+}
+
+#[test]
+fn stop_returns_within_a_second_of_the_app_being_gone() {
+    let h = harness("");
+    let (name, state) = started(&h, "quick");
+    // ARM asks to come back in 15 s; the app itself is gone after a few of its GETs.
+    h.fake.set_retry_after(15);
+    let t = Instant::now();
+    let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(h.fake.app(&name).is_none());
+    assert!(t.elapsed() < Duration::from_secs(4), "stop waited ARM's Retry-After: {:?}", t.elapsed());
+}
+
+#[test]
+fn doctor_reports_the_fleet_view_and_the_budget() {
+    let h = harness("");
+    let (_, state) = started(&h, "doc");
+    poll(&h, &state);
+    let r = run(h.acactl().args(["doctor", "-o", "json"]));
+    let out = r.all_output();
+    assert!(out.contains("fleet view"), "{out}");
+    assert!(out.contains("refreshed"), "{out}");
+    assert!(out.contains("ARM budget") && out.contains("reads"), "{out}");
+}
