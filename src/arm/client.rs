@@ -142,6 +142,8 @@ pub struct Arm {
     deadline: Cell<Option<Instant>>,
     priority: Cell<Priority>,
     budget: Option<Budget>,
+    /// Skip the budget's reservation (a failed start's cleanup must not be refused by it).
+    unpaced: Cell<bool>,
     /// Progress percentage to report "waiting for Azure's request budget" at (start), and when
     /// it was last said.
     throttle_note: Cell<Option<u8>>,
@@ -175,6 +177,7 @@ impl Arm {
             deadline: Cell::new(None),
             priority: Cell::new(Priority::Normal),
             budget: None,
+            unpaced: Cell::new(false),
             throttle_note: Cell::new(None),
             noted: Cell::new(None),
         }
@@ -194,6 +197,11 @@ impl Arm {
     /// Who is asking, for the budget's priorities.
     pub fn set_priority(&self, p: Priority) {
         self.priority.set(p);
+    }
+
+    /// Send without reserving from the hub's budget (ARM's 429s still pace us).
+    pub fn set_unpaced(&self, on: bool) {
+        self.unpaced.set(on);
     }
 
     /// Say "waiting for Azure's request budget" as progress at `pct` while throttled (start).
@@ -269,7 +277,7 @@ impl Arm {
         let mut min_wait = Duration::ZERO;
         loop {
             let mut wait = min_wait;
-            if let Some(b) = &self.budget {
+            if let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) {
                 let max_wait = lro::remaining(throttle_limit);
                 match b.reserve(class, self.priority.get(), max_wait) {
                     Ok(w) => wait = wait.max(w),

@@ -97,7 +97,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
         Ok(v) => Ok(v),
         Err(e) => {
             if starter.put_sent.get() {
-                cleanup(&arm, settings, &spec).await;
+                cleanup(&arm, &spec, !starter.put_answered.get()).await;
             }
             Err(e)
         }
@@ -128,7 +128,7 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     };
     if let Err(e) = outcome {
         if starter.put_sent.get() {
-            cleanup(&arm, settings, &spec).await;
+            cleanup(&arm, &spec, !starter.put_answered.get()).await;
         }
         return Err(e);
     }
@@ -153,26 +153,28 @@ fn spec_ref(spec: &ServerSpec) -> AppRef {
 }
 
 /// Delete what we created or changed, bounded: the exec spawner gives us a short grace after SIGTERM.
-/// Called only after this process sent its PUT (under the server's lock, so no other start of this
-/// server ran meanwhile), and only for an app that carries this server's key.
-async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
+/// Called only after this process sent its PUT under the server's lock, having checked there that
+/// the name was free or carried this server's key: so DELETE at once, no GET first (a GET's 404
+/// while the PUT is still in flight would leave the app it then creates running orphaned).
+/// `outcome_unknown`: the PUT was never answered (cut short, transport failure): ARM may still
+/// carry it out, so a 404 only counts once `PUT_MAY_LAND` has passed since it was abandoned.
+async fn cleanup(arm: &Arm, spec: &ServerSpec, outcome_unknown: bool) {
     output::progress(100, &format!("Start failed; deleting {}", spec.name));
-    let r = spec_ref(spec);
-    // The start's own deadline may have passed: the cleanup gets its own.
+    let id = &spec.id;
+    // The start's own deadline may have passed: the cleanup gets its own, and its requests skip
+    // the hub's budget (a refusal there would orphan the app).
     arm.set_deadline(lro::after(CLEANUP_TIMEOUT));
+    arm.set_unpaced(true);
+    let landed_by = lro::after(if outcome_unknown { PUT_MAY_LAND } else { Duration::ZERO });
     let attempt = async {
-        match arm.get_app(&r.id).await {
-            Ok(None) => return true,
-            Ok(Some(app)) if !commands::is_ours(&app, settings, &r) => {
-                output::warn(&format!("{} is not tagged as this server's; leaving it alone", spec.name));
-                return false;
-            }
-            _ => {}
-        }
         loop {
-            match arm.delete_app(&r.id).await {
+            match arm.delete_app(id).await {
+                Ok(crate::arm::DeleteStarted::Absent) if Instant::now() < landed_by => {
+                    output::verbose(&format!("{} absent; the abandoned PUT may still land, checking again", spec.name));
+                    tokio::time::sleep(RECHECK_EVERY).await;
+                }
                 Ok(_) => return true,
-                Err(e) if e.status == Some(409) => tokio::time::sleep(Duration::from_millis(500)).await,
+                Err(e) if e.status == Some(409) => tokio::time::sleep(RECHECK_EVERY).await,
                 Err(e) => {
                     output::warn(&format!(
                         "could not delete {} after the failed start: {e}; `acactl gc` will",
@@ -193,6 +195,11 @@ async fn cleanup(arm: &Arm, settings: &Settings, spec: &ServerSpec) {
     }
 }
 
+/// How long after an unanswered PUT was abandoned ARM may still create the app (its front door
+/// has accepted the request; creation is recorded within seconds). Below `CLEANUP_TIMEOUT`.
+const PUT_MAY_LAND: Duration = Duration::from_secs(10);
+/// Pause between the cleanup's DELETEs (absent while a PUT may land, or 409 while it provisions).
+const RECHECK_EVERY: Duration = Duration::from_millis(500);
 /// How long deleting the app after a failed start may take (the exec spawner's grace is short).
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a start asks Jupyter through the ingress (free: not ARM).
@@ -202,7 +209,10 @@ struct Starter<'a> {
     arm: &'a Arm,
     settings: &'a Settings,
     spec: &'a ServerSpec,
+    /// The PUT may have created or changed the app: a failed start must delete it.
     put_sent: Cell<bool>,
+    /// ARM answered the PUT (so it will not land later).
+    put_answered: Cell<bool>,
     /// Where the server answers: `spec.url`, or for the https ingress modes the FQDN ARM assigned.
     url: RefCell<String>,
     /// Updating an existing app: its old revision may answer, so the ingress proves nothing.
@@ -218,6 +228,7 @@ impl<'a> Starter<'a> {
             settings,
             spec,
             put_sent: Cell::new(false),
+            put_answered: Cell::new(false),
             url: RefCell::new(spec.url.clone()),
             adopting: Cell::new(false),
             frugal: settings.fleet.enabled,
@@ -348,12 +359,22 @@ impl<'a> Starter<'a> {
     async fn put_with_conflict_wait(&self, body: &Value, deadline: Instant) -> Result<crate::arm::PutStarted> {
         loop {
             match self.arm.put_app(&self.spec.id, body).await {
-                Ok(s) => return Ok(s),
+                Ok(s) => {
+                    self.put_answered.set(true);
+                    return Ok(s);
+                }
                 Err(e) if e.status == Some(409) && lro::fits(self.settings.arm.poll_interval, deadline) => {
                     output::verbose(&format!("{e}; waiting"));
                     tokio::time::sleep(self.settings.arm.poll_interval).await;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    if put_refused(e.status) {
+                        // ARM changed nothing: an adopted app must survive the failed start.
+                        self.put_answered.set(true);
+                        self.put_sent.set(false);
+                    }
+                    return Err(e.into());
+                }
             }
         }
     }
@@ -559,6 +580,12 @@ impl<'a> Starter<'a> {
             sleep_until_next(Duration::from_millis(500), deadline).await;
         }
     }
+}
+
+/// A 4xx answer to a PUT means ARM refused it and changed nothing (408 and 429 excepted: the
+/// request may not have been looked at, and the client retries those anyway).
+fn put_refused(status: Option<u16>) -> bool {
+    status.is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
 }
 
 fn revision_error(name: &str, reason: &str) -> Error {

@@ -109,3 +109,41 @@ fn start_needs_the_spawner_environment() {
     assert!(h.fake.apps().is_empty());
     assert!(h.fake.arm_requests().is_empty(), "validated before any ARM call");
 }
+
+#[test]
+fn cleanup_waits_for_a_put_abandoned_in_flight() {
+    // The PUT reaches ARM but is answered only after the start timed out: ARM still creates the
+    // app, so the cleanup must not take the first 404 as "nothing to delete".
+    let h = Harness::new();
+    h.write_config(
+        "server:\n  image: example.azurecr.io/notebook:1\n  start_timeout: 10\n\
+         arm:\n  poll_interval_ms: 30\n  retry_base_ms: 10\n  retry_max_total: 3\n  request_timeout: 30\n",
+    );
+    h.fake.inject(Fault::delay("PUT", "containerApps/", 1, 12_000));
+    let t = Instant::now();
+    let r = run(h.spawner("late", "").arg("start"));
+    assert!(t.elapsed() < Duration::from_secs(30), "cleanup is bounded");
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.json()["error"]["code"], "StartTimeout", "{}", r.stdout);
+    let left: Vec<_> =
+        h.fake.apps().into_iter().filter(|a| a["properties"]["provisioningState"] != "Deleting").collect();
+    assert!(left.is_empty(), "the late PUT's app was left running: {left:?}");
+    // The fake drops a request whose client went away (real ARM may not), so what is checked is
+    // the behaviour: DELETE at once (no GET deciding "absent"), and again until the PUT could
+    // have landed.
+    let deletes = h.fake.requests_matching("DELETE", "containerApps/").len();
+    assert!(deletes >= 5, "the cleanup took the first 404 as final ({deletes} DELETEs)");
+}
+
+#[test]
+fn refused_update_of_an_adopted_app_leaves_it_running() {
+    let h = Harness::new();
+    let name = insert_own_app(&h, "adopted", "Running");
+    h.fake.inject(Fault::status("PUT", "containerApps/", 1, 400, "ContainerAppInvalidPropertyValue", None));
+    let r = run(h.spawner("adopted", "").arg("start"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.json()["error"]["code"], "ContainerAppInvalidPropertyValue");
+    assert!(h.fake.requests_matching("DELETE", "containerApps/").is_empty(), "{}", r.stderr);
+    let app = h.fake.app(&name).expect("the user's app survives a refused update");
+    assert_ne!(app["properties"]["provisioningState"], "Deleting");
+}
