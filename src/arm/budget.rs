@@ -169,8 +169,10 @@ impl Budget {
         Some(out)
     }
 
-    /// Reserve one request of `class`: `Ok(wait)` (sleep that long, then send), or `Err(wait)`
-    /// without reserving when the wait would exceed `max_wait`. A file that cannot be locked
+    /// Reserve one request of `class`: `Ok(wait)` (reserved: sleep that long, then send), or
+    /// `Err(wait)`: nothing reserved, no slot before `wait` (ask again then if it fits the caller's
+    /// `max_wait`). Only `High` reserves ahead (`Ok` with a wait); `Normal` and `Low` get `Ok(0)`
+    /// while taking a token leaves their floor, else `Err`, so they never dig below it. A file that cannot be locked
     /// means no pacing (`Ok(0)`): ARM's 429 handling still applies.
     pub fn reserve(&self, class: Class, prio: Priority, max_wait: Duration) -> Result<Duration, Duration> {
         self.reserve_at(now_ms(), class, prio, max_wait)
@@ -189,7 +191,9 @@ impl Budget {
             // cap it at the most a 429 may pause for.
             let paused = Duration::from_millis(b.paused_until_ms.saturating_sub(now).clamp(0, 600_000) as u64);
             let wait = refill.max(paused);
-            if wait > max_wait {
+            // Only a start may reserve into the future (a FIFO queue of debt): a poll or status
+            // that did would push the bucket below its floor and make the next start wait for it.
+            if wait > max_wait || (prio != Priority::High && !wait.is_zero()) {
                 return Err(wait);
             }
             b.tokens -= 1.0;
@@ -280,10 +284,47 @@ mod tests {
         assert_eq!(free, 225);
         assert!(b.reserve_at(T0, Class::Reads, Priority::Low, Duration::ZERO).is_err());
         assert_eq!(b.reserve_at(T0, Class::Reads, Priority::High, Duration::ZERO), Ok(Duration::ZERO));
-        // Status waits until the bucket is back above 30% of the burst (75 + 1 tokens; 24 left).
-        let w = b.reserve_at(T0, Class::Reads, Priority::Low, Duration::from_secs(60)).unwrap();
+        // Status is told to come back once the bucket is back above 30% of the burst (75 + 1
+        // tokens; 24 left), without reserving anything meanwhile.
+        let w = b.reserve_at(T0, Class::Reads, Priority::Low, Duration::from_secs(60)).unwrap_err();
         let want = Duration::from_secs_f64(52.0 / Class::Reads.limits().1);
         assert!(w.abs_diff(want) < Duration::from_millis(2), "{w:?}");
+        let left = b.with_file_at(T0, |s, _| s.reads.tokens).unwrap();
+        assert_eq!(left, 24.0);
+    }
+
+    #[test]
+    fn polls_never_dig_below_their_floor_so_starts_do_not_wait() {
+        let d = tempfile::tempdir().unwrap();
+        let b = Budget::open(d.path(), "k").unwrap();
+        b.with_file_at(T0, |s, now| *s = BudgetFile::fresh(now));
+        let poll_max = Duration::from_secs(15);
+        let (burst, _) = Class::Reads.limits();
+        let floor = burst * Priority::Normal.floor();
+        // 60 polls (15 s deadlines) ask every 100 ms for 4 s: each gets a slot only when one
+        // is free above the floor, the others come back later.
+        let (mut granted, mut deferred) = (0, 0);
+        for tick in 0..40 {
+            let now = T0 + tick * 100;
+            for _ in 0..60 {
+                match b.reserve_at(now, Class::Reads, Priority::Normal, poll_max) {
+                    Ok(w) => {
+                        assert_eq!(w, Duration::ZERO);
+                        granted += 1;
+                    }
+                    Err(w) => {
+                        assert!(w <= Duration::from_secs(1), "{w:?}");
+                        deferred += 1;
+                    }
+                }
+            }
+            let left = b.with_file_at(now, |s, _| s.reads.tokens).unwrap();
+            assert!(left >= floor, "tick {tick}: {left}");
+        }
+        assert!(granted > 225 && deferred > 0, "{granted} {deferred}");
+        // A start's read meanwhile goes at once (before: ~14 s behind the polls' debt).
+        let now = T0 + 40 * 100;
+        assert_eq!(b.reserve_at(now, Class::Reads, Priority::High, poll_max), Ok(Duration::ZERO));
     }
 
     #[test]

@@ -281,6 +281,14 @@ impl Arm {
                 let max_wait = lro::remaining(throttle_limit);
                 match b.reserve(class, self.priority.get(), max_wait) {
                     Ok(w) => wait = wait.max(w),
+                    // Not reserved (a poll or status must not dig below its floor): ask again.
+                    Err(w) if w <= max_wait => {
+                        if w >= Duration::from_millis(500) {
+                            self.note_throttled(w);
+                        }
+                        tokio::time::sleep(w.max(Duration::from_millis(20))).await;
+                        continue;
+                    }
                     Err(w) => {
                         return Err(Error::runtime(
                             "RequestBudgetExhausted",
