@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// An exclusive `flock` on a file; released on drop (and by the kernel if the process dies, so a
 /// crashed holder never leaves a stale lock behind).
@@ -27,17 +27,22 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
 }
 
 impl FileLock {
-    /// Block until the lock is ours.
-    pub fn exclusive(path: &Path) -> io::Result<FileLock> {
+    /// The lock within `patience`, else `WouldBlock`. Never a blocking `flock`: acactl runs on a
+    /// single-threaded runtime, and a holder that was stopped (SIGSTOP, a hung NFS) must not
+    /// freeze every process of the hub inside the syscall where deadlines and SIGTERM cannot act.
+    pub fn exclusive_within(path: &Path, patience: Duration) -> io::Result<FileLock> {
         let file = open_lock_file(path)?;
+        let until = Instant::now() + patience;
         loop {
             // SAFETY: flock on a file descriptor we own; no memory is involved.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
                 return Ok(FileLock { _file: file });
             }
             let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) if Instant::now() < until => std::thread::sleep(Duration::from_millis(2)),
+                _ => return Err(e),
             }
         }
     }
@@ -147,8 +152,13 @@ mod tests {
     fn lock_is_exclusive_and_released_on_drop() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("l");
-        let a = FileLock::exclusive(&p).unwrap();
+        let a = FileLock::exclusive_within(&p, Duration::ZERO).unwrap();
         assert!(FileLock::try_exclusive(&p).unwrap().is_none());
+        // A held lock is given up on within the patience, not waited for.
+        let t = Instant::now();
+        let e = FileLock::exclusive_within(&p, Duration::from_millis(100)).err().unwrap();
+        assert_eq!(e.raw_os_error(), Some(libc::EWOULDBLOCK));
+        assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_secs(2));
         drop(a);
         assert!(FileLock::try_exclusive(&p).unwrap().is_some());
     }
@@ -159,7 +169,7 @@ mod tests {
         let target = d.path().join("t");
         fs::write(&target, b"x").unwrap();
         std::os::unix::fs::symlink(&target, d.path().join("link")).unwrap();
-        assert!(FileLock::exclusive(&d.path().join("link")).is_err());
+        assert!(FileLock::exclusive_within(&d.path().join("link"), Duration::ZERO).is_err());
         assert!(read_private(&d.path().join("link")).is_none());
         fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(read_private(&target).is_none());

@@ -97,6 +97,8 @@ struct BudgetFile {
 }
 
 const VERSION: u32 = 1;
+/// How long a request waits for the budget's lock before going unpaced (ARM's 429s remain).
+const LOCK_PATIENCE: Duration = Duration::from_millis(200);
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -157,7 +159,13 @@ impl Budget {
     }
 
     fn with_file_at<T>(&self, now: i64, f: impl FnOnce(&mut BudgetFile, i64) -> T) -> Option<T> {
-        let _guard = FileLock::exclusive(&self.lock).ok()?;
+        let _guard = match FileLock::exclusive_within(&self.lock, LOCK_PATIENCE) {
+            Ok(g) => g,
+            Err(e) => {
+                crate::output::verbose(&format!("hub budget not used for this request ({}: {e})", self.lock.display()));
+                return None;
+            }
+        };
         let mut state = lock::read_private(&self.file)
             .and_then(|b| serde_json::from_slice::<BudgetFile>(&b).ok())
             .filter(|s| s.v == VERSION)
@@ -381,6 +389,25 @@ mod tests {
         b.observe(Class::Reads, Some(0), None);
         let meta = std::fs::metadata(&b.file).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600, "rewritten privately");
+    }
+
+    #[test]
+    fn a_stuck_lock_holder_means_no_pacing_not_a_hang() {
+        let d = tempfile::tempdir().unwrap();
+        let b = Budget::open(d.path(), "k").unwrap();
+        b.with_file_at(T0, |s, now| {
+            *s = BudgetFile::fresh(now);
+            s.reads.tokens = -1000.0;
+        });
+        let held = FileLock::exclusive_within(&b.lock, Duration::ZERO).unwrap();
+        let t = std::time::Instant::now();
+        // Would wait ~45 s with the bucket; unpaced instead, after the lock's patience.
+        assert_eq!(b.reserve_at(T0, Class::Reads, Priority::High, Duration::from_secs(60)), Ok(Duration::ZERO));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        drop(held);
+        assert!(
+            b.reserve_at(T0, Class::Reads, Priority::High, Duration::from_secs(60)).unwrap() > Duration::from_secs(30)
+        );
     }
 
     #[test]
