@@ -208,26 +208,28 @@ fn median(values: impl Iterator<Item = u64>) -> Option<u64> {
     Some(if n % 2 == 1 { v[n / 2] } else { v[n / 2 - 1] / 2 + v[n / 2] / 2 + (v[n / 2 - 1] % 2 + v[n / 2] % 2) / 2 })
 }
 
-/// A missing, unreadable, foreign or torn file is an empty history.
+/// A missing, unreadable, foreign, oversized or torn file is an empty history (the same rules as
+/// every private file of the cache dir: `lock::read_private`).
 fn load(file: &Path) -> History {
-    let h = std::fs::read(file).ok().and_then(|b| serde_json::from_slice::<History>(&b).ok()).unwrap_or_default();
+    let h =
+        crate::lock::read_private(file).and_then(|b| serde_json::from_slice::<History>(&b).ok()).unwrap_or_default();
     if h.version == FORMAT_VERSION { h } else { History::default() }
 }
 
+/// Only into a directory private to us (`history_file` makes it), atomically and privately.
 fn store(file: &Path, h: &History) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp =
-        dir.join(format!(".{}.{}.tmp", file.file_name().and_then(|n| n.to_str()).unwrap_or("h"), std::process::id()));
-    std::fs::write(&tmp, serde_json::to_vec(h).map_err(std::io::Error::other)?)?;
-    std::fs::rename(&tmp, file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::lock::private(dir).map_err(|why| std::io::Error::other(format!("{} {why}", dir.display())))?;
+    crate::lock::write_atomic(file, &serde_json::to_vec(h).map_err(std::io::Error::other)?)
 }
 
-/// The history file of a hub.
+/// The history file of a hub, in the cache dir's private `estimates` directory (`None` without a
+/// cache dir, or when that directory cannot be trusted: no estimates then).
 pub fn history_file(cache_dir: Option<&Path>, hub_id: &str) -> Option<PathBuf> {
-    cache_dir.map(|d| d.join(format!("start-times-{hub_id}.json")))
+    let dir = crate::lock::private_dir(cache_dir?, "estimates")
+        .inspect_err(|why| crate::output::verbose(&format!("no start-time history: {why}")))
+        .ok()?;
+    Some(dir.join(format!("start-times-{hub_id}.json")))
 }
 
 /// The key of a profile and its choices (operator-defined slugs only).
@@ -318,7 +320,7 @@ mod tests {
     #[test]
     fn a_slow_start_names_the_slow_phase() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("h.json");
+        let file = history_file(Some(dir.path()), "t").unwrap();
         for _ in 0..3 {
             start(&file, "small", [1, 20, 10, 4]);
         }
@@ -351,7 +353,7 @@ mod tests {
     #[test]
     fn history_is_bounded_and_holds_only_durations_and_profile_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("h.json");
+        let file = history_file(Some(dir.path()), "t").unwrap();
         for i in 0..(MAX_SAMPLES + 5) {
             start(&file, "small", [0, i as u64, 0, 0]);
         }
@@ -380,7 +382,7 @@ mod tests {
     #[test]
     fn unusable_history_is_no_estimate_and_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("h.json");
+        let file = history_file(Some(dir.path()), "t").unwrap();
         for junk in ["", "{", "[]", r#"{"version": 99, "profiles": {}}"#, "\u{0}\u{1}"] {
             std::fs::write(&file, junk).unwrap();
             let t = Tracker::new(Box::new(FakeClock::default()), Some(file.clone()), "small".into());
@@ -395,11 +397,40 @@ mod tests {
     }
 
     #[test]
+    fn foreign_or_planted_history_files_are_not_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = history_file(Some(dir.path()), "hub").unwrap();
+        let private = file.parent().unwrap();
+        assert_eq!(std::fs::metadata(private).unwrap().permissions().mode() & 0o777, 0o700);
+        start(&file, "small", [0, 1, 0, 0]);
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(load(&file).profiles["small"].samples.len(), 1);
+        // Loosened: not trusted (and rewritten privately by the next start).
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(load(&file).profiles.is_empty());
+        // A symlink planted at the name is neither read nor written through.
+        let target = dir.path().join("target");
+        std::fs::write(&target, "precious").unwrap();
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(&target, &file).unwrap();
+        assert!(load(&file).profiles.is_empty());
+        start(&file, "small", [0, 1, 0, 0]);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+        // A shared directory is not written into.
+        let loose = dir.path().join("loose");
+        std::fs::create_dir(&loose).unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o777)).unwrap();
+        start(&loose.join("h.json"), "small", [0, 1, 0, 0]);
+        assert!(!loose.join("h.json").exists());
+    }
+
+    #[test]
     fn an_unwritable_history_does_not_fail_the_start() {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("not-a-dir");
         std::fs::write(&blocker, "").unwrap();
-        start(&blocker.join("h.json"), "small", [0, 1, 0, 0]); // create_dir_all fails: logged, not fatal
+        start(&blocker.join("h.json"), "small", [0, 1, 0, 0]); // not a private directory: logged, not fatal
         assert!(!blocker.join("h.json").exists());
     }
 

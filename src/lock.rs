@@ -91,9 +91,19 @@ pub fn private(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Read `path` only if it is private to us (a foreign or loosened file is not trusted).
+/// The largest private file we read (the fleet view of a very large hub is the biggest); a
+/// larger or sparse file is ignored rather than allocated.
+pub const MAX_PRIVATE_FILE: u64 = 64 << 20;
+
+/// Read `path` only if it is a regular file private to us (a foreign or loosened file is not
+/// trusted), of at most [`MAX_PRIVATE_FILE`] bytes. `O_NONBLOCK`: a FIFO planted in its place must
+/// not block the open forever (it is then refused for not being a regular file).
 pub fn read_private(path: &Path) -> Option<Vec<u8>> {
-    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(path).ok()?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
     let meta = file.metadata().ok()?;
     // SAFETY: as above.
     let me = unsafe { libc::geteuid() };
@@ -101,9 +111,13 @@ pub fn read_private(path: &Path) -> Option<Vec<u8>> {
         crate::output::debug(&format!("ignoring {}: not a private file of uid {me}", path.display()));
         return None;
     }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
+    let mut buf = Vec::new();
     use std::io::Read;
-    (&file).read_to_end(&mut buf).ok()?;
+    (&file).take(MAX_PRIVATE_FILE + 1).read_to_end(&mut buf).ok()?;
+    if buf.len() as u64 > MAX_PRIVATE_FILE {
+        crate::output::debug(&format!("ignoring {}: larger than {MAX_PRIVATE_FILE} bytes", path.display()));
+        return None;
+    }
     Some(buf)
 }
 
@@ -121,6 +135,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)?;
         f.write_all(bytes)?;
+        // On disk before the rename, so a crash leaves the old content or the new, never an empty file.
+        f.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -179,6 +195,25 @@ mod tests {
         assert!(private_dir(d.path(), "dirlink").is_err());
         let made = private_dir(d.path(), "fleet").unwrap();
         assert_eq!(fs::metadata(made).unwrap().mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn fifos_and_huge_files_are_refused_without_blocking() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("budget.json");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let t = std::time::Instant::now();
+        assert!(read_private(&fifo).is_none());
+        assert!(t.elapsed() < Duration::from_secs(2));
+        // Sparse: a terabyte claimed, nothing allocated for it.
+        let big = d.path().join("big");
+        let f = OpenOptions::new().write(true).create(true).mode(0o600).open(&big).unwrap();
+        f.set_len(1 << 40).unwrap();
+        assert!(read_private(&big).is_none());
+        f.set_len(MAX_PRIVATE_FILE).unwrap();
+        assert_eq!(read_private(&big).map(|b| b.len() as u64), Some(MAX_PRIVATE_FILE));
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn progress_says_how_long_starts_usually_take_after_three_starts() {
     assert!(!msgs.last().unwrap().contains("usually"), "{msgs:?}");
 
     // The history: in the cache dir, per hub, durations and profile keys only (no user names).
-    let file = h.dir.path().join("cache").join("start-times-test.json");
+    let file = h.dir.path().join("cache").join("estimates").join("start-times-test.json");
     let text = std::fs::read_to_string(&file).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["profiles"][""]["samples"].as_array().unwrap().len(), 4);
@@ -45,5 +45,5 @@ fn a_failed_start_is_not_recorded() {
     behave(&h, "erin", fake_arm::Behaviour::ProvisionFailed);
     let r = run(h.spawner("erin", "").args(["start", "--progress", "json"]));
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(!h.dir.path().join("cache").join("start-times-test.json").exists());
+    assert!(!h.dir.path().join("cache").join("estimates").join("start-times-test.json").exists());
 }
