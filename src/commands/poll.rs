@@ -82,13 +82,25 @@ fn probe_url(target: &TargetArgs, env: &dyn Env) -> Option<String> {
 
 /// Whether Jupyter itself answers (ACA's 404 page or a 503 while starting do not count).
 pub async fn probe_jupyter(arm: &Arm, url: &str) -> bool {
-    let Ok(resp) = arm.http().get(url).timeout(PROBE_TIMEOUT).send().await else {
+    probe(arm.http(), url).await
+}
+
+/// The most of Jupyter's `/api` answer we read (it is ~30 bytes): the body comes from the user's
+/// own container, polled every 500 ms by start and by every poll.
+const PROBE_MAX_BODY: usize = 64 << 10;
+
+async fn probe(http: &reqwest::Client, url: &str) -> bool {
+    let Ok(resp) = http.get(url).timeout(PROBE_TIMEOUT).send().await else {
         return false;
     };
     if resp.status().as_u16() != 200 {
         return false;
     }
-    let body: Option<Value> = tokio::time::timeout(PROBE_TIMEOUT, resp.json()).await.ok().and_then(|r| r.ok());
+    let body: Option<Value> = tokio::time::timeout(PROBE_TIMEOUT, crate::http::read_capped(resp, PROBE_MAX_BODY))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .and_then(|b| serde_json::from_slice(&b).ok());
     body.is_some_and(|b| b.get("version").is_some())
 }
 
@@ -176,5 +188,53 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
                 &Error::runtime(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A one-connection HTTP server answering 200 with `head_body` then `pad` repeated until the
+    /// client goes away; returns its URL and how many bytes it managed to send.
+    fn serve(head_body: &'static str, pad: &'static [u8]) -> (String, std::thread::JoinHandle<usize>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/api", l.local_addr().unwrap());
+        let t = std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            // The client's connection task cannot run while the test joins this thread.
+            c.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+            let mut req = [0u8; 4096];
+            let _ = c.read(&mut req);
+            let mut sent = 0;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+            if c.write_all(head.as_bytes()).and_then(|_| c.write_all(head_body.as_bytes())).is_err() {
+                return 0;
+            }
+            if pad.is_empty() {
+                return head_body.len();
+            }
+            while sent < (1 << 30) && c.write_all(pad).is_ok() {
+                sent += pad.len();
+            }
+            sent
+        });
+        (url, t)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_probe_reads_a_capped_body() {
+        let http = reqwest::Client::new();
+        let (url, t) = serve(r#"{"version": "2.14.0"}"#, b"");
+        assert!(probe(&http, &url).await);
+        t.join().unwrap();
+        // A container answering an endless "JSON" body: given up after 64 KiB, not read for 2 s.
+        let (url, t) = serve(r#"{"version": "2.14.0", "pad": ""#, &[b'x'; 8192]);
+        let started = std::time::Instant::now();
+        assert!(!probe(&http, &url).await);
+        assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+        let sent = t.join().unwrap();
+        assert!(sent < 16 << 20, "{sent} bytes sent before the probe hung up");
     }
 }
