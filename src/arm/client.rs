@@ -373,7 +373,9 @@ impl Arm {
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         // Throttled: wait, however often, as long as the deadline allows.
                         throttles += 1;
-                        let delay = r.retry_after().unwrap_or_else(|| self.backoff(throttles));
+                        // Never below the backoff: `Retry-After: 0` must not make a tight loop
+                        // (throttles are bounded only by the deadline).
+                        let delay = r.retry_after().unwrap_or_default().max(self.backoff(throttles));
                         if lro::fits(delay, throttle_limit) {
                             self.note_throttled(delay);
                             output::verbose(&format!(

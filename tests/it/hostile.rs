@@ -468,3 +468,23 @@ fn usage_errors_print_json_too() {
         assert!(r.stderr.contains("error:"), "clap's message stays on stderr: {}", r.stderr);
     }
 }
+
+#[test]
+fn retry_after_zero_still_backs_off() {
+    let h = Harness::new();
+    // An unusable cache dir, so no hub budget: only the client's own backoff stands between 429s.
+    let text = std::fs::read_to_string(&h.config).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| if l.starts_with("cache_dir:") { "cache_dir: /dev/null/none".into() } else { l.to_string() })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&h.config, text).unwrap();
+    h.fake.inject(Fault::status("GET", "/containerApps", 100_000, 429, "SubscriptionRequestsThrottled", Some(0)));
+    let t = Instant::now();
+    let r = run(h.acactl().args(["status", "-o", "json"]));
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    // retry_max_total 3 s with a 10 ms base: a dozen backed-off attempts, not a tight loop.
+    let n = h.fake.requests_matching("GET", "/containerApps").len();
+    assert!(n > 3 && n < 40, "{n} requests in {:?}: {}", t.elapsed(), r.stderr);
+}
