@@ -286,7 +286,10 @@ impl Arm {
                         if w >= Duration::from_millis(500) {
                             self.note_throttled(w);
                         }
-                        tokio::time::sleep(w.max(Duration::from_millis(20))).await;
+                        let nap = w.max(Duration::from_millis(20));
+                        tokio::time::sleep(nap).await;
+                        // That nap counts towards a 429's wait too (no double wait).
+                        min_wait = min_wait.saturating_sub(nap);
                         continue;
                     }
                     Err(w) => {
