@@ -220,7 +220,7 @@ fn load(file: &Path) -> History {
 fn store(file: &Path, h: &History) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
     crate::lock::private(dir).map_err(|why| std::io::Error::other(format!("{} {why}", dir.display())))?;
-    crate::lock::write_atomic(file, &serde_json::to_vec(h).map_err(std::io::Error::other)?)
+    crate::lock::write_durable(file, &serde_json::to_vec(h).map_err(std::io::Error::other)?)
 }
 
 /// The history file of a hub, in the cache dir's private `estimates` directory (`None` without a

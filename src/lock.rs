@@ -123,7 +123,18 @@ pub fn read_private(path: &Path) -> Option<Vec<u8>> {
 
 /// Replace `path` atomically with `bytes` (private temp file in the same directory, then rename):
 /// readers see the old or the new content, never a torn one.
+/// No fsync: for files under a hot lock (the budget, on every request), where a file lost in a
+/// crash only means starting fresh; [`write_durable`] for the rest.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_replacing(path, bytes, false)
+}
+
+/// [`write_atomic`], fsynced before the rename.
+pub fn write_durable(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
     let tmp = dir.join(format!(".tmp.{}.{nanos}", std::process::id()));
@@ -135,8 +146,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        // On disk before the rename, so a crash leaves the old content or the new, never an empty file.
-        f.sync_all()?;
+        if durable {
+            // On disk before the rename, so a crash leaves the old content or the new, never an
+            // empty file.
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
