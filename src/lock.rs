@@ -223,7 +223,7 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2));
         // Sparse: a terabyte claimed, nothing allocated for it.
         let big = d.path().join("big");
-        let f = OpenOptions::new().write(true).create(true).mode(0o600).open(&big).unwrap();
+        let f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&big).unwrap();
         f.set_len(1 << 40).unwrap();
         assert!(read_private(&big).is_none());
         f.set_len(MAX_PRIVATE_FILE).unwrap();
