@@ -44,7 +44,7 @@ fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     }
     // The job id is all batchspawner gives: the app must be the server this name was made for.
     let expect = crate::ownership::Expect::Name(name.to_string());
-    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), expect })
+    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), expect, legacy_state: false })
 }
 
 /// Same decisions as `poll`, in batchspawner's vocabulary: pending, running, unknown, gone.

@@ -56,6 +56,9 @@ pub struct AppRef {
     pub id: String,
     pub name: String,
     pub expect: Expect,
+    /// From a state written before states recorded the server's key (acactl 0.1): `expect` was
+    /// rebuilt from today's user and server, which a renamed user no longer matches.
+    pub legacy_state: bool,
 }
 
 pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn Env) -> Result<AppRef> {
@@ -69,12 +72,18 @@ pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn E
                 (None, Ok(t)) => Expect::server(settings, &t.user, &t.server),
                 (None, Err(_)) => Expect::Name(state.name.clone()),
             };
-            return Ok(AppRef { id: state.id, name: state.name, expect });
+            let legacy_state = state.key.is_none();
+            return Ok(AppRef { id: state.id, name: state.name, expect, legacy_state });
         }
     }
     let t = request::target(target, env)?;
     let name = naming::app_name(&settings.hub_id, &t.user, &t.server);
-    Ok(AppRef { id: spec::app_id(settings, &name), name, expect: Expect::server(settings, &t.user, &t.server) })
+    Ok(AppRef {
+        id: spec::app_id(settings, &name),
+        name,
+        expect: Expect::server(settings, &t.user, &t.server),
+        legacy_state: false,
+    })
 }
 
 /// The ownership rule for this reference.

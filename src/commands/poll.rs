@@ -22,6 +22,7 @@ use crate::cli::TargetArgs;
 use crate::commands::{self, AppRef};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::ownership::{self, Expect};
 use crate::settings::{Env, Settings};
 use crate::status::{self, Phase};
 
@@ -155,6 +156,21 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
         Err(e) => return unknown(r, &e.into()),
     };
     if !commands::is_ours(&app, settings, r) {
+        if r.legacy_state && ownership::owns(&app, settings, &Expect::Name(r.name.clone())) {
+            // The app this (keyless, 0.1) state's name was made for, tagged for another user: the
+            // user was renamed since, or the state was handed to the wrong server. Not proof enough
+            // to act on, and certainly not "gone".
+            return unknown(
+                r,
+                &Error::runtime(
+                    "OwnerUnproven",
+                    format!(
+                        "{} is this hub's app for this state's name but tagged for another user; a state written before acactl recorded server keys cannot prove it is this server's (stop it as an admin: acactl stop --user <old name>)",
+                        r.name
+                    ),
+                ),
+            );
+        }
         // The app at this id is not this server's (another user's, another hub's, untagged): this
         // server has no app there. Reported as stopped, never touched.
         output::warn(&format!("{} exists but is not tagged as this server's; this server has no app", r.name));

@@ -149,7 +149,7 @@ async fn terminated() -> &'static str {
 /// This server's app, owned by this server's key (never just "some app of this hub").
 fn spec_ref(spec: &ServerSpec) -> AppRef {
     let key = spec.tags.get(spec::TAG_KEY).cloned().unwrap_or_default();
-    AppRef { id: spec.id.clone(), name: spec.name.clone(), expect: Expect::Key(key) }
+    AppRef { id: spec.id.clone(), name: spec.name.clone(), expect: Expect::Key(key), legacy_state: false }
 }
 
 /// Delete what we created or changed, bounded: the exec spawner gives us a short grace after SIGTERM.
