@@ -109,13 +109,19 @@ impl Snapshot {
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.apps.get(&name.to_ascii_lowercase())
     }
+    /// Whether the list behind it began at or after `t` (Unix ms): it can tell what happened
+    /// after `t`, e.g. whether an app deleted at `t` is still listed.
+    pub fn listed_since(&self, t: i64) -> bool {
+        self.refreshed_ms >= t
+    }
     /// How many of the hub's apps it holds.
     pub fn count(&self) -> usize {
         self.apps.len()
     }
 }
 
-fn now_ms() -> i64 {
+/// Now as Unix milliseconds (the snapshots' own clock).
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -291,6 +297,13 @@ impl Fleet {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_millis() as i64);
         gone_at.is_none_or(|g| g < snap.refreshed_ms)
+    }
+
+    /// When the snapshot file was last replaced (Unix ms), without reading it: lets a waiter
+    /// skip parsing a view it has already seen.
+    pub fn modified_ms(&self) -> Option<i64> {
+        let t = std::fs::symlink_metadata(&self.file).ok()?.modified().ok()?;
+        Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
     }
 
     /// The snapshot file (doctor, tests).

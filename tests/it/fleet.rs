@@ -247,7 +247,8 @@ fn absurd_retry_after_never_panics_or_orphans() {
     let (name, state) = started(&h, "absurd");
     let (_, state2) = started(&h, "absurd3");
     // stop: the delete's Location says "come back in 584 billion years"; stop notices the app is
-    // gone by asking the app itself.
+    // gone through the fleet view and one GET of the app (deletion by wall clock, like ARM).
+    h.fake.set_delete_secs(0.5);
     h.fake.inject(Fault::respond(
         "GET",
         "containerappOperationResults",
@@ -299,7 +300,8 @@ fn absurd_retry_after_never_panics_or_orphans() {
     }
     h.fake.clear_faults();
     // poll: unknown, not a panic.
-    // (Also on the list, so the fleet view cannot answer instead.)
+    // (Also on the list, and without the view stop refreshed, so the fleet view cannot answer instead.)
+    std::fs::remove_file(view_file(&h)).unwrap();
     h.fake.inject(Fault::respond(
         "GET",
         "/containerApps",
@@ -349,15 +351,92 @@ fn poll_during_a_full_outage_ends_within_its_documented_bound() {
 
 #[test]
 fn stop_returns_within_a_second_of_the_app_being_gone() {
+    for extra in ["", "fleet:\n  enabled: false\n"] {
+        let h = harness(extra);
+        let (name, state) = started(&h, "quick");
+        // ARM asks to come back in 15 s; the app is gone 1.5 s after the DELETE (wall clock, like
+        // ARM: the fake's tick model would end it after a few GETs of the app).
+        h.fake.set_retry_after(15);
+        h.fake.set_delete_secs(1.5);
+        h.fake.reset_log();
+        let t = Instant::now();
+        let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
+        let took = t.elapsed();
+        assert_eq!(r.code, 0, "{extra}: {}", r.stderr);
+        assert!(h.fake.app(&name).is_none());
+        assert!(took < Duration::from_millis(2500), "{extra}: stop returned {took:?} after a 1.5 s deletion");
+        let gets = app_gets(&h, &name);
+        if extra.is_empty() {
+            // Before the DELETE, one confirm (404), and at most one confirm of a list that raced.
+            assert!(gets.len() <= 3 && gets.last() == Some(&404), "{gets:?}");
+            assert!(lists(&h) >= 1, "the fleet view answered");
+        } else {
+            assert!(gets.len() >= 3 && gets.last() == Some(&404), "classic GET loop: {gets:?}");
+            assert_eq!(lists(&h), 0);
+        }
+    }
+}
+
+#[test]
+fn concurrent_stops_share_the_fleet_list() {
     let h = harness("");
-    let (name, state) = started(&h, "quick");
-    // ARM asks to come back in 15 s; the app itself is gone after a few of its GETs.
+    let states: Vec<(String, String)> = (0..6).map(|i| started(&h, &format!("cull{i}"))).collect();
     h.fake.set_retry_after(15);
+    h.fake.set_delete_secs(2.0);
+    h.fake.reset_log();
+    let t = Instant::now();
+    let children: Vec<_> = states
+        .iter()
+        .map(|(_, s)| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("acactl"));
+            c.env_clear()
+                .envs(h.base_env())
+                .env("ACACTL_STATE", s)
+                .arg("stop")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(3500), "stops returned {took:?} after a 2 s deletion");
+    for (name, _) in &states {
+        assert!(h.fake.app(name).is_none());
+        let gets = app_gets(&h, name);
+        assert!(gets.len() <= 3 && gets.last() == Some(&404), "{name}: {gets:?}");
+    }
+    // One list per refresh period (0.5 s here) for all six, not a GET every 0.5 s per stop.
+    let l = lists(&h);
+    assert!((1..=10).contains(&l), "{l} lists for 6 stops in {took:?}");
+}
+
+#[test]
+fn stop_asks_the_app_itself_when_the_view_cannot_be_had() {
+    let h = harness("");
+    let (name, state) = started(&h, "noview");
+    h.fake.set_delete_secs(1.0);
+    h.fake.set_retry_after(15);
+    // Every list fails: the stop still notices the app is gone through its own GETs.
+    h.fake.inject(Fault::respond(
+        "GET",
+        "/containerApps?",
+        1000,
+        500,
+        &[],
+        json!({"error": {"code": "InternalServerError", "message": "x"}}),
+    ));
+    h.fake.reset_log();
     let t = Instant::now();
     let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(h.fake.app(&name).is_none());
-    assert!(t.elapsed() < Duration::from_secs(4), "stop waited ARM's Retry-After: {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    assert_eq!(app_gets(&h, &name).last(), Some(&404));
+    h.fake.clear_faults();
 }
 
 #[test]
