@@ -311,3 +311,31 @@ impl Fleet {
         &self.file
     }
 }
+
+/// A waiter's view (start, stop): looks at the snapshot often but parses it only when the file
+/// changed or is due for a refresh, so hundreds of waiters cost a stat each, not a parse each.
+pub struct Watcher {
+    pub fleet: Fleet,
+    seen_mtime: Option<i64>,
+    last: Option<Snapshot>,
+}
+
+impl Watcher {
+    pub fn new(fleet: Fleet) -> Watcher {
+        Watcher { fleet, seen_mtime: None, last: None }
+    }
+
+    /// The newest snapshot within `max_age` (refreshing it if due, see [`Fleet::fresh`]), and
+    /// whether it is new since the last look. `None`: no trustworthy view could be had.
+    pub async fn look(&mut self, arm: &Arm, max_age: Duration, give_up: Instant) -> Option<(&Snapshot, bool)> {
+        let mtime = self.fleet.modified_ms();
+        let due = (max_age.as_millis() as i64).saturating_mul(4) / 5;
+        let stale = mtime.is_none_or(|m| now_ms().saturating_sub(m) >= due);
+        if !stale && mtime == self.seen_mtime && self.last.is_some() {
+            return self.last.as_ref().map(|s| (s, false));
+        }
+        self.seen_mtime = self.fleet.modified_ms();
+        self.last = self.fleet.fresh(arm, max_age, give_up).await;
+        self.last.as_ref().map(|s| (s, true))
+    }
+}

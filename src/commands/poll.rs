@@ -92,7 +92,8 @@ pub async fn probe_jupyter(arm: &Arm, url: &str) -> bool {
     body.is_some_and(|b| b.get("version").is_some())
 }
 
-/// ARM said 404 for the app: older fleet views no longer speak for it.
+/// ARM said 404 for the app, or a start just made it ready: older fleet views no longer speak
+/// for it.
 pub fn forget(settings: &Settings, r: &AppRef) {
     if let Ok(Some(f)) = Fleet::open(settings) {
         f.forget(&r.name);
