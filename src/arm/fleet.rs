@@ -238,6 +238,15 @@ impl Fleet {
         }
     }
 
+    /// The snapshot on disk if it needs no refresh yet (younger than the point where [`fresh`]
+    /// would refresh it): read without the lock, the ARM client or a token.
+    ///
+    /// [`fresh`]: Fleet::fresh
+    pub fn current(&self, max_age: Duration) -> Option<Snapshot> {
+        let lead = (max_age / 5).min(Duration::from_secs(2));
+        self.read().filter(|s| self.is_fresh(s, max_age.saturating_sub(lead)))
+    }
+
     /// List the resource group (caller holds the lock) and replace the snapshot.
     async fn refresh(&self, arm: &Arm) -> Option<Snapshot> {
         lock::sweep_temp(self.file.parent()?);

@@ -322,6 +322,7 @@ impl<'a> Starter<'a> {
         }
         let mut answered = false;
         if let Some(url) = &started.async_operation {
+            self.arm.check_url(url)?;
             answered = self.follow_operation(url, started.retry_after, deadline).await?;
         }
         if !answered {
