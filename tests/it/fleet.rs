@@ -504,38 +504,3 @@ fn a_failure_the_view_shows_is_reported_with_arms_own_code() {
     // Read once the view showed it Failed (plus, at most, the 5 s frugal pace before the view listed it).
     assert!((1..=2).contains(&op_reads(&h)), "{:?}", h.fake.arm_requests());
 }
-
-#[test]
-fn a_poll_the_current_view_answers_builds_no_http_client() {
-    let h = harness("fleet:\n  max_age: 60\n");
-    let (_, state) = started(&h, "lean");
-    drop_views_of_starts(&h);
-    let (_, v) = poll(&h, &state);
-    assert_eq!(v["source"], "fleet", "{v}");
-    // Without the CA bundle no HTTP client can be built: a poll that needed one would say
-    // "unknown". One the view answers never builds it (nor asks for a token).
-    let ca = h.fake.ca_pem_path();
-    let aside = ca.with_extension("aside");
-    std::fs::rename(&ca, &aside).unwrap();
-    h.fake.reset_log();
-    let r = run(h.acactl().env("ACACTL_STATE", &state).arg("poll"));
-    std::fs::rename(&aside, &ca).unwrap();
-    let v = r.json();
-    assert_eq!(v["status"], "running", "{v} {}", r.stderr);
-    assert_eq!(v["source"], "fleet", "{v}");
-    assert!(h.fake.arm_requests().is_empty() && h.fake.token_requests().is_empty());
-    // The negative control: an app the view does not list needs ARM, hence the client.
-    std::fs::rename(&ca, &aside).unwrap();
-    let (_, late) = started_after_rename_guard(&h, &aside, &ca);
-    let r = run(h.acactl().env("ACACTL_STATE", &late).arg("poll"));
-    std::fs::rename(&aside, &ca).unwrap();
-    assert_eq!(r.json()["status"], "unknown", "{}", r.stdout);
-}
-
-/// Start a server with the CA bundle back in place, then move it aside again.
-fn started_after_rename_guard(h: &Harness, aside: &std::path::Path, ca: &std::path::Path) -> (String, String) {
-    std::fs::rename(aside, ca).unwrap();
-    let s = started(h, "late-lean");
-    std::fs::rename(ca, aside).unwrap();
-    s
-}
