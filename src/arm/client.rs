@@ -260,6 +260,12 @@ impl Arm {
         d.mul_f64(0.5 + (x % 1000) as f64 / 1000.0)
     }
 
+    /// Refuse now a URL ARM handed out that `send` would refuse later (a foreign operation URL):
+    /// a start that waits on the fleet view may otherwise never read it.
+    pub fn check_url(&self, url: &str) -> Result<(), Error> {
+        crate::origin::require(url, &self.base, true, "ARM")
+    }
+
     /// One logical request with retries. Returns the final response whatever its status; only
     /// transport failures that outlast the retries (and a budget that cannot be had before the
     /// deadline) are errors here.

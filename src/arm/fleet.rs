@@ -109,13 +109,19 @@ impl Snapshot {
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.apps.get(&name.to_ascii_lowercase())
     }
+    /// Whether the list behind it began at or after `t` (Unix ms): it can tell what happened
+    /// after `t`, e.g. whether an app deleted at `t` is still listed.
+    pub fn listed_since(&self, t: i64) -> bool {
+        self.refreshed_ms >= t
+    }
     /// How many of the hub's apps it holds.
     pub fn count(&self) -> usize {
         self.apps.len()
     }
 }
 
-fn now_ms() -> i64 {
+/// Now as Unix milliseconds (the snapshots' own clock).
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -232,6 +238,15 @@ impl Fleet {
         }
     }
 
+    /// The snapshot on disk if it needs no refresh yet (younger than the point where [`fresh`]
+    /// would refresh it): read without the lock, the ARM client or a token.
+    ///
+    /// [`fresh`]: Fleet::fresh
+    pub fn current(&self, max_age: Duration) -> Option<Snapshot> {
+        let lead = (max_age / 5).min(Duration::from_secs(2));
+        self.read().filter(|s| self.is_fresh(s, max_age.saturating_sub(lead)))
+    }
+
     /// List the resource group (caller holds the lock) and replace the snapshot.
     async fn refresh(&self, arm: &Arm) -> Option<Snapshot> {
         lock::sweep_temp(self.file.parent()?);
@@ -293,8 +308,43 @@ impl Fleet {
         gone_at.is_none_or(|g| g < snap.refreshed_ms)
     }
 
+    /// When the snapshot file was last replaced (Unix ms), without reading it: lets a waiter
+    /// skip parsing a view it has already seen.
+    pub fn modified_ms(&self) -> Option<i64> {
+        let t = std::fs::symlink_metadata(&self.file).ok()?.modified().ok()?;
+        Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
+    }
+
     /// The snapshot file (doctor, tests).
     pub fn path(&self) -> &Path {
         &self.file
+    }
+}
+
+/// A waiter's view (start, stop): looks at the snapshot often but parses it only when the file
+/// changed or is due for a refresh, so hundreds of waiters cost a stat each, not a parse each.
+pub struct Watcher {
+    pub fleet: Fleet,
+    seen_mtime: Option<i64>,
+    last: Option<Snapshot>,
+}
+
+impl Watcher {
+    pub fn new(fleet: Fleet) -> Watcher {
+        Watcher { fleet, seen_mtime: None, last: None }
+    }
+
+    /// The newest snapshot within `max_age` (refreshing it if due, see [`Fleet::fresh`]), and
+    /// whether it is new since the last look. `None`: no trustworthy view could be had.
+    pub async fn look(&mut self, arm: &Arm, max_age: Duration, give_up: Instant) -> Option<(&Snapshot, bool)> {
+        let mtime = self.fleet.modified_ms();
+        let due = (max_age.as_millis() as i64).saturating_mul(4) / 5;
+        let stale = mtime.is_none_or(|m| now_ms().saturating_sub(m) >= due);
+        if !stale && mtime == self.seen_mtime && self.last.is_some() {
+            return self.last.as_ref().map(|s| (s, false));
+        }
+        self.seen_mtime = self.fleet.modified_ms();
+        self.last = self.fleet.fresh(arm, max_age, give_up).await;
+        self.last.as_ref().map(|s| (s, true))
     }
 }

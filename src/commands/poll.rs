@@ -37,6 +37,14 @@ const FLEET_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let r = commands::app_ref(target, settings, env)?;
+    // The common case at scale: a view that needs no refresh answers before any HTTP client,
+    // token or budget is set up (a poll is a whole process; those cost most of its time).
+    let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
+    if probe.is_none()
+        && let Some(v) = from_current_view(settings, &r)
+    {
+        return Ok(v);
+    }
     let arm = match commands::arm(settings) {
         Ok(a) => a,
         Err(e) => return Ok(unknown(&r, &e)),
@@ -44,7 +52,6 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
     arm.set_deadline(lro::after(POLL_DEADLINE));
     arm.set_priority(Priority::Normal);
     // `fleet.enabled: false` is the classic one-GET-per-poll, probe included.
-    let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
     let polled = async {
         if let Some(url) = &probe
             && probe_jupyter(&arm, url).await
@@ -105,28 +112,42 @@ async fn probe(http: &reqwest::Client, url: &str) -> bool {
     body.is_some_and(|b| b.get("version").is_some())
 }
 
-/// ARM said 404 for the app: older fleet views no longer speak for it.
+/// ARM said 404 for the app, or a start just made it ready: older fleet views no longer speak
+/// for it.
 pub fn forget(settings: &Settings, r: &AppRef) {
     if let Ok(Some(f)) = Fleet::open(settings) {
         f.forget(&r.name);
     }
 }
 
+/// The fleet view for this app's id, if it can speak for it at all.
+fn fleet_for(settings: &Settings, r: &AppRef) -> Option<Fleet> {
+    match Fleet::open(settings) {
+        Ok(f) => f.filter(|f| f.covers(&r.id)),
+        Err(why) => {
+            output::verbose(&format!("fleet view unavailable: {why}"));
+            None
+        }
+    }
+}
+
+/// [`from_fleet`] from the view on disk only, when it needs no refresh: no ARM client at all.
+fn from_current_view(settings: &Settings, r: &AppRef) -> Option<Value> {
+    let fleet = fleet_for(settings, r)?;
+    let snap = fleet.current(fleet.max_age)?;
+    answer_from(&fleet, &snap, settings, r)
+}
+
 /// running/pending from a fresh fleet view; `None` when only ARM itself can tell (missing from
 /// the view, failed, activating, or no trustworthy view).
 async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef) -> Option<Value> {
-    let fleet = match Fleet::open(settings) {
-        Ok(f) => f?,
-        Err(why) => {
-            output::verbose(&format!("fleet view unavailable: {why}"));
-            return None;
-        }
-    };
-    if !fleet.covers(&r.id) {
-        return None;
-    }
+    let fleet = fleet_for(settings, r)?;
     let snap = fleet.fresh(arm, fleet.max_age, lro::after(FLEET_WAIT)).await?;
-    let entry = snap.get(&r.name).filter(|e| e.id.eq_ignore_ascii_case(&r.id) && fleet.speaks_for(&snap, &r.name))?;
+    answer_from(&fleet, &snap, settings, r)
+}
+
+fn answer_from(fleet: &Fleet, snap: &crate::arm::fleet::Snapshot, settings: &Settings, r: &AppRef) -> Option<Value> {
+    let entry = snap.get(&r.name).filter(|e| e.id.eq_ignore_ascii_case(&r.id) && fleet.speaks_for(snap, &r.name))?;
     let app = entry.app();
     if !commands::is_ours(&app, settings, r) {
         // The same ownership rule as the direct GET, which says what to report for it.

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::arm::Arm;
 use crate::arm::budget::Priority;
+use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::cli::StartArgs;
@@ -204,6 +205,13 @@ const RECHECK_EVERY: Duration = Duration::from_millis(500);
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often a start asks Jupyter through the ingress (free: not ARM).
 const PROBE_EVERY: Duration = Duration::from_millis(500);
+/// How long a start waits for another process's refresh of the fleet view before it asks ARM.
+const VIEW_WAIT: Duration = Duration::from_secs(2);
+
+/// The view's age a waiting start accepts: `fleet.max_age`, so starts add no lists to the polls'.
+fn view_age(settings: &Settings) -> Duration {
+    settings.fleet.max_age
+}
 
 struct Starter<'a> {
     arm: &'a Arm,
@@ -325,6 +333,7 @@ impl<'a> Starter<'a> {
         }
         let mut answered = false;
         if let Some(url) = &started.async_operation {
+            self.arm.check_url(url)?;
             answered = self.follow_operation(url, started.retry_after, deadline).await?;
         }
         if !answered {
@@ -340,6 +349,9 @@ impl<'a> Starter<'a> {
             self.wait_http(deadline).await?;
         }
         let url = self.url.borrow().clone();
+        // Views listed before now (e.g. the one this start waited on, showing it provisioning)
+        // no longer speak for the app: the hub's next poll asks the ingress or ARM instead.
+        super::poll::forget(self.settings, &self.app_ref());
         estimates::progress(Waiting::Ready, 100, &format!("Server ready at {url}"));
         let state = request::State {
             version: STATE_VERSION,
@@ -392,10 +404,13 @@ impl<'a> Starter<'a> {
     /// image-pull failure or a crash loop fails the start. `Ok(true)` when Jupyter of the new app
     /// already answered through the ingress (the start is done).
     ///
-    /// With the fleet view on (frugal), readiness comes from the ingress (free), the operation is
-    /// read every 5 x `arm.poll_interval` at most (its failure is the one thing only ARM can say),
-    /// and the revision and replicas only once the start is slower than usual (10 x
-    /// `arm.poll_interval`), then at that rate. Without it, every wait reads all of them.
+    /// With the fleet view on (frugal), readiness comes from the ingress (free) and provisioning
+    /// from the shared snapshot (one list for every waiting start): the operation is read once
+    /// the view, listed after our PUT, shows the app Succeeded/Failed/Canceled (ARM's error code
+    /// and message are what the user sees); only while no view lists it yet (no view, or the app
+    /// is younger than the last refresh) is it read every 5 x `arm.poll_interval`. The revision
+    /// and replicas are read only once the start is slower than usual (10 x
+    /// `arm.poll_interval`), then at that rate. Without the view, every wait reads all of them.
     async fn follow_operation(&self, url: &str, first_wait: Option<Duration>, deadline: Instant) -> Result<bool> {
         let poll = self.settings.arm.poll_interval;
         let op_every = if self.frugal { poll.saturating_mul(5) } else { Duration::ZERO };
@@ -404,35 +419,56 @@ impl<'a> Starter<'a> {
         let mut next_op = lro::after(self.settings.arm.lro_wait(first_wait).max(op_every));
         let mut next_revision = lro::after(revision_every);
         let mut pct = 20u8;
+        let put_ms = fleet::now_ms();
+        let mut view = if self.frugal {
+            Fleet::open(self.settings).ok().flatten().filter(|f| f.covers(&self.spec.id)).map(fleet::Watcher::new)
+        } else {
+            None
+        };
+        let mut next_progress = lro::after(op_every);
         loop {
-            if self.frugal {
-                let nap = PROBE_EVERY.min(lro::remaining(next_op));
-                lro::sleep_within(nap, deadline).await;
+            let read_op = if self.frugal {
+                lro::sleep_within(PROBE_EVERY, deadline).await;
                 if self.answers().await {
                     return Ok(true);
                 }
-                if Instant::now() < next_op {
-                    continue;
+                match self.provisioning_in_view(view.as_mut(), put_ms).await {
+                    // The view says the operation has ended: read it (once) for ARM's verdict.
+                    Some(true) => true,
+                    // Still provisioning, as of a list made after our PUT.
+                    Some(false) => {
+                        next_op = lro::after(op_every);
+                        false
+                    }
+                    // Not listed yet: the operation itself, at the frugal pace.
+                    None => Instant::now() >= next_op,
                 }
             } else {
                 lro::sleep_within(lro::remaining(next_op), deadline).await;
+                true
+            };
+            if read_op {
+                let (op, next) = self.arm.operation_status(url).await?;
+                match self.operation_outcome(op).await {
+                    Some(Ok(())) => return Ok(false),
+                    Some(Err(e)) => return Err(e),
+                    None => {}
+                }
+                next_op = lro::after(self.settings.arm.lro_wait(next).max(op_every));
             }
-            let (op, next) = self.arm.operation_status(url).await?;
-            match self.operation_outcome(op).await {
-                Some(Ok(())) => return Ok(false),
-                Some(Err(e)) => return Err(e),
-                None => {}
-            }
-            next_op = lro::after(self.settings.arm.lro_wait(next).max(op_every));
-            pct = (pct + 8).min(75);
             if self.frugal && Instant::now() < next_revision {
-                estimates::progress(
-                    Waiting::Provisioning,
-                    pct,
-                    &format!("Provisioning {} ({} s)", self.spec.name, began.elapsed().as_secs()),
-                );
+                if Instant::now() >= next_progress {
+                    next_progress = lro::after(op_every);
+                    pct = (pct + 8).min(75);
+                    estimates::progress(
+                        Waiting::Provisioning,
+                        pct,
+                        &format!("Provisioning {} ({} s)", self.spec.name, began.elapsed().as_secs()),
+                    );
+                }
                 continue;
             }
+            pct = (pct + 8).min(75);
             next_revision = lro::after(revision_every);
             let app = self.arm.get_app(&self.spec.id).await?;
             let replicas = match self.check_revision(app.as_ref()).await {
@@ -455,6 +491,20 @@ impl<'a> Starter<'a> {
                 );
             }
         }
+    }
+
+    /// What the fleet view (listed after our PUT at `put_ms`) says of our provisioning:
+    /// `Some(true)` it ended (Succeeded, Failed, Canceled), `Some(false)` still in progress,
+    /// `None` the view cannot tell (none, or it does not list the app yet).
+    async fn provisioning_in_view(&self, view: Option<&mut fleet::Watcher>, put_ms: i64) -> Option<bool> {
+        let view = view?;
+        let (snap, _) = view.look(self.arm, view_age(self.settings), lro::after(VIEW_WAIT)).await?;
+        if !snap.listed_since(put_ms) {
+            return None;
+        }
+        let e = snap.get(&self.spec.name).filter(|e| e.id.eq_ignore_ascii_case(&self.spec.id))?;
+        let st = e.provisioning_state.as_deref().unwrap_or_default().to_ascii_lowercase();
+        Some(matches!(st.as_str(), "succeeded" | "failed" | "canceled"))
     }
 
     /// `Some(Ok)` succeeded, `Some(Err)` failed or canceled (with ARM's code), `None` still running.

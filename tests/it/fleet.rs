@@ -46,6 +46,13 @@ fn app_gets(h: &Harness, name: &str) -> Vec<u16> {
         .collect()
 }
 
+/// Starts wait on the view and then retire it for their app (a view listed while it provisioned
+/// must not answer "pending" after the start said ready): tests of the polls' own sharing begin
+/// without it, as a hub does once `max_age` has passed.
+fn drop_views_of_starts(h: &Harness) {
+    std::fs::remove_file(view_file(h)).unwrap();
+}
+
 fn view_file(h: &Harness) -> std::path::PathBuf {
     let dir = h.dir.path().join("cache/fleet");
     std::fs::read_dir(&dir)
@@ -63,6 +70,7 @@ fn polls_share_one_list_per_max_age() {
     let h = harness("fleet:\n  max_age: 60\n");
     let (_, a) = started(&h, "ann");
     let (_, b) = started(&h, "bob");
+    drop_views_of_starts(&h);
     h.fake.reset_log();
     for s in [&a, &b, &a, &b] {
         let (_, v) = poll(&h, s);
@@ -77,6 +85,7 @@ fn polls_share_one_list_per_max_age() {
 fn many_pollers_one_refresher() {
     let h = harness("fleet:\n  max_age: 60\n");
     let (_, a) = started(&h, "many");
+    drop_views_of_starts(&h);
     // A slow list: every concurrent poll arrives while it is in flight.
     h.fake.inject(Fault::delay("GET", "/containerApps?", 1, 1500));
     h.fake.reset_log();
@@ -103,6 +112,7 @@ fn many_pollers_one_refresher() {
 fn stale_view_is_refreshed_and_a_deleted_app_is_gone_only_after_a_404() {
     let h = harness("fleet:\n  max_age: 1\n");
     let (name, state) = started(&h, "stale");
+    drop_views_of_starts(&h);
     let (_, v) = poll(&h, &state);
     assert_eq!(v["source"], "fleet");
     assert!(h.fake.remove_app(&name));
@@ -171,6 +181,7 @@ fn torn_foreign_future_or_loose_views_are_not_trusted() {
 fn refresher_killed_mid_refresh_leaves_no_stale_lock() {
     let h = harness("fleet:\n  max_age: 60\n");
     let (_, state) = started(&h, "killed");
+    drop_views_of_starts(&h);
     h.fake.inject(Fault::delay("GET", "/containerApps?", 1, 5000));
     let mut c = h.spawner_std("other", "");
     c.env("ACACTL_STATE", &state).env_remove("JUPYTERHUB_SERVICE_PREFIX").arg("poll");
@@ -225,15 +236,9 @@ fn jupyter_answering_through_the_ingress_costs_no_arm_request() {
 #[test]
 fn throttled_start_keeps_its_app_and_waits() {
     let h = harness("");
-    // Eight 429s in a row on the operation: more than max_attempts (6) and retry_max_total (3 s).
-    h.fake.inject(Fault::status(
-        "GET",
-        "containerappOperationStatuses",
-        8,
-        429,
-        "SubscriptionRequestsThrottled",
-        Some(0),
-    ));
+    // Eight 429s in a row on reads of the apps (the app, the list the start waits on): more than
+    // max_attempts (6) and retry_max_total (3 s).
+    h.fake.inject(Fault::status("GET", "/containerApps", 8, 429, "SubscriptionRequestsThrottled", Some(0)));
     let r = run(h.spawner("patient", "").args(["start", "--progress", "json"]).env("ACACTL_LOG", "info"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("waiting for Azure's request budget"), "{}", r.stderr);
@@ -247,7 +252,8 @@ fn absurd_retry_after_never_panics_or_orphans() {
     let (name, state) = started(&h, "absurd");
     let (_, state2) = started(&h, "absurd3");
     // stop: the delete's Location says "come back in 584 billion years"; stop notices the app is
-    // gone by asking the app itself.
+    // gone through the fleet view and one GET of the app (deletion by wall clock, like ARM).
+    h.fake.set_delete_secs(0.5);
     h.fake.inject(Fault::respond(
         "GET",
         "containerappOperationResults",
@@ -299,7 +305,8 @@ fn absurd_retry_after_never_panics_or_orphans() {
     }
     h.fake.clear_faults();
     // poll: unknown, not a panic.
-    // (Also on the list, so the fleet view cannot answer instead.)
+    // (Also on the list, and without the view stop refreshed, so the fleet view cannot answer instead.)
+    std::fs::remove_file(view_file(&h)).unwrap();
     h.fake.inject(Fault::respond(
         "GET",
         "/containerApps",
@@ -349,15 +356,92 @@ fn poll_during_a_full_outage_ends_within_its_documented_bound() {
 
 #[test]
 fn stop_returns_within_a_second_of_the_app_being_gone() {
+    for extra in ["", "fleet:\n  enabled: false\n"] {
+        let h = harness(extra);
+        let (name, state) = started(&h, "quick");
+        // ARM asks to come back in 15 s; the app is gone 1.5 s after the DELETE (wall clock, like
+        // ARM: the fake's tick model would end it after a few GETs of the app).
+        h.fake.set_retry_after(15);
+        h.fake.set_delete_secs(1.5);
+        h.fake.reset_log();
+        let t = Instant::now();
+        let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
+        let took = t.elapsed();
+        assert_eq!(r.code, 0, "{extra}: {}", r.stderr);
+        assert!(h.fake.app(&name).is_none());
+        assert!(took < Duration::from_millis(2500), "{extra}: stop returned {took:?} after a 1.5 s deletion");
+        let gets = app_gets(&h, &name);
+        if extra.is_empty() {
+            // Before the DELETE, one confirm (404), and at most one confirm of a list that raced.
+            assert!(gets.len() <= 3 && gets.last() == Some(&404), "{gets:?}");
+            assert!(lists(&h) >= 1, "the fleet view answered");
+        } else {
+            assert!(gets.len() >= 3 && gets.last() == Some(&404), "classic GET loop: {gets:?}");
+            assert_eq!(lists(&h), 0);
+        }
+    }
+}
+
+#[test]
+fn concurrent_stops_share_the_fleet_list() {
     let h = harness("");
-    let (name, state) = started(&h, "quick");
-    // ARM asks to come back in 15 s; the app itself is gone after a few of its GETs.
+    let states: Vec<(String, String)> = (0..6).map(|i| started(&h, &format!("cull{i}"))).collect();
     h.fake.set_retry_after(15);
+    h.fake.set_delete_secs(2.0);
+    h.fake.reset_log();
+    let t = Instant::now();
+    let children: Vec<_> = states
+        .iter()
+        .map(|(_, s)| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("acactl"));
+            c.env_clear()
+                .envs(h.base_env())
+                .env("ACACTL_STATE", s)
+                .arg("stop")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let took = t.elapsed();
+    assert!(took < Duration::from_millis(3500), "stops returned {took:?} after a 2 s deletion");
+    for (name, _) in &states {
+        assert!(h.fake.app(name).is_none());
+        let gets = app_gets(&h, name);
+        assert!(gets.len() <= 3 && gets.last() == Some(&404), "{name}: {gets:?}");
+    }
+    // One list per refresh period (0.5 s here) for all six, not a GET every 0.5 s per stop.
+    let l = lists(&h);
+    assert!((1..=10).contains(&l), "{l} lists for 6 stops in {took:?}");
+}
+
+#[test]
+fn stop_asks_the_app_itself_when_the_view_cannot_be_had() {
+    let h = harness("");
+    let (name, state) = started(&h, "noview");
+    h.fake.set_delete_secs(1.0);
+    h.fake.set_retry_after(15);
+    // Every list fails: the stop still notices the app is gone through its own GETs.
+    h.fake.inject(Fault::respond(
+        "GET",
+        "/containerApps?",
+        1000,
+        500,
+        &[],
+        json!({"error": {"code": "InternalServerError", "message": "x"}}),
+    ));
+    h.fake.reset_log();
     let t = Instant::now();
     let r = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(h.fake.app(&name).is_none());
-    assert!(t.elapsed() < Duration::from_secs(4), "stop waited ARM's Retry-After: {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    assert_eq!(app_gets(&h, &name).last(), Some(&404));
+    h.fake.clear_faults();
 }
 
 #[test]
@@ -370,4 +454,53 @@ fn doctor_reports_the_fleet_view_and_the_budget() {
     assert!(out.contains("fleet view"), "{out}");
     assert!(out.contains("refreshed"), "{out}");
     assert!(out.contains("ARM budget") && out.contains("reads"), "{out}");
+}
+
+fn op_reads(h: &Harness) -> usize {
+    h.fake
+        .arm_requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.to_ascii_lowercase().contains("containerappoperationstatuses"))
+        .count()
+}
+
+#[test]
+fn a_waiting_start_reads_provisioning_from_the_view_not_its_operation() {
+    // Slow fail-fast pace (10 s) and op pace (5 s): within 2.5 s of provisioning only the view
+    // and the ingress can have answered.
+    let arm = "arm:\n  poll_interval_ms: 1000\n  retry_base_ms: 10\n  retry_max_total: 3\n  stop_timeout: 10\n  request_timeout: 5\n";
+    for (label, fleet) in [("fleet", "fleet:\n  max_age: 1\n"), ("no fleet", "fleet:\n  enabled: false\n")] {
+        let h = harness(&format!("{fleet}{arm}"));
+        // Wall-clock provisioning, like ARM (the tick model only advances when the operation is read).
+        h.fake.set_provision_secs(2.5);
+        h.fake.reset_log();
+        let t = Instant::now();
+        let r = run(h.spawner("viewer", "").arg("start"));
+        assert_eq!(r.code, 0, "{label}: {}", r.stderr);
+        let took = t.elapsed();
+        if label == "fleet" {
+            assert!(took < Duration::from_secs(5), "{label}: {took:?}");
+            assert_eq!(op_reads(&h), 0, "{label}: {:?}", h.fake.arm_requests());
+            assert!(lists(&h) >= 1, "{label}: the view was listed");
+        } else {
+            assert!(op_reads(&h) >= 2, "{label}: the classic loop reads the operation");
+            assert_eq!(lists(&h), 0, "{label}");
+        }
+    }
+}
+
+#[test]
+fn a_failure_the_view_shows_is_reported_with_arms_own_code() {
+    let cfg = "fleet:\n  max_age: 1\narm:\n  poll_interval_ms: 1000\n  retry_base_ms: 10\n  retry_max_total: 3\n  stop_timeout: 10\n  request_timeout: 5\n";
+    let h = harness(cfg);
+    h.fake.set_provision_secs(1.5);
+    behave(&h, "doomed", fake_arm::Behaviour::ProvisionFailed);
+    h.fake.reset_log();
+    let t = Instant::now();
+    let r = run(h.spawner("doomed", "").arg("start"));
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.all_output().contains("ContainerAppOperationError"), "{}", r.all_output());
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    // Read once the view showed it Failed (plus, at most, the 5 s frugal pace before the view listed it).
+    assert!((1..=2).contains(&op_reads(&h)), "{:?}", h.fake.arm_requests());
 }

@@ -520,6 +520,14 @@ impl FakeArm {
     pub fn set_retry_after(&self, secs: u32) {
         self.st().knobs.retry_after = secs;
     }
+    /// Wall-clock deletion: a DELETE completes this many seconds after it began (0 = ticks).
+    pub fn set_delete_secs(&self, secs: f64) {
+        self.st().knobs.delete_secs = secs.max(0.0);
+    }
+    /// Wall-clock provisioning: a PUT's operation completes this many seconds after it began (0 = ticks).
+    pub fn set_provision_secs(&self, secs: f64) {
+        self.st().knobs.provision_secs = secs.max(0.0);
+    }
     /// Behaviour for apps PUT later whose name contains `pattern` (case-insensitive) or whose
     /// image contains it. Later rules win. `Behaviour::Healthy` can override an earlier rule.
     /// Re-evaluated on every PUT of the app (an update picks up the current rules).
