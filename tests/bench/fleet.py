@@ -9,7 +9,7 @@ Sizes (scale 1.0, chosen for a 2-core machine; the issue's full sizes are extrap
   D: during B, D_DELETE apps deleted behind acactl's back halfway through
   S: 20 stops one after the other with Retry-After 15 s (issue 10)
 """
-import asyncio, base64, json, os, random, ssl, statistics, sys, tempfile, time, urllib.request
+import asyncio, base64, hashlib, json, os, random, ssl, statistics, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fakeenv import ACACTL, acactl_env, start_fake
@@ -53,18 +53,45 @@ class Fake:
     def insert(self, n, prefix):
         names = []
         for k in range(n):
-            name = f"bench-{prefix}{k:05d}"
+            user = f"{prefix}{k}"
+            name = app_name("bench", user)
+            KEYS[name] = server_key("bench", user)
             self.admin("apps", {"name": name, "tags": {"managed-by": "acactl", "acactl-hub": "bench",
-                                                       "acactl-user": f"{prefix}{k}", "acactl-server": "",
+                                                       "acactl-user": user, "acactl-server": "",
                                                        "acactl-key": key_of(name)}})
             names.append(name)
         self.admin("reset_log", {})
         return names
 
 
+# Inserted apps are named and keyed exactly as `acactl start` would name and key them
+# (src/naming.rs): poll refuses a state whose key does not begin with its name's 10-character hash
+# ("ACACTL_STATE key does not belong to its app name", InvalidState), so an invented key such as
+# base32(name) made every poll fail before reaching ARM (status unknown, 0 ARM requests).
+KEYS = {}
+
+
+def server_key(hub, user, server=""):
+    """naming::server_key: base32 (lowercase, no padding, trailing bits dropped) of the SHA-256 of
+    the length-prefixed (hub, user, server)."""
+    h = hashlib.sha256()
+    for part in (hub, user, server):
+        b = part.encode()
+        h.update(len(b).to_bytes(8, "big"))
+        h.update(b)
+    return base64.b32encode(h.digest()).decode().lower().rstrip("=")[:256 // 5]
+
+
+def app_name(hub, user, server=""):
+    """naming::app_name for the plain user names used here (lowercase letters and digits)."""
+    assert user.isalnum() and user.islower() and not server
+    slug = user[:32 - len(hub) - 10 - 2]
+    return f"{hub}-{slug}-{server_key(hub, user, server)[:10]}"
+
+
 def key_of(name):
-    """A server key for an inserted app (base32, like acactl's own)."""
-    return base64.b32encode(name.encode()).decode().lower().rstrip("=")
+    """The server key an inserted app was tagged with."""
+    return KEYS[name]
 
 
 def env_for(fake, tmp, fleet):
