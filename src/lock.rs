@@ -77,6 +77,11 @@ pub fn private_dir(base: &Path, name: &str) -> Result<PathBuf, String> {
 /// Owned by us, not a symbolic link, not accessible by group or others.
 pub fn private(path: &Path) -> Result<(), String> {
     let meta = fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    private_meta(&meta)
+}
+
+/// [`private`] for metadata already in hand (from `symlink_metadata` or an open descriptor).
+pub fn private_meta(meta: &fs::Metadata) -> Result<(), String> {
     if meta.file_type().is_symlink() {
         return Err("is a symbolic link".into());
     }

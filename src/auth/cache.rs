@@ -152,19 +152,9 @@ fn private(path: &Path) -> Result<(), String> {
     private_meta(&meta)
 }
 
+/// The one rule for private files (`lock.rs`).
 fn private_meta(meta: &fs::Metadata) -> Result<(), String> {
-    if meta.file_type().is_symlink() {
-        return Err("is a symbolic link".into());
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(format!("is owned by uid {}, not {me}", meta.uid()));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(format!("has mode {:o}; it must not be accessible by group or others", meta.mode() & 0o777));
-    }
-    Ok(())
+    crate::lock::private_meta(meta)
 }
 
 #[cfg(test)]
