@@ -232,6 +232,59 @@ pub fn history_file(cache_dir: Option<&Path>, hub_id: &str) -> Option<PathBuf> {
     Some(dir.join(format!("start-times-{hub_id}.json")))
 }
 
+/// How long this hub's recent deletions took (stop times its direct GETs by it): the last
+/// `MAX_SAMPLES` durations from ARM accepting a DELETE to its 404, in `delete-times-<hub_id>.json`
+/// next to the start times.
+pub struct Deletions {
+    file: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DeletionFile {
+    version: u32,
+    #[serde(default)]
+    ms: Vec<u64>,
+}
+
+impl Deletions {
+    pub fn open(cache_dir: Option<&Path>, hub_id: &str) -> Option<Deletions> {
+        let dir = crate::lock::private_dir(cache_dir?, "estimates").ok()?;
+        Some(Deletions { file: dir.join(format!("delete-times-{hub_id}.json")) })
+    }
+
+    fn load(&self) -> DeletionFile {
+        crate::lock::read_private(&self.file)
+            .and_then(|b| serde_json::from_slice::<DeletionFile>(&b).ok())
+            .filter(|f| f.version == FORMAT_VERSION)
+            .unwrap_or_default()
+    }
+
+    /// The shortest and the longest of the recent deletions, once there are enough of them.
+    pub fn usual(&self) -> Option<(Duration, Duration)> {
+        let f = self.load();
+        if f.ms.len() < MIN_SAMPLES {
+            return None;
+        }
+        let lo = f.ms.iter().min().copied()?;
+        let hi = f.ms.iter().max().copied()?;
+        Some((Duration::from_millis(lo), Duration::from_millis(hi)))
+    }
+
+    /// Concurrent stops may lose one another's sample (atomic replace, no lock): harmless.
+    pub fn record(&self, took: Duration) {
+        let mut f = self.load();
+        f.version = FORMAT_VERSION;
+        f.ms.push(ms(took));
+        let excess = f.ms.len().saturating_sub(MAX_SAMPLES);
+        f.ms.drain(..excess);
+        if let Ok(bytes) = serde_json::to_vec(&f)
+            && let Err(e) = crate::lock::write_atomic(&self.file, &bytes)
+        {
+            output::debug(&format!("could not record the deletion time in {}: {e}", self.file.display()));
+        }
+    }
+}
+
 /// The key of a profile and its choices (operator-defined slugs only).
 pub fn profile_key<'a>(profile: Option<&str>, choices: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
     let mut key = profile.unwrap_or("").to_string();
@@ -447,5 +500,24 @@ mod tests {
         assert_eq!(median([4, 1, 2, 3].into_iter()), Some(2));
         assert_eq!(median([u64::MAX, u64::MAX].into_iter()), Some(u64::MAX));
         assert_eq!(median(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn deletion_times_need_three_samples_and_keep_the_last_twenty() {
+        let d = tempfile::tempdir().unwrap();
+        let del = Deletions::open(Some(d.path()), "hub").unwrap();
+        assert_eq!(del.usual(), None);
+        del.record(Duration::from_millis(3300));
+        del.record(Duration::from_millis(3500));
+        assert_eq!(del.usual(), None, "two deletions are not \"usually\"");
+        del.record(Duration::from_millis(4100));
+        assert_eq!(del.usual(), Some((Duration::from_millis(3300), Duration::from_millis(4100))));
+        for _ in 0..MAX_SAMPLES {
+            del.record(Duration::from_millis(9000));
+        }
+        assert_eq!(del.usual(), Some((Duration::from_millis(9000), Duration::from_millis(9000))));
+        // A torn file is no history, not an error.
+        std::fs::write(&del.file, b"{\"version\":1,\"ms\":[1,").unwrap();
+        assert_eq!(del.usual(), None);
     }
 }

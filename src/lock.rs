@@ -59,6 +59,119 @@ impl FileLock {
     }
 }
 
+/// A lock file that stays in place and may be held for minutes (gc's run, a command on one
+/// server): a regular file of ours, never a symbolic link, with the holder's pid written into it.
+pub struct LockFile {
+    file: File,
+}
+
+pub enum LockFileError {
+    /// Could not be opened (a symbolic link gives `ELOOP`).
+    Open(io::Error),
+    Inspect(io::Error),
+    /// Not a regular file owned by `me`.
+    NotOurs {
+        me: u32,
+    },
+}
+
+impl LockFile {
+    pub fn open(path: &Path) -> Result<LockFile, LockFileError> {
+        let file = open_lock_file(path).map_err(LockFileError::Open)?;
+        let meta = file.metadata().map_err(LockFileError::Inspect)?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if !meta.file_type().is_file() || meta.uid() != me {
+            return Err(LockFileError::NotOurs { me });
+        }
+        Ok(LockFile { file })
+    }
+
+    /// The lock if free (our pid is then written into the file), else `Err(self)` to try again.
+    pub fn try_lock(self) -> io::Result<Result<FileLock, LockFile>> {
+        loop {
+            // SAFETY: flock on a file descriptor we own; no memory is involved.
+            if unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                let mut file = self.file;
+                let _ = file.set_len(0);
+                let _ = writeln!(file, "pid {}", std::process::id());
+                return Ok(Ok(FileLock { _file: file }));
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EWOULDBLOCK) => return Ok(Err(self)),
+                _ => return Err(e),
+            }
+        }
+    }
+
+    /// The pid the current holder wrote, if it did.
+    pub fn holder(path: &Path) -> Option<String> {
+        let text = read_private(path)?;
+        let text = String::from_utf8_lossy(&text);
+        let pid = text.trim().strip_prefix("pid ")?;
+        pid.bytes().all(|b| b.is_ascii_digit()).then(|| pid.to_string())
+    }
+}
+
+/// Where lock files live: the cache dir, else a directory private to this user under the temp
+/// dir (one someone else made there is refused, never shared).
+pub fn base(cache_dir: Option<&Path>) -> Result<PathBuf, String> {
+    match cache_dir {
+        Some(c) => {
+            // A failure shows when the lock file is opened, with its path.
+            let _ = fs::create_dir_all(c);
+            Ok(c.to_path_buf())
+        }
+        None => {
+            // SAFETY: as above.
+            let me = unsafe { libc::geteuid() };
+            private_dir(&std::env::temp_dir(), &format!("acactl-{me}"))
+        }
+    }
+}
+
+/// An exclusive lock on one server (by app name) in `<cache_dir>/locks`, held until dropped or the
+/// process ends. Two starts of one server (a retried spawn, batchspawner plus a REST call), or a
+/// start and a stop, then run one after the other instead of undoing each other's work. Waits
+/// until `deadline`; `ServerBusy` (exit 3) if another command holds it longer.
+pub async fn server(cache_dir: Option<&Path>, name: &str, deadline: Instant) -> crate::error::Result<FileLock> {
+    use crate::error::Error;
+    if !crate::naming::is_valid_app_name(name) {
+        return Err(Error::usage("InvalidAppName", format!("`{name}` is not a container app name")));
+    }
+    let dir = base(cache_dir)
+        .map_err(|why| Error::runtime("ServerLockFailed", format!("no place for the lock of {name}: {why}")))?
+        .join("locks");
+    let _ = fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+    let path = dir.join(format!("{name}.lock"));
+    let fail = |why: String| Error::runtime("ServerLockFailed", format!("cannot lock {}: {why}", path.display()));
+    let mut file = LockFile::open(&path).map_err(|e| match e {
+        LockFileError::Open(e) | LockFileError::Inspect(e) => fail(e.to_string()),
+        LockFileError::NotOurs { me } => fail(format!("not a regular file owned by uid {me}")),
+    })?;
+    let mut waited = false;
+    loop {
+        match file.try_lock() {
+            Ok(Ok(held)) => return Ok(held),
+            Ok(Err(busy)) => file = busy,
+            Err(e) => return Err(fail(e.to_string())),
+        }
+        if !waited {
+            crate::output::info(&format!("another acactl command is working on {name}; waiting for it"));
+            waited = true;
+        }
+        if !crate::arm::lro::fits(Duration::from_millis(100), deadline) {
+            return Err(Error::runtime(
+                "ServerBusy",
+                format!("another acactl command kept working on {name} until this command's deadline"),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// `base/name` as a directory private to us (created 0700), or why it cannot be trusted.
 pub fn private_dir(base: &Path, name: &str) -> Result<PathBuf, String> {
     let dir = base.join(name);
@@ -233,6 +346,42 @@ mod tests {
         assert!(read_private(&big).is_none());
         f.set_len(MAX_PRIVATE_FILE).unwrap();
         assert_eq!(read_private(&big).map(|b| b.len() as u64), Some(MAX_PRIVATE_FILE));
+    }
+
+    #[test]
+    fn lock_files_record_their_holder_and_refuse_links() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("gc.lock");
+        let held = match LockFile::open(&p).ok().unwrap().try_lock().unwrap() {
+            Ok(l) => l,
+            Err(_) => panic!("a fresh lock is free"),
+        };
+        assert_eq!(LockFile::holder(&p), Some(std::process::id().to_string()));
+        assert!(matches!(LockFile::open(&p).ok().unwrap().try_lock().unwrap(), Err(_)));
+        drop(held);
+        assert!(matches!(LockFile::open(&p).ok().unwrap().try_lock().unwrap(), Ok(_)));
+        std::os::unix::fs::symlink(&p, d.path().join("link")).unwrap();
+        assert!(matches!(LockFile::open(&d.path().join("link")), Err(LockFileError::Open(_))));
+        fs::create_dir(d.path().join("dir")).unwrap();
+        assert!(LockFile::open(&d.path().join("dir")).is_err());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn server_lock_serialises_and_refuses_symlinks() {
+        let d = tempfile::tempdir().unwrap();
+        let c = Some(d.path());
+        let soon = || Instant::now() + Duration::from_millis(300);
+        let held = server(c, "hub1-ann-abcdefghij", soon()).await.unwrap();
+        let e = server(c, "hub1-ann-abcdefghij", soon()).await.err().unwrap();
+        assert_eq!(e.code, "ServerBusy");
+        drop(held);
+        server(c, "hub1-ann-abcdefghij", soon()).await.unwrap();
+        let target = d.path().join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        std::os::unix::fs::symlink(&target, d.path().join("locks/hub1-bob-abcdefghij.lock")).unwrap();
+        let e = server(c, "hub1-bob-abcdefghij", soon()).await.err().unwrap();
+        assert_eq!(e.code, "ServerLockFailed");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     }
 
     #[test]

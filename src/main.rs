@@ -3,11 +3,13 @@
 mod arm;
 mod auth;
 mod cli;
+mod clock;
 mod commands;
 mod error;
 mod estimates;
 mod http;
 mod hub;
+mod join;
 mod lock;
 mod naming;
 mod origin;
@@ -19,6 +21,7 @@ mod request;
 mod settings;
 mod spec;
 mod status;
+mod teardown;
 
 use std::process::ExitCode;
 

@@ -5,11 +5,7 @@
 //! Also the per-server lock that serialises lifecycle commands (start, stop, batch submit/cancel)
 //! of one server across processes.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
 use crate::arm::model::ContainerApp;
-use crate::error::{Error, Result};
 use crate::naming;
 use crate::settings::Settings;
 use crate::spec;
@@ -54,70 +50,6 @@ pub fn owns(app: &ContainerApp, settings: &Settings, expect: &Expect) -> bool {
     }
 }
 
-/// An exclusive lock on one server (by app name) in `cache_dir/locks`, held until dropped or the
-/// process ends. Two starts of one server (a retried spawn, batchspawner plus a REST call), or a
-/// start and a stop, then run one after the other instead of undoing each other's work.
-pub struct ServerLock {
-    _file: std::fs::File,
-}
-
-impl ServerLock {
-    fn path(settings: &Settings, name: &str) -> PathBuf {
-        settings.cache_dir.clone().unwrap_or_else(std::env::temp_dir).join("locks").join(format!("{name}.lock"))
-    }
-
-    /// Wait for the lock until `deadline`; `ServerBusy` (exit 3) if another command holds it longer.
-    pub async fn acquire(settings: &Settings, name: &str, deadline: Instant) -> Result<ServerLock> {
-        use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
-        use std::os::unix::io::AsRawFd;
-        if !naming::is_valid_app_name(name) {
-            return Err(Error::usage("InvalidAppName", format!("`{name}` is not a container app name")));
-        }
-        let path = Self::path(settings, name);
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir);
-        }
-        let fail = |why: String| Error::runtime("ServerLockFailed", format!("cannot lock {}: {why}", path.display()));
-        // No-follow and no truncation: a planted symlink is refused, never written through.
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| fail(e.to_string()))?;
-        let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if !meta.file_type().is_file() || meta.uid() != me {
-            return Err(fail(format!("not a regular file owned by uid {me}")));
-        }
-        let mut waited = false;
-        loop {
-            // SAFETY: flock on a file descriptor we own; no memory is shared.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Ok(ServerLock { _file: file });
-            }
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(fail(err.to_string()));
-            }
-            if !waited {
-                crate::output::info(&format!("another acactl command is working on {name}; waiting for it"));
-                waited = true;
-            }
-            if Instant::now() + Duration::from_millis(100) >= deadline {
-                return Err(Error::runtime(
-                    "ServerBusy",
-                    format!("another acactl command kept working on {name} until this command's deadline"),
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,24 +78,5 @@ mod tests {
         assert!(!owns(&other_hub, &s, &Expect::Key(key.clone())));
         let untagged: ContainerApp = serde_json::from_value(json!({"name": "x"})).unwrap();
         assert!(!owns(&untagged, &s, &Expect::Hub));
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn server_lock_serialises_and_refuses_symlinks() {
-        let d = tempfile::tempdir().unwrap();
-        let mut s = crate::settings::for_tests("");
-        s.cache_dir = Some(d.path().to_path_buf());
-        let soon = || Instant::now() + Duration::from_millis(300);
-        let held = ServerLock::acquire(&s, "hub1-ann-abcdefghij", soon()).await.unwrap();
-        let e = ServerLock::acquire(&s, "hub1-ann-abcdefghij", soon()).await.err().unwrap();
-        assert_eq!(e.code, "ServerBusy");
-        drop(held);
-        ServerLock::acquire(&s, "hub1-ann-abcdefghij", soon()).await.unwrap();
-        let target = d.path().join("victim");
-        std::fs::write(&target, "keep").unwrap();
-        std::os::unix::fs::symlink(&target, d.path().join("locks/hub1-bob-abcdefghij.lock")).unwrap();
-        let e = ServerLock::acquire(&s, "hub1-bob-abcdefghij", soon()).await.err().unwrap();
-        assert_eq!(e.code, "ServerLockFailed");
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
     }
 }

@@ -15,10 +15,11 @@
 //! bucket rather than trust it; ARM's own 429s remain the backstop.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::now_ms;
 use crate::lock::{self, FileLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +100,6 @@ struct BudgetFile {
 const VERSION: u32 = 1;
 /// How long a request waits for the budget's lock before going unpaced (ARM's 429s remain).
 const LOCK_PATIENCE: Duration = Duration::from_millis(200);
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 impl BudgetFile {
     fn fresh(now: i64) -> BudgetFile {

@@ -121,15 +121,6 @@ pub enum DeleteStarted {
     Accepted { url: Option<String>, async_status: bool, retry_after: Option<Duration> },
 }
 
-/// Codes ARM uses for "another operation is in progress, retry".
-const CONFLICT_RETRY: &[&str] = &[
-    "ContainerAppOperationInProgress",
-    "ContainerAppLockConflict",
-    "ManagedEnvironmentOperationInProgress",
-    "RetryableErrorDueToAnotherOperation",
-    "Conflict",
-];
-
 pub struct Arm {
     http: reqwest::Client,
     base: String,
@@ -161,11 +152,6 @@ const MAX_BUDGET_PAUSE: Duration = Duration::from_secs(5);
 
 impl Arm {
     pub fn new(http: reqwest::Client, base: &str, api_version: &str, auth: TokenProvider, retry: ArmSettings) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
-            ^ ((std::process::id() as u64) << 32);
         Arm {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -173,7 +159,7 @@ impl Arm {
             auth,
             token: RefCell::new(None),
             retry,
-            rng: Cell::new(seed | 1),
+            rng: Cell::new(crate::clock::seed()),
             deadline: Cell::new(None),
             priority: Cell::new(Priority::Normal),
             budget: None,
@@ -400,8 +386,7 @@ impl Arm {
                     }
                     let retryable = status == StatusCode::REQUEST_TIMEOUT
                         || status.is_server_error()
-                        || (status == StatusCode::CONFLICT
-                            && CONFLICT_RETRY.iter().any(|c| r.error().code.eq_ignore_ascii_case(c)));
+                        || (status == StatusCode::CONFLICT && lro::operation_in_progress(&r.error().code));
                     if !retryable {
                         return Ok(r);
                     }
@@ -441,8 +426,7 @@ impl Arm {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.retry.retry_base.saturating_mul(1u32 << attempt.min(8).saturating_sub(1));
-        self.jitter(exp.min(Duration::from_secs(30)))
+        self.jitter(lro::backoff(self.retry.retry_base, attempt))
     }
 
     /// GET a resource of any provider at `id` with its own api-version (doctor's lookups).
@@ -453,6 +437,21 @@ impl Arm {
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ArmError> {
         let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
         if r.status.is_success() { r.json() } else { Err(r.error()) }
+    }
+
+    /// [`Arm::get_app`] only if the hub's budget has a read to spare right now (above even a
+    /// status's floor): `None` without sending anything. For guesses that may well be wasted
+    /// (is the app gone yet?), so they never delay a start's or a poll's reads.
+    pub async fn get_app_if_spare(&self, id: &str) -> Option<Result<Option<ContainerApp>, ArmError>> {
+        if let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) {
+            b.reserve(Class::Reads, Priority::Low, Duration::ZERO).ok()?;
+            // Reserved above: the request itself must not reserve again.
+            self.unpaced.set(true);
+            let r = self.get_app(id).await;
+            self.unpaced.set(false);
+            return Some(r);
+        }
+        Some(self.get_app(id).await)
     }
 
     /// The app, or `None` on ARM's 404 ResourceNotFound (and only then).

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use super::Arm;
 use super::client::ListedApps;
 use super::model::{AppProperties, Configuration, ContainerApp, Ingress};
+use crate::clock::{now_ms, unix_ms};
 use crate::lock::{self, FileLock};
 use crate::output;
 use crate::settings::Settings;
@@ -118,11 +119,6 @@ impl Snapshot {
     pub fn count(&self) -> usize {
         self.apps.len()
     }
-}
-
-/// Now as Unix milliseconds (the snapshots' own clock).
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 pub struct Fleet {
@@ -263,7 +259,7 @@ impl Fleet {
 
     /// Publish a complete list someone else made (status) as the view, if nobody is refreshing.
     pub fn publish(&self, listed: &ListedApps, began: SystemTime) {
-        let began = began.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let began = unix_ms(began).unwrap_or(0);
         if let Ok(Some(_guard)) = FileLock::try_exclusive(&self.lock) {
             self.write(listed, began);
         }
@@ -300,11 +296,7 @@ impl Fleet {
     /// Whether `snap` still speaks for `name` (no 404 was seen for it after the view was listed).
     pub fn speaks_for(&self, snap: &Snapshot, name: &str) -> bool {
         let Some(p) = self.tombstone(name) else { return false };
-        let gone_at = std::fs::symlink_metadata(&p)
-            .ok()
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as i64);
+        let gone_at = std::fs::symlink_metadata(&p).ok().and_then(|m| m.modified().ok()).and_then(unix_ms);
         gone_at.is_none_or(|g| g < snap.refreshed_ms)
     }
 
@@ -312,12 +304,20 @@ impl Fleet {
     /// skip parsing a view it has already seen.
     pub fn modified_ms(&self) -> Option<i64> {
         let t = std::fs::symlink_metadata(&self.file).ok()?.modified().ok()?;
-        Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
+        unix_ms(t)
     }
 
     /// The snapshot file (doctor, tests).
     pub fn path(&self) -> &Path {
         &self.file
+    }
+}
+
+/// ARM said 404 for the app `name`, or a start just made it ready: older views no longer speak
+/// for it.
+pub fn forget(settings: &Settings, name: &str) {
+    if let Ok(Some(f)) = Fleet::open(settings) {
+        f.forget(name);
     }
 }
 

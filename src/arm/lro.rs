@@ -46,6 +46,54 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs).min(MAX_SERVER_DELAY))
 }
 
+/// Exponential backoff before jitter: `base`, 2 x `base`, 4 x `base`... from attempt 1, at most 30 s.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(1u32 << attempt.clamp(1, 8).saturating_sub(1)).min(Duration::from_secs(30))
+}
+
+/// Codes ARM uses for "another operation is in progress, retry" (a 409): the one list every
+/// retry decision uses.
+const OPERATION_IN_PROGRESS: &[&str] = &[
+    "ContainerAppOperationInProgress",
+    "ContainerAppLockConflict",
+    "ManagedEnvironmentOperationInProgress",
+    "RetryableErrorDueToAnotherOperation",
+    "Conflict",
+];
+
+/// Whether a 409 with this ARM error code is worth retrying.
+pub fn operation_in_progress(code: &str) -> bool {
+    OPERATION_IN_PROGRESS.iter().any(|c| code.eq_ignore_ascii_case(c))
+}
+
+/// An Azure-AsyncOperation status body, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// InProgress, or anything ARM may add that is not terminal.
+    Running,
+    Succeeded,
+    /// Failed or Canceled, with ARM's error code and message.
+    Ended {
+        canceled: bool,
+        code: Option<String>,
+        message: String,
+    },
+}
+
+impl Operation {
+    pub fn of(op: super::model::OperationStatus) -> Operation {
+        let st = op.status.unwrap_or_default().to_ascii_lowercase();
+        match st.as_str() {
+            "succeeded" => Operation::Succeeded,
+            "failed" | "canceled" => {
+                let e = op.error.unwrap_or_default();
+                Operation::Ended { canceled: st == "canceled", code: e.code, message: e.message.unwrap_or_default() }
+            }
+            _ => Operation::Running,
+        }
+    }
+}
+
 /// Sleep `wait`, but wake at `deadline` at the latest.
 pub async fn sleep_within(wait: Duration, deadline: Instant) {
     tokio::time::sleep_until(wake_at(wait, deadline).into()).await;
@@ -63,6 +111,31 @@ mod tests {
         assert_eq!(parse_retry_after("-1"), None);
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after(""), None);
+    }
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        let b = Duration::from_millis(100);
+        assert_eq!(backoff(b, 0), b);
+        assert_eq!(backoff(b, 1), b);
+        assert_eq!(backoff(b, 3), b * 4);
+        assert_eq!(backoff(b, u32::MAX), b * 128);
+        assert_eq!(backoff(Duration::from_secs(10), 5), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn operation_status_is_typed() {
+        use crate::arm::model::OperationStatus;
+        let op = |v: serde_json::Value| Operation::of(serde_json::from_value::<OperationStatus>(v).unwrap());
+        assert_eq!(op(serde_json::json!({"status": "InProgress"})), Operation::Running);
+        assert_eq!(op(serde_json::json!({})), Operation::Running);
+        assert_eq!(op(serde_json::json!({"status": "succeeded"})), Operation::Succeeded);
+        assert_eq!(
+            op(serde_json::json!({"status": "Canceled", "error": {"code": "X", "message": "m"}})),
+            Operation::Ended { canceled: true, code: Some("X".into()), message: "m".into() }
+        );
+        assert!(operation_in_progress("containerappoperationinprogress"));
+        assert!(!operation_in_progress("ResourceNotFound"));
     }
 
     #[test]

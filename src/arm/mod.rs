@@ -2,6 +2,7 @@
 //! long-running operations). Nothing here knows about JupyterHub.
 
 pub mod budget;
+pub mod bulk_delete;
 pub mod client;
 pub mod fleet;
 pub mod lro;

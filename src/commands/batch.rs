@@ -29,9 +29,9 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
             let r = app_ref(settings, name)?;
             let arm = commands::arm(settings)?;
             let deadline = std::time::Instant::now() + settings.arm.stop_timeout;
-            let _lock = crate::ownership::ServerLock::acquire(settings, &r.name, deadline).await?;
+            let _lock = crate::lock::server(settings.cache_dir.as_deref(), &r.name, deadline).await?;
             let budget = deadline.saturating_duration_since(std::time::Instant::now());
-            let deleted = super::stop::delete_and_wait(&arm, settings, &r, budget).await?;
+            let deleted = crate::teardown::delete_and_wait(&arm, settings, &r, budget).await?;
             output::result(&json!({ "name": r.name, "deleted": deleted }));
         }
     }

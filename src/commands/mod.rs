@@ -11,8 +11,6 @@ pub mod start;
 pub mod status;
 pub mod stop;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use crate::arm::Arm;
 use crate::auth::{TokenCache, TokenProvider};
 use crate::error::{Error, Result};
@@ -89,17 +87,4 @@ pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn E
 /// The ownership rule for this reference.
 pub fn is_ours(app: &crate::arm::model::ContainerApp, settings: &Settings, r: &AppRef) -> bool {
     ownership::owns(app, settings, &r.expect)
-}
-
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-pub fn seed() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or_default();
-    nanos ^ ((std::process::id() as u64) << 40)
 }

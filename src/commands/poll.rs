@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::arm::budget::Priority;
-use crate::arm::fleet::Fleet;
+use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
@@ -112,14 +112,6 @@ async fn probe(http: &reqwest::Client, url: &str) -> bool {
     body.is_some_and(|b| b.get("version").is_some())
 }
 
-/// ARM said 404 for the app, or a start just made it ready: older fleet views no longer speak
-/// for it.
-pub fn forget(settings: &Settings, r: &AppRef) {
-    if let Ok(Some(f)) = Fleet::open(settings) {
-        f.forget(&r.name);
-    }
-}
-
 /// The fleet view for this app's id, if it can speak for it at all.
 fn fleet_for(settings: &Settings, r: &AppRef) -> Option<Fleet> {
     match Fleet::open(settings) {
@@ -171,7 +163,7 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
     let app = match arm.get_app(&r.id).await {
         Ok(Some(app)) => app,
         Ok(None) => {
-            forget(settings, r);
+            fleet::forget(settings, &r.name);
             return json!({ "status": "stopped", "exit_status": 0, "name": r.name });
         }
         Err(e) => return unknown(r, &e.into()),

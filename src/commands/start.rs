@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
-use crate::ownership::{Expect, ServerLock};
+use crate::ownership::Expect;
 use crate::request::{self, STATE_VERSION};
 use crate::settings::{Env, IngressKind, Settings};
 use crate::spec::{self, ServerSpec};
@@ -26,8 +26,8 @@ use crate::status::{self, Phase};
 
 pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let req = request::server_request(&args.target, settings, env)?;
-    let suffix = naming::spawn_suffix(commands::seed());
-    let spec = spec::build(settings, &req, &commands::now_rfc3339(), &suffix)?;
+    let suffix = naming::spawn_suffix(crate::clock::seed());
+    let spec = spec::build(settings, &req, &crate::clock::now_rfc3339(), &suffix)?;
 
     if args.dry_run {
         let location = settings.location.clone().unwrap_or_else(|| "<location of the managed environment>".into());
@@ -78,7 +78,7 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
     arm.set_deadline(deadline);
     arm.set_priority(Priority::High);
     arm.report_throttling(Some(10));
-    let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
+    let _lock = crate::lock::server(settings.cache_dir.as_deref(), &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
             // A request cut short by the deadline is the start timing out, whatever its own code.
@@ -116,13 +116,13 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
             "JUPYTERHUB_API_TOKEN is not set: batch submit must run with the spawner's get_env()",
         ));
     }
-    let spec = spec::build(settings, &req, &commands::now_rfc3339(), &naming::spawn_suffix(commands::seed()))?;
+    let spec = spec::build(settings, &req, &crate::clock::now_rfc3339(), &naming::spawn_suffix(crate::clock::seed()))?;
     let arm = commands::arm(settings)?;
     let starter = Starter::new(&arm, settings, &spec);
     let deadline = lro::after(spec.start_timeout);
     arm.set_deadline(deadline);
     arm.set_priority(Priority::High);
-    let _lock = ServerLock::acquire(settings, &spec.name, deadline).await?;
+    let _lock = crate::lock::server(settings.cache_dir.as_deref(), &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
         sig = terminated() => Err(Error::runtime("Terminated", format!("submit of {} interrupted by {sig}", spec.name))),
@@ -298,7 +298,7 @@ impl<'a> Starter<'a> {
                         &format!("Replacing the failed {} ({reason})", spec.name),
                     );
                     let r = self.app_ref();
-                    super::stop::delete_and_wait(
+                    crate::teardown::delete_and_wait(
                         self.arm,
                         self.settings,
                         &r,
@@ -351,7 +351,7 @@ impl<'a> Starter<'a> {
         let url = self.url.borrow().clone();
         // Views listed before now (e.g. the one this start waited on, showing it provisioning)
         // no longer speak for the app: the hub's next poll asks the ingress or ARM instead.
-        super::poll::forget(self.settings, &self.app_ref());
+        crate::arm::fleet::forget(self.settings, &self.spec.name);
         estimates::progress(Waiting::Ready, 100, &format!("Server ready at {url}"));
         let state = request::State {
             version: STATE_VERSION,
@@ -392,12 +392,7 @@ impl<'a> Starter<'a> {
     }
 
     async fn wait_gone(&self, deadline: Instant) -> Result<()> {
-        loop {
-            if self.arm.get_app(&self.spec.id).await?.is_none() {
-                return Ok(());
-            }
-            sleep_until_next(self.settings.arm.poll_interval, deadline).await;
-        }
+        crate::teardown::wait_gone(self.arm, &self.spec.id, self.settings.arm.poll_interval, deadline).await
     }
 
     /// Poll the Azure-AsyncOperation status; meanwhile look at the new revision's replicas so an
@@ -419,7 +414,7 @@ impl<'a> Starter<'a> {
         let mut next_op = lro::after(self.settings.arm.lro_wait(first_wait).max(op_every));
         let mut next_revision = lro::after(revision_every);
         let mut pct = 20u8;
-        let put_ms = fleet::now_ms();
+        let put_ms = crate::clock::now_ms();
         let mut view = if self.frugal {
             Fleet::open(self.settings).ok().flatten().filter(|f| f.covers(&self.spec.id)).map(fleet::Watcher::new)
         } else {
@@ -509,25 +504,19 @@ impl<'a> Starter<'a> {
 
     /// `Some(Ok)` succeeded, `Some(Err)` failed or canceled (with ARM's code), `None` still running.
     async fn operation_outcome(&self, op: crate::arm::model::OperationStatus) -> Option<Result<()>> {
-        let st = op.status.clone().unwrap_or_default();
-        match st.to_ascii_lowercase().as_str() {
-            "succeeded" => Some(Ok(())),
-            "failed" | "canceled" => {
-                let e = op.error.unwrap_or_default();
-                let code = e.code.unwrap_or_else(|| "ProvisioningFailed".into());
-                let mut message = format!(
-                    "provisioning {} {}: {code}: {}",
-                    self.spec.name,
-                    st.to_ascii_lowercase(),
-                    e.message.unwrap_or_default()
-                );
+        match lro::Operation::of(op) {
+            lro::Operation::Running => None,
+            lro::Operation::Succeeded => Some(Ok(())),
+            lro::Operation::Ended { canceled, code, message } => {
+                let code = code.unwrap_or_else(|| "ProvisioningFailed".into());
+                let verb = if canceled { "canceled" } else { "failed" };
+                let mut message = format!("provisioning {} {verb}: {code}: {message}", self.spec.name);
                 // The platform's reason, when it adds something to ARM's.
                 if let Some(reason) = self.revision_failure().await.filter(|r| !message.contains(r.as_str())) {
                     message.push_str(&format!(" (revision: {reason})"));
                 }
                 Some(Err(Error::runtime(code, message)))
             }
-            _ => None,
         }
     }
 

@@ -21,6 +21,7 @@ B_SECS = 60
 C_SERVERS = max(50, int(400 * SCALE))
 C_STARTS = max(10, int(100 * SCALE))
 D_DELETE = 10
+WARM_STOPS = 3
 POLL_EVERY = 30.0
 PROVISION = 20.0
 DELETE_SECS = 3.3  # not a multiple of stop's 0.5 s check: honest lag figures
@@ -287,6 +288,15 @@ async def scenario_c(fleet):
 
         async def lifecycle():
             await asyncio.sleep(10)
+            # A hub in service has stopped servers before: three stops, one after another, give
+            # the cache dir the deletion times stop paces its GETs by (a brand-new hub's first
+            # stops fall back to the view and doubling GETs: see the "cold" line of S).
+            for n in names[:WARM_STOPS]:
+                state = {"version": 1, "id": fake.app_id(n), "name": n, "url": f"http://{n}", "hub_id": "bench",
+                         "key": key_of(n)}
+                w = await run(["stop"], dict(base, ACACTL_STATE=json.dumps(state)))
+                out.setdefault("warm-up stops ok", 0)
+                out["warm-up stops ok"] += w["rc"] == 0 and w["doc"].get("deleted") is True
             starts = await asyncio.gather(*[run(["start", "--progress", "json"], spawner_env(base, f"s{k}"))
                                             for k in range(C_STARTS)])
             ok = [r for r in starts if r["rc"] == 0]
@@ -295,16 +305,25 @@ async def scenario_c(fleet):
             stops = await asyncio.gather(*[run(["stop"], dict(base, ACACTL_STATE=json.dumps(r["doc"]["state"])))
                                            for r in ok])
             out["stopped"] = f"{sum(1 for s in stops if s['rc'] == 0)}/{len(ok)}"
-            dels = {}
+            dels, seen = {}, {}
             for r in fake.admin("requests"):
+                name = r["path"].split("?")[0].rsplit("/", 1)[-1].lower()
                 if r["method"] == "DELETE" and r["status"] == 202:
-                    dels.setdefault(r["path"].split("?")[0].rsplit("/", 1)[-1].lower(), r["time"])
-            lag = []
+                    dels.setdefault(name, r["time"])
+                elif r["method"] == "GET" and r["status"] == 404 and name in dels:
+                    seen.setdefault(name, r["time"])
+            lag, detect = [], []
             for r, s in zip(ok, stops):
-                td = dels.get(r["doc"]["name"].lower())
+                name = r["doc"]["name"].lower()
+                td = dels.get(name)
                 if td and s["rc"] == 0:
                     lag.append(s["t1"] - (td + DELETE_SECS))
-            out["stop return - gone p50/max s"] = f"{pct(lag,50):.2f}/{pct(lag,100):.2f}"
+                    if name in seen:
+                        detect.append(seen[name] - (td + DELETE_SECS))
+            out["stop return - gone p50/p90/max s"] = f"{pct(lag,50):.2f}/{pct(lag,90):.2f}/{pct(lag,100):.2f}"
+            # ARM's 404 for the app (what stop waits for) minus the moment it was gone: the part
+            # acactl's design decides; the rest is process start-up and exit on a busy machine.
+            out["404 seen - gone p50/p90/max s"] = f"{pct(detect,50):.2f}/{pct(detect,90):.2f}/{pct(detect,100):.2f}"
             out["failures"] = [x["err"][-200:] for x in list(starts) + list(stops) if x["rc"] != 0][:2]
 
         await asyncio.gather(lifecycle(), *[poll_loop(n, base, fake, until, log, False) for n in names])

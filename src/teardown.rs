@@ -1,0 +1,256 @@
+//! Taking one of our apps down, for stop, for start (replacing a failed app) and for batch:
+//! delete it only if the ownership rule says it is ours, then wait (bounded) until ARM says 404,
+//! noticing within about [`GONE_CHECK`] that it is, without one GET per check per app.
+
+use std::time::{Duration, Instant};
+
+use crate::arm::fleet::Fleet;
+use crate::arm::{Arm, DeleteStarted, lro};
+use crate::commands::AppRef;
+use crate::error::{Error, Result};
+use crate::estimates::Deletions;
+use crate::output;
+use crate::settings::Settings;
+
+/// How often stop asks whether the app is gone while ARM deletes it (`fleet.enabled: false`), and
+/// how often around the time deletions usually take.
+pub const GONE_CHECK: Duration = Duration::from_millis(500);
+/// How often stop looks at the fleet view while ARM deletes the app (a file stat; no ARM request).
+const VIEW_CHECK: Duration = Duration::from_millis(200);
+/// While deletions are pending the view is refreshed this often per page of the list (at least
+/// [`DELETING_MIN_AGE`], at most `fleet.max_age`): 300 stops share one list instead of 600 GETs
+/// a second, and a list costs at most ~20 reads a second of ARM's 25.
+const DELETING_AGE_PER_PAGE: Duration = Duration::from_millis(50);
+const DELETING_MIN_AGE: Duration = Duration::from_millis(500);
+/// How long a stop waits for another process's refresh before asking ARM itself.
+const VIEW_WAIT: Duration = Duration::from_secs(2);
+/// Without a history of deletions, the first direct GET after this, then at doubling intervals
+/// up to [`MAX_GUESS_STEP`].
+const FIRST_GUESS: Duration = Duration::from_secs(1);
+const MAX_GUESS_STEP: Duration = Duration::from_secs(5);
+
+/// stop's use of the fleet view: "gone" is only a candidate when a list that began after ARM
+/// accepted the DELETE no longer shows the app; the caller confirms with one direct GET (only
+/// ARM's 404 means gone). A view that cannot be had sends the caller to ARM directly.
+struct GoneView {
+    fleet: Fleet,
+    accepted_ms: i64,
+    seen_mtime: Option<i64>,
+    /// Pages of the last list seen (sets the refresh period).
+    pages: usize,
+    last_direct: Option<Instant>,
+}
+
+impl GoneView {
+    fn open(settings: &Settings, r: &AppRef) -> Option<GoneView> {
+        let fleet = Fleet::open(settings).ok().flatten().filter(|f| f.covers(&r.id))?;
+        Some(GoneView { fleet, accepted_ms: crate::clock::now_ms(), seen_mtime: None, pages: 1, last_direct: None })
+    }
+
+    /// Whether the app may be gone (worth one direct GET).
+    async fn maybe_gone(&mut self, arm: &Arm, r: &AppRef) -> bool {
+        let mtime = self.fleet.modified_ms();
+        let period = DELETING_AGE_PER_PAGE
+            .saturating_mul(self.pages.min(10_000) as u32)
+            .clamp(DELETING_MIN_AGE, self.fleet.max_age.max(DELETING_MIN_AGE));
+        let stale = mtime.is_none_or(|m| crate::clock::now_ms().saturating_sub(m) >= period.as_millis() as i64 * 4 / 5);
+        if !stale && mtime == self.seen_mtime {
+            // Nothing new since the last look, and not due for a refresh: no need to parse it.
+            return false;
+        }
+        let Some(snap) = self.fleet.fresh(arm, period, lro::after(VIEW_WAIT)).await else {
+            // No trustworthy view (refresh failed, lock unusable): ask the app itself, at the
+            // pace of the classic loop.
+            let due = self.last_direct.is_none_or(|t| t.elapsed() >= GONE_CHECK);
+            if due {
+                self.last_direct = Some(Instant::now());
+            }
+            return due;
+        };
+        self.seen_mtime = self.fleet.modified_ms();
+        self.pages = snap.pages.max(1);
+        snap.listed_since(self.accepted_ms) && snap.get(&r.name).is_none_or(|e| !e.id.eq_ignore_ascii_case(&r.id))
+    }
+}
+
+/// When a direct GET is worth its read: around the time this hub's deletions usually take
+/// (every [`GONE_CHECK`] from the shortest recent one until a second past the longest), else at
+/// doubling intervals. The view catches the rest. 300 stops at once then cost about one GET each
+/// instead of one every half second, and each learns "gone" within a check of it happening.
+struct Guess {
+    history: Option<Deletions>,
+    usual: Option<(Duration, Duration)>,
+    next_load: Instant,
+    accepted: Instant,
+    next: Instant,
+    step: Duration,
+}
+
+impl Guess {
+    fn new(settings: &Settings, accepted: Instant) -> Guess {
+        let mut g = Guess {
+            history: Deletions::open(settings.cache_dir.as_deref(), &settings.hub_id),
+            usual: None,
+            next_load: accepted,
+            accepted,
+            next: accepted + FIRST_GUESS,
+            step: FIRST_GUESS,
+        };
+        g.load();
+        g
+    }
+
+    /// Read the history until it has an answer (other stops may be adding to it right now).
+    fn load(&mut self) {
+        if self.usual.is_some() || Instant::now() < self.next_load {
+            return;
+        }
+        self.next_load = lro::after(Duration::from_secs(1));
+        self.usual = self.history.as_ref().and_then(Deletions::usual);
+        if let Some((lo, _)) = self.usual {
+            self.next = self.accepted + lo.saturating_sub(GONE_CHECK / 5);
+        }
+    }
+
+    fn due(&mut self) -> bool {
+        self.load();
+        Instant::now() >= self.next
+    }
+
+    /// A direct GET was sent: when the next one is due.
+    fn sent(&mut self) {
+        let since = self.accepted.elapsed();
+        let dense = self.usual.is_some_and(|(_, hi)| since <= hi + Duration::from_secs(1));
+        self.next = lro::after(if dense {
+            GONE_CHECK
+        } else {
+            let s = self.step;
+            self.step = (self.step * 2).min(MAX_GUESS_STEP);
+            s
+        });
+    }
+
+    fn gone(&self) {
+        if let Some(h) = &self.history {
+            h.record(self.accepted.elapsed());
+        }
+    }
+}
+
+/// Ok(false) when there was nothing to delete.
+pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget: Duration) -> Result<bool> {
+    let deadline = lro::after(budget);
+    let Some(app) = arm.get_app(&r.id).await? else {
+        return Ok(false);
+    };
+    if !crate::commands::is_ours(&app, settings, r) {
+        return Err(Error::runtime(
+            "NotOwned",
+            format!(
+                "{} exists but is not tagged as this hub's ({}) server; refusing to delete it",
+                r.name, settings.hub_id
+            ),
+        ));
+    }
+    output::progress(10, &format!("Deleting {}", r.name));
+    let started = loop {
+        match arm.delete_app(&r.id).await {
+            Ok(s) => break s,
+            // The retry budget ran out on "operation in progress": keep trying until our own deadline.
+            Err(e) if e.status == Some(409) && lro::fits(settings.arm.poll_interval, deadline) => {
+                output::verbose(&format!("{e}; waiting"));
+                tokio::time::sleep(settings.arm.poll_interval).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match started {
+        DeleteStarted::Absent => return Ok(false),
+        DeleteStarted::Done => return Ok(true),
+        DeleteStarted::Accepted { url, async_status, retry_after } => {
+            // Ask the app itself (404 = gone, the only proof that counts) when the view no longer
+            // lists it or when deletions usually end, and the operation at ARM's own pace (for a
+            // failed delete): ARM's Retry-After can be far longer than the deletion, and the user
+            // cannot restart until stop returns.
+            let accepted = Instant::now();
+            let mut next_op = lro::after(settings.arm.lro_wait(retry_after));
+            let mut view = GoneView::open(settings, r);
+            let mut guess = Guess::new(settings, accepted);
+            loop {
+                let check = if view.is_some() { VIEW_CHECK } else { GONE_CHECK };
+                if !lro::fits(check, deadline) {
+                    break;
+                }
+                lro::sleep_within(check, deadline).await;
+                let listed_gone = match view.as_mut() {
+                    Some(v) => Some(v.maybe_gone(arm, r).await),
+                    None => None,
+                };
+                let gone = match listed_gone {
+                    None | Some(true) => arm.get_app(&r.id).await?.is_none(),
+                    Some(false) if guess.due() => match arm.get_app_if_spare(&r.id).await {
+                        Some(got) => {
+                            guess.sent();
+                            got?.is_none()
+                        }
+                        // No read to spare: the view, or the next round.
+                        None => false,
+                    },
+                    Some(false) => false,
+                };
+                if gone {
+                    guess.gone();
+                    return Ok(true);
+                }
+                let Some(url) = url.as_deref() else { continue };
+                if Instant::now() < next_op {
+                    continue;
+                }
+                let (done, next) = if async_status {
+                    let (s, next) = arm.operation_status(url).await?;
+                    match lro::Operation::of(s) {
+                        lro::Operation::Ended { code, message, .. } => {
+                            return Err(Error::runtime(
+                                code.unwrap_or_else(|| "DeleteFailed".into()),
+                                format!("deleting {} failed: {message}", r.name),
+                            ));
+                        }
+                        op => (op == lro::Operation::Succeeded, next),
+                    }
+                } else {
+                    arm.location_done(url).await?
+                };
+                if done {
+                    break;
+                }
+                next_op = lro::after(settings.arm.lro_wait(next));
+            }
+        }
+    }
+    // Gone means GET says 404.
+    loop {
+        if arm.get_app(&r.id).await?.is_none() {
+            return Ok(true);
+        }
+        if !lro::fits(settings.arm.poll_interval, deadline) {
+            output::warn(&format!(
+                "ARM accepted the delete of {} but it still exists after {} s; it will finish on its own",
+                r.name,
+                budget.as_secs()
+            ));
+            return Ok(true);
+        }
+        lro::sleep_within(settings.arm.poll_interval, deadline).await;
+    }
+}
+
+/// Until ARM says 404 for `id` (a previous app still deleting), asking every `every`; the ARM
+/// client's deadline ends it.
+pub async fn wait_gone(arm: &Arm, id: &str, every: Duration, deadline: Instant) -> Result<()> {
+    loop {
+        if arm.get_app(id).await?.is_none() {
+            return Ok(());
+        }
+        lro::sleep_within(every, deadline).await;
+    }
+}
