@@ -22,33 +22,49 @@ const VIEW_CHECK: Duration = Duration::from_millis(200);
 /// a second, and a list costs at most ~20 reads a second of ARM's 25.
 const DELETING_AGE_PER_PAGE: Duration = Duration::from_millis(50);
 const DELETING_MIN_AGE: Duration = Duration::from_millis(500);
-/// How long a stop waits for another process's refresh before asking ARM itself.
-const VIEW_WAIT: Duration = Duration::from_secs(2);
 /// Without a history of deletions, the first direct GET after this, then at doubling intervals
 /// up to [`MAX_GUESS_STEP`].
 const FIRST_GUESS: Duration = Duration::from_secs(1);
 const MAX_GUESS_STEP: Duration = Duration::from_secs(5);
+/// With the view on, the delete operation is read at most this often.
+const OP_EVERY_WITH_VIEW: Duration = Duration::from_secs(5);
+
+/// What the view says of an app being deleted.
+enum Seen {
+    /// A list that began after ARM accepted the DELETE no longer shows it: worth one direct GET.
+    Unlisted,
+    /// Still listed, or nothing new since the last look.
+    Listed,
+    /// No trustworthy view right now (refresh failed or slow, lock unusable).
+    NoView,
+}
 
 /// stop's use of the fleet view: "gone" is only a candidate when a list that began after ARM
 /// accepted the DELETE no longer shows the app; the caller confirms with one direct GET (only
-/// ARM's 404 means gone). A view that cannot be had sends the caller to ARM directly.
+/// ARM's 404 means gone).
 struct GoneView {
     fleet: Fleet,
     accepted_ms: i64,
     seen_mtime: Option<i64>,
     /// Pages of the last list seen (sets the refresh period).
     pages: usize,
-    last_direct: Option<Instant>,
+    /// Since when no trustworthy view could be had.
+    no_view_since: Option<Instant>,
 }
+
+/// How long the view may be unavailable (another process's slow refresh, a failing list) before
+/// stop stops counting on it.
+const VIEW_PATIENCE: Duration = Duration::from_secs(2);
 
 impl GoneView {
     fn open(settings: &Settings, r: &AppRef) -> Option<GoneView> {
         let fleet = Fleet::open(settings).ok().flatten().filter(|f| f.covers(&r.id))?;
-        Some(GoneView { fleet, accepted_ms: crate::clock::now_ms(), seen_mtime: None, pages: 1, last_direct: None })
+        Some(GoneView { fleet, accepted_ms: crate::clock::now_ms(), seen_mtime: None, pages: 1, no_view_since: None })
     }
 
-    /// Whether the app may be gone (worth one direct GET).
-    async fn maybe_gone(&mut self, arm: &Arm, r: &AppRef) -> bool {
+    /// Never waits for another process's refresh beyond one check: a stop stuck behind a slow
+    /// list would miss the moment its own guess was due.
+    async fn look(&mut self, arm: &Arm, r: &AppRef) -> Seen {
         let mtime = self.fleet.modified_ms();
         let period = DELETING_AGE_PER_PAGE
             .saturating_mul(self.pages.min(10_000) as u32)
@@ -56,20 +72,17 @@ impl GoneView {
         let stale = mtime.is_none_or(|m| crate::clock::now_ms().saturating_sub(m) >= period.as_millis() as i64 * 4 / 5);
         if !stale && mtime == self.seen_mtime {
             // Nothing new since the last look, and not due for a refresh: no need to parse it.
-            return false;
+            return Seen::Listed;
         }
-        let Some(snap) = self.fleet.fresh(arm, period, lro::after(VIEW_WAIT)).await else {
-            // No trustworthy view (refresh failed, lock unusable): ask the app itself, at the
-            // pace of the classic loop.
-            let due = self.last_direct.is_none_or(|t| t.elapsed() >= GONE_CHECK);
-            if due {
-                self.last_direct = Some(Instant::now());
-            }
-            return due;
+        let Some(snap) = self.fleet.fresh(arm, period, lro::after(VIEW_CHECK)).await else {
+            let since = *self.no_view_since.get_or_insert_with(Instant::now);
+            return if since.elapsed() >= VIEW_PATIENCE { Seen::NoView } else { Seen::Listed };
         };
+        self.no_view_since = None;
         self.seen_mtime = self.fleet.modified_ms();
         self.pages = snap.pages.max(1);
-        snap.listed_since(self.accepted_ms) && snap.get(&r.name).is_none_or(|e| !e.id.eq_ignore_ascii_case(&r.id))
+        let unlisted = snap.get(&r.name).is_none_or(|e| !e.id.eq_ignore_ascii_case(&r.id));
+        if snap.listed_since(self.accepted_ms) && unlisted { Seen::Unlisted } else { Seen::Listed }
     }
 }
 
@@ -115,6 +128,16 @@ impl Guess {
     fn due(&mut self) -> bool {
         self.load();
         Instant::now() >= self.next
+    }
+
+    /// From acceptance, when this deletion counts as slower than usual (10 s without a history).
+    fn slower_than_usual(&self) -> Duration {
+        self.usual.map_or(Duration::from_secs(10), |(_, hi)| hi + Duration::from_secs(2))
+    }
+
+    /// Due within a check at the latest (nothing else will tell).
+    fn soon(&mut self) {
+        self.next = self.next.min(lro::after(GONE_CHECK));
     }
 
     /// A direct GET was sent: when the next one is due.
@@ -173,30 +196,45 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
             // failed delete): ARM's Retry-After can be far longer than the deletion, and the user
             // cannot restart until stop returns.
             let accepted = Instant::now();
-            let mut next_op = lro::after(settings.arm.lro_wait(retry_after));
             let mut view = GoneView::open(settings, r);
             let mut guess = Guess::new(settings, accepted);
+            // With the view, the operation (read only to learn of a failed delete) waits until the
+            // app is slower than usual: 300 stops polling it at ARM's 1 s would be 300 reads a second.
+            let view_on = view.is_some();
+            let op_pace = |wait: Option<Duration>| {
+                let wait = settings.arm.lro_wait(wait);
+                if view_on { wait.max(OP_EVERY_WITH_VIEW) } else { wait }
+            };
+            let mut next_op = lro::after(if view_on {
+                guess.slower_than_usual().max(op_pace(retry_after))
+            } else {
+                op_pace(retry_after)
+            });
             loop {
                 let check = if view.is_some() { VIEW_CHECK } else { GONE_CHECK };
                 if !lro::fits(check, deadline) {
                     break;
                 }
                 lro::sleep_within(check, deadline).await;
-                let listed_gone = match view.as_mut() {
-                    Some(v) => Some(v.maybe_gone(arm, r).await),
-                    None => None,
-                };
-                let gone = match listed_gone {
-                    None | Some(true) => arm.get_app(&r.id).await?.is_none(),
-                    Some(false) if guess.due() => match arm.get_app_if_spare(&r.id).await {
+                let gone = match view.as_mut() {
+                    None => arm.get_app(&r.id).await?.is_none(),
+                    // Around the usual deletion time, ask the app (with a read the budget can spare).
+                    Some(_) if guess.due() => match arm.get_app_if_spare(&r.id).await {
                         Some(got) => {
                             guess.sent();
                             got?.is_none()
                         }
-                        // No read to spare: the view, or the next round.
                         None => false,
                     },
-                    Some(false) => false,
+                    Some(v) => match v.look(arm, r).await {
+                        Seen::Unlisted => arm.get_app(&r.id).await?.is_none(),
+                        Seen::Listed => false,
+                        // No view to wait for: the guesses carry on at the classic pace.
+                        Seen::NoView => {
+                            guess.soon();
+                            false
+                        }
+                    },
                 };
                 if gone {
                     guess.gone();
@@ -223,7 +261,7 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
                 if done {
                     break;
                 }
-                next_op = lro::after(settings.arm.lro_wait(next));
+                next_op = lro::after(op_pace(next));
             }
         }
     }

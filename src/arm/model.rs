@@ -1,8 +1,6 @@
 //! ARM wire types for Microsoft.App (the subset acactl sends and reads). Tolerant on input:
 //! every field is optional, explicit nulls are fine, unknown fields are kept in `extra`, and
 //! enums are strings because the service returns other casings ("Auto") and undocumented values.
-//! Read-only fields are kept even where no command reads them yet: they document the shape.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
@@ -49,8 +47,6 @@ pub struct ManagedServiceIdentity {
 pub struct AppProperties {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    #[serde(skip_serializing)]
-    pub managed_environment_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload_profile_name: Option<String>,
     #[serde(skip_serializing)]
@@ -61,8 +57,6 @@ pub struct AppProperties {
     pub latest_revision_name: Option<String>,
     #[serde(skip_serializing)]
     pub latest_ready_revision_name: Option<String>,
-    #[serde(skip_serializing)]
-    pub latest_revision_fqdn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub configuration: Option<Configuration>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,8 +229,6 @@ pub struct ContainerResources {
     pub cpu: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(skip_serializing)]
-    pub ephemeral_storage: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -290,16 +282,12 @@ where
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Revision {
-    pub name: Option<String>,
     pub properties: Option<RevisionProperties>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RevisionProperties {
-    pub active: Option<bool>,
-    pub replicas: Option<i64>,
-    pub health_state: Option<String>,
     pub provisioning_state: Option<String>,
     pub provisioning_error: Option<String>,
     pub running_state: Option<String>,
@@ -309,15 +297,12 @@ pub struct RevisionProperties {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Replica {
-    pub name: Option<String>,
     pub properties: Option<ReplicaProperties>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicaProperties {
-    pub running_state: Option<String>,
-    pub running_state_details: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub containers: Vec<ReplicaContainer>,
     #[serde(default, deserialize_with = "null_as_empty")]
@@ -329,7 +314,6 @@ pub struct ReplicaProperties {
 pub struct ReplicaContainer {
     pub name: Option<String>,
     pub ready: Option<bool>,
-    pub started: Option<bool>,
     pub restart_count: Option<i64>,
     pub running_state: Option<String>,
     pub running_state_details: Option<String>,
@@ -338,7 +322,6 @@ pub struct ReplicaContainer {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedEnvironment {
-    pub id: Option<String>,
     pub location: Option<String>,
     pub properties: Option<EnvironmentProperties>,
 }
@@ -346,7 +329,6 @@ pub struct ManagedEnvironment {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentProperties {
-    pub default_domain: Option<String>,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub workload_profiles: Vec<WorkloadProfile>,
 }
@@ -362,7 +344,6 @@ pub struct WorkloadProfile {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentStorage {
-    pub name: Option<String>,
     pub properties: Option<EnvironmentStorageProperties>,
 }
 
@@ -376,7 +357,6 @@ pub struct EnvironmentStorageProperties {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageShare {
-    pub share_name: Option<String>,
     /// ReadOnly | ReadWrite
     pub access_mode: Option<String>,
 }
@@ -427,7 +407,7 @@ mod tests {
     use std::path::Path;
 
     fn data(rel: &str) -> Value {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/aca-spec").join(rel);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/aca-spec").join(rel);
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
             .unwrap()
     }

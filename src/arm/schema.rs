@@ -1,5 +1,5 @@
 //! A small JSON Schema check of a ContainerApp body against the SDK-derived schema of
-//! Microsoft.App 2026-07-01 (tests/data/aca-spec/derived): property names, types, enums, required
+//! Microsoft.App 2026-07-01 (data/aca-spec/derived): property names, types, enums, required
 //! keys and read-only properties. Used on bodies changed by a configured merge patch, so a typo like
 //! `terminationGracePeriodSecond` fails before any ARM call instead of being ignored by ARM.
 
@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-const SCHEMA_JSON: &str = include_str!("../../tests/data/aca-spec/derived/microsoft-app.2026-07-01.schema.json");
+const SCHEMA_JSON: &str = include_str!("../../data/aca-spec/derived/microsoft-app.2026-07-01.schema.json");
 
 fn defs() -> &'static Value {
     static S: OnceLock<Value> = OnceLock::new();

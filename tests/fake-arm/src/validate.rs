@@ -1,11 +1,11 @@
-//! PUT-body validation: JSON Schema (derived from the SDK models, `data/`) plus the server-side
+//! PUT-body validation: JSON Schema (derived from the SDK models, `data/aca-spec/derived/` at the repository root, the same file acactl checks bodies with) plus the server-side
 //! rules of aca-arm.md §5.
 
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
 /// The derived JSON Schema (2020-12) for Microsoft.App 2026-07-01.
-pub const SCHEMA_JSON: &str = include_str!("../data/microsoft-app.2026-07-01.schema.json");
+pub const SCHEMA_JSON: &str = include_str!("../../../data/aca-spec/derived/microsoft-app.2026-07-01.schema.json");
 
 /// A validation failure: HTTP status, ARM error code, message.
 #[derive(Debug, Clone, PartialEq)]

@@ -669,7 +669,10 @@ async fn ingress_routing() {
 
 #[test]
 fn create_or_update_examples_pass_validation() {
-    let ex: Value = serde_json::from_str(include_str!("../data/ContainerApps_CreateOrUpdate.json")).unwrap();
+    let ex: Value = serde_json::from_str(include_str!(
+        "../../../data/aca-spec/2026-07-01/examples/ContainerApps_CreateOrUpdate.json"
+    ))
+    .unwrap();
     let params = &ex["parameters"];
     let mut n = 0;
     for (k, v) in params.as_object().unwrap() {
