@@ -4,6 +4,7 @@ mod arm;
 mod auth;
 mod cli;
 mod commands;
+mod env;
 mod error;
 mod estimates;
 mod http;
@@ -25,9 +26,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::env::ProcessEnv;
 use crate::error::{Error, Exit};
 use crate::output::{ProgressMode, Verbosity};
-use crate::settings::ProcessEnv;
 
 fn main() -> ExitCode {
     output::register_env_secrets(&ProcessEnv);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::naming;
 
@@ -355,11 +356,34 @@ pub struct Cloud {
     pub token_scope: String,
 }
 
-#[derive(Debug, Clone)]
+/// The hub's Azure identity: the file's `credential` plus the Azure variables, read here once so
+/// that token code never looks at the environment.
+#[derive(Clone)]
 pub struct CredentialSettings {
     pub kind: CredentialKind,
+    /// `credential.client_id`, else AZURE_CLIENT_ID.
     pub client_id: Option<String>,
+    /// `credential.tenant_id`, else AZURE_TENANT_ID.
     pub tenant_id: Option<String>,
+    /// AZURE_FEDERATED_TOKEN_FILE (workload identity).
+    pub federated_token_file: Option<String>,
+    /// IDENTITY_ENDPOINT (Container Apps managed identity).
+    pub identity_endpoint: Option<String>,
+    /// AZURE_CLIENT_SECRET: only ever from the environment, never the file.
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for CredentialSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSettings")
+            .field("kind", &self.kind)
+            .field("client_id", &self.client_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("federated_token_file", &self.federated_token_file)
+            .field("identity_endpoint", &self.identity_endpoint)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -566,58 +590,6 @@ impl ArmSettings {
     }
 }
 
-/// What the environment contributes; passed in so resolution is a pure function.
-pub trait Env {
-    /// A set, non-empty variable (an empty setting means "not set" for acactl's own variables).
-    fn var(&self, name: &str) -> Option<String>;
-    /// A set variable, empty or not: forwarded variables are forwarded exactly, and JupyterHub
-    /// sends some empty on purpose (`JUPYTERHUB_SERVER_NAME=""` for the default server).
-    fn var_raw(&self, name: &str) -> Option<String> {
-        self.var(name)
-    }
-    /// In batch mode (batchspawner runs submit with only `get_env()` plus `env_keep`), the
-    /// forward list is every variable present; the deny-list still applies.
-    fn batch_forward(&self) -> Option<String> {
-        None
-    }
-}
-
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-    fn var_raw(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
-}
-
-/// The process environment for `acactl batch submit`.
-pub struct BatchEnv;
-
-impl Env for BatchEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        ProcessEnv.var(name)
-    }
-    fn var_raw(&self, name: &str) -> Option<String> {
-        ProcessEnv.var_raw(name)
-    }
-    fn batch_forward(&self) -> Option<String> {
-        let skip = |n: &str| n.starts_with("LC_") || ["LANG", "TERM", "SHLVL", "_"].contains(&n);
-        Some(std::env::vars().map(|(k, _)| k).filter(|k| !skip(k)).collect::<Vec<_>>().join(","))
-    }
-}
-
-impl Env for BTreeMap<String, String> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).cloned().filter(|v| !v.is_empty())
-    }
-    fn var_raw(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-}
-
 /// Find the configuration file: `--config`, `$ACACTL_CONFIG`, the user config dir, /etc/acactl.
 pub fn find_config(flag: Option<&Path>, env: &dyn Env) -> Result<Option<PathBuf>> {
     if let Some(p) = flag {
@@ -763,8 +735,11 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
     let cred = file.credential.unwrap_or_default();
     let credential = CredentialSettings {
         kind: cred.kind.unwrap_or(CredentialKind::Auto),
-        client_id: cred.client_id,
-        tenant_id: cred.tenant_id,
+        client_id: cred.client_id.or_else(|| env.var("AZURE_CLIENT_ID")),
+        tenant_id: cred.tenant_id.or_else(|| env.var("AZURE_TENANT_ID")),
+        federated_token_file: env.var("AZURE_FEDERATED_TOKEN_FILE"),
+        identity_endpoint: env.var("IDENTITY_ENDPOINT"),
+        client_secret: env.var("AZURE_CLIENT_SECRET"),
     };
 
     let hub = HubSettings {

@@ -6,10 +6,11 @@ use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
 use crate::commands::{self, AppRef};
+use crate::env::BatchEnv;
 use crate::error::{Error, Exit, Result};
 use crate::naming;
 use crate::output;
-use crate::settings::{BatchEnv, Settings};
+use crate::settings::Settings;
 use crate::spec;
 
 pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {

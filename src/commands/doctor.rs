@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use crate::arm::Arm;
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::output;
-use crate::settings::{self, Env, Settings};
+use crate::settings::{self, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -183,7 +184,7 @@ async fn checks(s: &Settings, r: &mut Report) {
 }
 
 fn hub_client_id(s: &Settings) -> Option<String> {
-    s.credential.client_id.clone().or_else(|| std::env::var("AZURE_CLIENT_ID").ok()).filter(|c| !c.is_empty())
+    s.credential.client_id.clone().filter(|c| !c.is_empty())
 }
 
 /// The hub's own identity must never be attached to a user app: notebook code could act as the hub.

@@ -15,24 +15,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::arm::Arm;
 use crate::auth::{TokenCache, TokenProvider};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::naming;
 use crate::ownership::{self, Expect};
 use crate::request;
-use crate::settings::{Env, ProcessEnv, Settings};
+use crate::settings::Settings;
 use crate::spec;
 
 /// The ARM client for these settings (no network until the first request).
 pub fn arm(settings: &Settings) -> Result<Arm> {
     let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
     let cache = settings.cache_dir.as_deref().and_then(TokenCache::open);
-    let auth = TokenProvider::new(
-        settings.cloud.clone(),
-        settings.credential.clone(),
-        http.clone(),
-        cache,
-        Box::new(ProcessEnv),
-    );
+    let auth = TokenProvider::new(settings.cloud.clone(), settings.credential.clone(), http.clone(), cache);
     let arm = Arm::new(http, &settings.cloud.resource_manager, &settings.api_version, auth, settings.arm.clone());
     Ok(arm.with_budget(budget(settings)))
 }

@@ -20,10 +20,11 @@ use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
 use crate::commands::{self, AppRef};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::ownership::{self, Expect};
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 use crate::status::{self, Phase};
 
 /// Every ARM request of a poll (retries and throttling included) ends by then.

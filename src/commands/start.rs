@@ -14,13 +14,14 @@ use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::cli::StartArgs;
 use crate::commands::{self, AppRef};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
 use crate::ownership::{Expect, ServerLock};
 use crate::request::{self, STATE_VERSION};
-use crate::settings::{Env, IngressKind, Settings};
+use crate::settings::{IngressKind, Settings};
 use crate::spec::{self, ServerSpec};
 use crate::status::{self, Phase};
 

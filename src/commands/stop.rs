@@ -10,9 +10,10 @@ use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
 use crate::commands::{self, AppRef};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 
 /// How often stop asks whether the app is gone while ARM deletes it (`fleet.enabled: false`).
 pub const GONE_CHECK: Duration = Duration::from_millis(500);
