@@ -9,6 +9,7 @@ mod error;
 mod estimates;
 mod http;
 mod hub;
+mod limits;
 mod lock;
 mod naming;
 mod origin;
@@ -20,6 +21,7 @@ mod request;
 mod settings;
 mod spec;
 mod status;
+mod template;
 
 use std::process::ExitCode;
 

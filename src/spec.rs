@@ -9,10 +9,10 @@ use crate::arm::model as wire;
 use crate::error::{Error, Result};
 use crate::naming;
 use crate::request::ServerRequest;
-use crate::settings::{AllowOrigin, EnvValue, IngressKind, Settings, StorageKind, SubPath};
+use crate::settings::{AllowOrigin, Settings};
+use crate::template::{CONTAINER_NAME, EnvValue, IngressKind, StorageKind, SubPath};
 
 pub const TOKEN_SECRET: &str = "jupyterhub-api-token";
-pub const CONTAINER_NAME: &str = "notebook";
 
 pub const TAG_MANAGED_BY: &str = "managed-by";
 pub const TAG_HUB: &str = "acactl-hub";

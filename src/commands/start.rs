@@ -21,9 +21,10 @@ use crate::naming;
 use crate::output;
 use crate::ownership::{Expect, ServerLock};
 use crate::request::{self, STATE_VERSION};
-use crate::settings::{IngressKind, Settings};
+use crate::settings::Settings;
 use crate::spec::{self, ServerSpec};
 use crate::status::{self, Phase};
+use crate::template::IngressKind;
 
 pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let req = request::server_request(&args.target, settings, env)?;
