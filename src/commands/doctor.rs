@@ -193,7 +193,7 @@ async fn user_apps(arm: &Arm, s: &Settings, r: &mut Report) {
         Ok(l) => l,
         Err(e) => return r.add("user apps", Status::Warning, format!("cannot list apps: {e}"), None),
     };
-    let ours: Vec<_> = listed.apps.iter().filter(|a| super::status::ours(a, s)).collect();
+    let ours: Vec<_> = listed.apps.iter().filter(|a| crate::ownership::ours(a, s)).collect();
     let Some(hub) = hub_client_id(s) else {
         return r.add(
             "user apps",
@@ -213,7 +213,7 @@ async fn user_apps(arm: &Arm, s: &Settings, r: &mut Report) {
                 m.values().any(|v| v["clientId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(&hub)))
             })
         })
-        .map(|a| super::status::app_name(a))
+        .map(|a| crate::phase::app_name(a))
         .collect();
     if attached.is_empty() {
         r.add(

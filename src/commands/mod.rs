@@ -1,4 +1,5 @@
-//! One file per command; each returns the JSON document to print (or an Error).
+//! One file per command; each returns the JSON document to print (or an Error). Also what they
+//! share: the ARM client for the settings, the hub-wide budget, the clock and the retry seed.
 
 pub mod batch;
 pub mod doctor;
@@ -15,13 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::arm::Arm;
 use crate::auth::{TokenCache, TokenProvider};
-use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::naming;
-use crate::ownership::{self, Expect};
-use crate::request;
 use crate::settings::Settings;
-use crate::spec;
 
 /// The ARM client for these settings (no network until the first request).
 pub fn arm(settings: &Settings) -> Result<Arm> {
@@ -43,47 +39,6 @@ pub fn budget(settings: &Settings) -> Option<crate::arm::budget::Budget> {
             None
         }
     }
-}
-
-/// Which app a poll/stop is about: the state's resource id when the hub gave one, else the name
-/// rebuilt from (hub id, user, server); and whose it must be (see `ownership`).
-pub struct AppRef {
-    pub id: String,
-    pub name: String,
-    pub expect: Expect,
-    /// From a state written before states recorded the server's key (acactl 0.1): `expect` was
-    /// rebuilt from today's user and server, which a renamed user no longer matches.
-    pub legacy_state: bool,
-}
-
-pub fn app_ref(target: &crate::cli::TargetArgs, settings: &Settings, env: &dyn Env) -> Result<AppRef> {
-    if target.user.is_none() {
-        if let Some(state) = request::state(env)? {
-            request::check_state_scope(&state, settings)?;
-            // The key the state recorded; for older states the spawner's user and server (their
-            // tags made the key); with neither, the name's own hash.
-            let expect = match (&state.key, request::target(target, env)) {
-                (Some(k), _) => Expect::Key(k.clone()),
-                (None, Ok(t)) => Expect::server(settings, &t.user, &t.server),
-                (None, Err(_)) => Expect::Name(state.name.clone()),
-            };
-            let legacy_state = state.key.is_none();
-            return Ok(AppRef { id: state.id, name: state.name, expect, legacy_state });
-        }
-    }
-    let t = request::target(target, env)?;
-    let name = naming::app_name(&settings.hub_id, &t.user, &t.server);
-    Ok(AppRef {
-        id: spec::app_id(settings, &name),
-        name,
-        expect: Expect::server(settings, &t.user, &t.server),
-        legacy_state: false,
-    })
-}
-
-/// The ownership rule for this reference.
-pub fn is_ours(app: &crate::arm::model::ContainerApp, settings: &Settings, r: &AppRef) -> bool {
-    ownership::owns(app, settings, &r.expect)
 }
 
 pub fn now_rfc3339() -> String {

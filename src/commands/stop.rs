@@ -9,10 +9,11 @@ use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
-use crate::commands::{self, AppRef};
+use crate::commands;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::ownership::{self, AppRef};
 use crate::settings::Settings;
 
 /// How often stop asks whether the app is gone while ARM deletes it (`fleet.enabled: false`).
@@ -72,7 +73,7 @@ impl GoneView {
 }
 
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
-    let r = commands::app_ref(target, settings, env)?;
+    let r = ownership::app_ref(target, settings, env)?;
     let arm = commands::arm(settings)?;
     // Waiting for another command on this server counts against stop's own budget.
     let deadline = lro::after(settings.arm.stop_timeout);
@@ -89,7 +90,7 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
     let Some(app) = arm.get_app(&r.id).await? else {
         return Ok(false);
     };
-    if !commands::is_ours(&app, settings, r) {
+    if !ownership::is_ours(&app, settings, r) {
         return Err(Error::runtime(
             "NotOwned",
             format!(
