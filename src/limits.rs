@@ -8,7 +8,7 @@ pub fn validate_resources(cpu: f64, memory: &str, workload_profile: Option<&str>
     let Some(mem) = parse_gi(memory) else {
         return Err(format!("memory `{memory}` must be a number of Gi, like 1Gi or 2.5Gi"));
     };
-    if !(cpu > 0.0) || (cpu * 100.0).fract().abs() > 1e-9 {
+    if cpu.is_nan() || cpu <= 0.0 || (cpu * 100.0).fract().abs() > 1e-9 {
         return Err(format!("cpu {cpu} must be a positive number with at most 2 decimals"));
     }
     let consumption = workload_profile.is_none_or(|p| p.eq_ignore_ascii_case("consumption"));
@@ -22,7 +22,7 @@ pub fn validate_resources(cpu: f64, memory: &str, workload_profile: Option<&str>
                 max * 2.0
             ));
         }
-    } else if !(mem > 0.0) {
+    } else if mem.is_nan() || mem <= 0.0 {
         return Err(format!("memory `{memory}` must be positive"));
     }
     Ok(())

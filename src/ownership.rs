@@ -117,19 +117,19 @@ pub struct AppRef {
 /// The reference poll and stop act on: ACACTL_STATE's app when the hub gave one (and no --user),
 /// else the name rebuilt from the target.
 pub fn app_ref(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<AppRef> {
-    if target.user.is_none() {
-        if let Some(state) = request::state(env)? {
-            request::check_state_scope(&state, settings)?;
-            // The key the state recorded; for older states the spawner's user and server (their
-            // tags made the key); with neither, the name's own hash.
-            let expect = match (&state.key, request::target(target, env)) {
-                (Some(k), _) => Expect::Key(k.clone()),
-                (None, Ok(t)) => Expect::server(settings, &t.user, &t.server),
-                (None, Err(_)) => Expect::Name(state.name.clone()),
-            };
-            let legacy_state = state.key.is_none();
-            return Ok(AppRef { id: state.id, name: state.name, expect, legacy_state });
-        }
+    if target.user.is_none()
+        && let Some(state) = request::state(env)?
+    {
+        request::check_state_scope(&state, settings)?;
+        // The key the state recorded; for older states the spawner's user and server (their
+        // tags made the key); with neither, the name's own hash.
+        let expect = match (&state.key, request::target(target, env)) {
+            (Some(k), _) => Expect::Key(k.clone()),
+            (None, Ok(t)) => Expect::server(settings, &t.user, &t.server),
+            (None, Err(_)) => Expect::Name(state.name.clone()),
+        };
+        let legacy_state = state.key.is_none();
+        return Ok(AppRef { id: state.id, name: state.name, expect, legacy_state });
     }
     let t = request::target(target, env)?;
     let name = naming::app_name(&settings.hub_id, &t.user, &t.server);

@@ -59,10 +59,10 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         environment_id(&environment, &subscription, &resource_group).map_err(|why| ctx.err("environment", &why))?;
 
     let location = pick(&None, &["AZURE_REGION"], &file.location).map(|l| l.to_lowercase().replace(' ', ""));
-    if let Some(l) = &location {
-        if !l.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ctx.err("location", &format!("`{l}` is not an Azure region name (e.g. westeurope)")));
-        }
+    if let Some(l) = &location
+        && !l.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(ctx.err("location", &format!("`{l}` is not an Azure region name (e.g. westeurope)")));
     }
 
     let cloud = resolve_cloud(&file, &ctx)?;
@@ -71,13 +71,12 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         return Err(ctx
             .err("api_version", &format!("`{api_version}` is not an api-version (YYYY-MM-DD or YYYY-MM-DD-preview)")));
     }
-    if let Some(ca) = &file.ca_bundle {
-        if !ca.is_file() {
-            return Err(ctx.err(
-                "ca_bundle",
-                &format!("{} does not exist (a PEM file with extra CA certificates)", ca.display()),
-            ));
-        }
+    if let Some(ca) = &file.ca_bundle
+        && !ca.is_file()
+    {
+        return Err(
+            ctx.err("ca_bundle", &format!("{} does not exist (a PEM file with extra CA certificates)", ca.display()))
+        );
     }
 
     let cred = file.credential.unwrap_or_default();
@@ -114,10 +113,10 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
     for (key, value) in
         [("hub.public_url", &hub.public_url), ("hub.connect_url", &hub.connect_url), ("hub.api_url", &hub.api_url)]
     {
-        if let Some(v) = value {
-            if naming::origin_of(v).is_none() {
-                return Err(ctx.err(key, &format!("`{v}` is not an http(s) URL")));
-            }
+        if let Some(v) = value
+            && naming::origin_of(v).is_none()
+        {
+            return Err(ctx.err(key, &format!("`{v}` is not an http(s) URL")));
         }
     }
 

@@ -244,15 +244,15 @@ fn resolve_override(o: OverrideFile, key: &str, ctx: &Ctx, registry: Option<&Reg
     if let Some(w) = &o.workload_profile {
         check_workload_profile_name(w).map_err(|why| ctx.err(&format!("{key}.workload_profile"), &why))?;
     }
-    if let Some(c) = o.cpu {
-        if !(c > 0.0) {
-            return Err(ctx.err(&format!("{key}.cpu"), "must be positive"));
-        }
+    if let Some(c) = o.cpu
+        && (c.is_nan() || c <= 0.0)
+    {
+        return Err(ctx.err(&format!("{key}.cpu"), "must be positive"));
     }
-    if let Some(m) = &o.memory {
-        if limits::parse_gi(m).is_none() {
-            return Err(ctx.err(&format!("{key}.memory"), &format!("`{m}` must be a number of Gi, like 1Gi or 2.5Gi")));
-        }
+    if let Some(m) = &o.memory
+        && limits::parse_gi(m).is_none()
+    {
+        return Err(ctx.err(&format!("{key}.memory"), &format!("`{m}` must be a number of Gi, like 1Gi or 2.5Gi")));
     }
     let start_timeout = match o.start_timeout {
         Some(s) => Some(check_start_timeout(s).map_err(|why| ctx.err(&format!("{key}.start_timeout"), &why))?),
