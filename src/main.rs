@@ -5,32 +5,35 @@ mod auth;
 mod cli;
 mod clock;
 mod commands;
+mod env;
 mod error;
 mod estimates;
 mod http;
 mod hub;
 mod join;
+mod limits;
 mod lock;
 mod naming;
 mod origin;
 mod output;
 mod ownership;
 mod patch;
+mod phase;
 mod profiles;
 mod request;
 mod settings;
 mod spec;
-mod status;
 mod teardown;
+mod template;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::env::ProcessEnv;
 use crate::error::{Error, Exit};
 use crate::output::{ProgressMode, Verbosity};
-use crate::settings::ProcessEnv;
 
 fn main() -> ExitCode {
     output::register_env_secrets(&ProcessEnv);

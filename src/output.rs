@@ -47,7 +47,7 @@ pub const SECRET_ENV: &[&str] = &[
     "ACACTL_HUB_API_TOKEN",
 ];
 
-pub fn register_env_secrets(env: &dyn crate::settings::Env) {
+pub fn register_env_secrets(env: &dyn crate::env::Env) {
     for name in SECRET_ENV {
         if let Some(v) = env.var(name) {
             register_secret(&v);

@@ -6,7 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::settings::{Profile, ServerTemplate, Settings};
+use crate::settings::Settings;
+use crate::template::{Profile, ServerTemplate};
 
 /// The key of ACACTL_USER_OPTIONS that names the profile.
 pub const PROFILE_KEY: &str = "profile";
@@ -305,8 +306,8 @@ profiles:
         assert_eq!((sel.template.cpu, sel.template.memory.as_str()), (1.5, "3Gi"));
         assert_eq!(sel.template.start_timeout.as_secs(), 600);
         let env: BTreeMap<_, _> = sel.template.env.iter().cloned().collect();
-        assert_eq!(env["A"], crate::settings::EnvValue::Plain("server".into()));
-        assert_eq!(env["B"], crate::settings::EnvValue::Plain("one".into()));
+        assert_eq!(env["A"], crate::template::EnvValue::Plain("server".into()));
+        assert_eq!(env["B"], crate::template::EnvValue::Plain("one".into()));
         let sel = select(&s, "marcus", &["g".into()], &Map::new()).unwrap();
         assert_eq!(sel.profile.as_deref(), Some("two"));
         assert_eq!(sel.template.image, "two:1");

@@ -4,9 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cli::TargetArgs;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::naming;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 
 pub const STATE_VERSION: u32 = 1;
 

@@ -8,21 +8,12 @@ use serde_json::Value;
 use crate::arm::model as wire;
 use crate::error::{Error, Result};
 use crate::naming;
+use crate::ownership::{TAG_PROFILE, app_id, tags};
 use crate::request::ServerRequest;
-use crate::settings::{AllowOrigin, EnvValue, IngressKind, Settings, StorageKind, SubPath};
+use crate::settings::{AllowOrigin, Settings};
+use crate::template::{CONTAINER_NAME, EnvValue, IngressKind, StorageKind, SubPath};
 
 pub const TOKEN_SECRET: &str = "jupyterhub-api-token";
-pub const CONTAINER_NAME: &str = "notebook";
-
-pub const TAG_MANAGED_BY: &str = "managed-by";
-pub const TAG_HUB: &str = "acactl-hub";
-pub const TAG_USER: &str = "acactl-user";
-pub const TAG_SERVER: &str = "acactl-server";
-pub const TAG_KEY: &str = "acactl-key";
-pub const TAG_CREATED: &str = "acactl-created";
-pub const TAG_VERSION: &str = "acactl-version";
-/// The profile a server was started with (only when profiles are configured).
-pub const TAG_PROFILE: &str = "acactl-profile";
 
 /// Placeholders in dry-run URLs of the https ingress modes (the real URL is the app's FQDN).
 pub const FQDN_PLACEHOLDER: &str = "<fqdn assigned by ACA>";
@@ -99,26 +90,6 @@ pub struct ServerSpec {
     pub volumes: Vec<VolumeSpec>,
     pub init_containers: Vec<InitSpec>,
     pub patches: Vec<Value>,
-}
-
-pub fn app_id(settings: &Settings, name: &str) -> String {
-    format!(
-        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}",
-        settings.subscription, settings.resource_group
-    )
-}
-
-/// Ownership tags: what `status` and `gc` trust, never name prefixes.
-pub fn tags(settings: &Settings, user: &str, server: &str, created: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (TAG_MANAGED_BY.to_string(), "acactl".to_string()),
-        (TAG_HUB.to_string(), settings.hub_id.clone()),
-        (TAG_USER.to_string(), naming::tag_value(user)),
-        (TAG_SERVER.to_string(), naming::tag_value(server)),
-        (TAG_KEY.to_string(), naming::server_key(&settings.hub_id, user, server)),
-        (TAG_CREATED.to_string(), created.to_string()),
-        (TAG_VERSION.to_string(), env!("CARGO_PKG_VERSION").to_string()),
-    ])
 }
 
 pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_suffix: &str) -> Result<ServerSpec> {

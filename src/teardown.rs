@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use crate::arm::fleet::Fleet;
 use crate::arm::{Arm, DeleteStarted, lro};
-use crate::commands::AppRef;
 use crate::error::{Error, Result};
 use crate::estimates::Deletions;
 use crate::output;
+use crate::ownership::{self, AppRef};
 use crate::settings::Settings;
 
 /// How often stop asks whether the app is gone while ARM deletes it (`fleet.enabled: false`), and
@@ -166,7 +166,7 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
     let Some(app) = arm.get_app(&r.id).await? else {
         return Ok(false);
     };
-    if !crate::commands::is_ours(&app, settings, r) {
+    if !ownership::is_ours(&app, settings, r) {
         return Err(Error::runtime(
             "NotOwned",
             format!(

@@ -692,7 +692,7 @@ mod tests {
         let _ = e.is_not_found();
         let _ = r.retry_after();
         if let Ok(app) = r.json::<ContainerApp>() {
-            let _ = crate::status::app_phase(&app);
+            let _ = crate::phase::app_phase(&app);
             let _ = app.fqdn();
         }
     }

@@ -266,7 +266,7 @@ impl Fleet {
     }
 
     fn write(&self, listed: &ListedApps, began: i64) -> Snapshot {
-        let mine = |a: &&ContainerApp| a.tag(crate::spec::TAG_HUB) == Some(self.hub_id.as_str());
+        let mine = |a: &&ContainerApp| a.tag(crate::ownership::TAG_HUB) == Some(self.hub_id.as_str());
         let apps: Vec<Entry> = listed.apps.iter().filter(mine).filter_map(Entry::of).collect();
         let file = SnapshotFile { v: VERSION, key: self.key.clone(), refreshed_ms: began, pages: listed.pages, apps };
         match serde_json::to_vec(&file) {

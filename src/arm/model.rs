@@ -499,7 +499,7 @@ mod tests {
         fn arbitrary_responses_never_panic(v in arb_json()) {
             if let Ok(app) = serde_json::from_value::<ContainerApp>(v.clone()) {
                 let _ = (app.fqdn(), app.tag("x"), app.first_container());
-                let _ = crate::status::app_phase(&app);
+                let _ = crate::phase::app_phase(&app);
             }
             let _ = serde_json::from_value::<Page<ContainerApp>>(v.clone());
             let _ = serde_json::from_value::<Replica>(v.clone());

@@ -16,7 +16,7 @@ use azure_identity::{
 
 use crate::error::{Error, Result};
 use crate::output;
-use crate::settings::{Cloud, CredentialKind, CredentialSettings, Env};
+use crate::settings::{Cloud, CredentialKind, CredentialSettings};
 
 pub use cache::TokenCache;
 
@@ -29,18 +29,11 @@ pub struct TokenProvider {
     settings: CredentialSettings,
     http: reqwest::Client,
     cache: Option<TokenCache>,
-    env: Box<dyn Env>,
 }
 
 impl TokenProvider {
-    pub fn new(
-        cloud: Cloud,
-        settings: CredentialSettings,
-        http: reqwest::Client,
-        cache: Option<TokenCache>,
-        env: Box<dyn Env>,
-    ) -> Self {
-        TokenProvider { cloud, settings, http, cache, env }
+    pub fn new(cloud: Cloud, settings: CredentialSettings, http: reqwest::Client, cache: Option<TokenCache>) -> Self {
+        TokenProvider { cloud, settings, http, cache }
     }
 
     /// Which credential a token would come from, for `doctor`.
@@ -53,27 +46,25 @@ impl TokenProvider {
         }
     }
 
-    /// The credential `auto` resolves to from the environment alone (CLI and IMDS are tried in order
+    /// The credential `auto` resolves to from the (resolved) environment alone (CLI and IMDS are tried in order
     /// when nothing else is configured).
     fn resolved_kind(&self) -> CredentialKind {
         match self.settings.kind {
-            CredentialKind::Auto if self.env.var("AZURE_FEDERATED_TOKEN_FILE").is_some() => {
-                CredentialKind::WorkloadIdentity
-            }
-            CredentialKind::Auto if self.env.var("IDENTITY_ENDPOINT").is_some() => CredentialKind::ManagedIdentity,
-            CredentialKind::Auto if self.env.var("AZURE_CLIENT_SECRET").is_some() => CredentialKind::ClientSecret,
+            CredentialKind::Auto if self.settings.federated_token_file.is_some() => CredentialKind::WorkloadIdentity,
+            CredentialKind::Auto if self.settings.identity_endpoint.is_some() => CredentialKind::ManagedIdentity,
+            CredentialKind::Auto if self.settings.client_secret.is_some() => CredentialKind::ClientSecret,
             // Without the Container Apps endpoint, managed identity means the VM metadata endpoint.
-            CredentialKind::ManagedIdentity if self.env.var("IDENTITY_ENDPOINT").is_none() => CredentialKind::Imds,
+            CredentialKind::ManagedIdentity if self.settings.identity_endpoint.is_none() => CredentialKind::Imds,
             k => k,
         }
     }
 
     fn tenant(&self) -> Option<String> {
-        self.settings.tenant_id.clone().or_else(|| self.env.var("AZURE_TENANT_ID"))
+        self.settings.tenant_id.clone()
     }
 
     fn client_id(&self) -> Option<String> {
-        self.settings.client_id.clone().or_else(|| self.env.var("AZURE_CLIENT_ID"))
+        self.settings.client_id.clone()
     }
 
     fn cache_key(&self, kind: CredentialKind) -> String {
@@ -85,7 +76,7 @@ impl TokenProvider {
             kind,
             self.tenant().unwrap_or_default(),
             self.client_id().unwrap_or_default(),
-            self.env.var("IDENTITY_ENDPOINT").unwrap_or_default()
+            self.settings.identity_endpoint.as_deref().unwrap_or_default()
         )
     }
 
@@ -186,7 +177,7 @@ impl TokenProvider {
                     credential_options: ClientAssertionCredentialOptions { client_options: self.client_options() },
                     client_id: self.client_id(),
                     tenant_id: self.tenant(),
-                    token_file_path: self.env.var("AZURE_FEDERATED_TOKEN_FILE").map(Into::into),
+                    token_file_path: self.settings.federated_token_file.clone().map(Into::into),
                     ..Default::default()
                 }))
                 .map_err(|e| {
@@ -227,7 +218,7 @@ impl TokenProvider {
                         "credential client-secret needs a client id: set credential.client_id or AZURE_CLIENT_ID",
                     )
                 })?;
-                let secret = self.env.var("AZURE_CLIENT_SECRET").ok_or_else(|| Error::config("credential client-secret needs AZURE_CLIENT_SECRET in the environment (never in the config file)"))?;
+                let secret = self.settings.client_secret.clone().ok_or_else(|| Error::config("credential client-secret needs AZURE_CLIENT_SECRET in the environment (never in the config file)"))?;
                 output::register_secret(&secret);
                 ClientSecretCredential::new(
                     &tenant,

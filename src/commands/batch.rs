@@ -5,12 +5,13 @@
 use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
-use crate::commands::{self, AppRef};
+use crate::commands;
+use crate::env::BatchEnv;
 use crate::error::{Error, Exit, Result};
 use crate::naming;
 use crate::output;
-use crate::settings::{BatchEnv, Settings};
-use crate::spec;
+use crate::ownership::{self, AppRef};
+use crate::settings::Settings;
 
 pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
     match cmd {
@@ -44,7 +45,7 @@ fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     }
     // The job id is all batchspawner gives: the app must be the server this name was made for.
     let expect = crate::ownership::Expect::Name(name.to_string());
-    Ok(AppRef { id: spec::app_id(settings, name), name: name.to_string(), expect, legacy_state: false })
+    Ok(AppRef { id: ownership::app_id(settings, name), name: name.to_string(), expect, legacy_state: false })
 }
 
 /// Same decisions as `poll`, in batchspawner's vocabulary: pending, running, unknown, gone.

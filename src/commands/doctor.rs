@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use crate::arm::Arm;
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::output;
-use crate::settings::{self, Env, Settings};
+use crate::settings::{self, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -183,7 +184,7 @@ async fn checks(s: &Settings, r: &mut Report) {
 }
 
 fn hub_client_id(s: &Settings) -> Option<String> {
-    s.credential.client_id.clone().or_else(|| std::env::var("AZURE_CLIENT_ID").ok()).filter(|c| !c.is_empty())
+    s.credential.client_id.clone().filter(|c| !c.is_empty())
 }
 
 /// The hub's own identity must never be attached to a user app: notebook code could act as the hub.
@@ -192,7 +193,7 @@ async fn user_apps(arm: &Arm, s: &Settings, r: &mut Report) {
         Ok(l) => l,
         Err(e) => return r.add("user apps", Status::Warning, format!("cannot list apps: {e}"), None),
     };
-    let ours: Vec<_> = listed.apps.iter().filter(|a| super::status::ours(a, s)).collect();
+    let ours: Vec<_> = listed.apps.iter().filter(|a| crate::ownership::ours(a, s)).collect();
     let Some(hub) = hub_client_id(s) else {
         return r.add(
             "user apps",
@@ -212,7 +213,7 @@ async fn user_apps(arm: &Arm, s: &Settings, r: &mut Report) {
                 m.values().any(|v| v["clientId"].as_str().is_some_and(|c| c.eq_ignore_ascii_case(&hub)))
             })
         })
-        .map(|a| super::status::app_name(a))
+        .map(|a| crate::phase::app_name(a))
         .collect();
     if attached.is_empty() {
         r.add(

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::status::{self as shared, HubView};
+use super::status as shared;
 use crate::arm::bulk_delete::{self, DeleteStats};
 use crate::arm::model::ContainerApp;
 use crate::cli::{GcArgs, OutputFormat};
@@ -20,9 +20,9 @@ use crate::hub::Hub;
 use crate::join::join_all;
 use crate::lock::{self, FileLock, LockFile, LockFileError};
 use crate::output;
+use crate::ownership::{self, HubView};
+use crate::phase::{self, Phase};
 use crate::settings::Settings;
-use crate::spec;
-use crate::status::{self as phase, Phase};
 
 const MARGIN: Duration = Duration::from_secs(300);
 
@@ -90,7 +90,7 @@ async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Exit> {
     let mut entries: Vec<Entry> = Vec::new();
     let mut other = 0usize;
     for app in &listed.apps {
-        if !shared::ours(app, settings) {
+        if !ownership::ours(app, settings) {
             other += 1;
             continue;
         }
@@ -207,12 +207,12 @@ fn classify(
     grace: Duration,
     now: time::OffsetDateTime,
 ) -> Entry {
-    let name = shared::app_name(app);
+    let name = phase::app_name(app);
     let mut e = Entry {
-        id: app.id.clone().unwrap_or_else(|| spec::app_id(settings, &name)),
+        id: app.id.clone().unwrap_or_else(|| ownership::app_id(settings, &name)),
         name,
-        user: app.tag(spec::TAG_USER).map(str::to_string),
-        server: app.tag(spec::TAG_SERVER).map(str::to_string),
+        user: app.tag(ownership::TAG_USER).map(str::to_string),
+        server: app.tag(ownership::TAG_SERVER).map(str::to_string),
         action: "kept",
         reason: String::new(),
         candidate: None,
@@ -237,7 +237,7 @@ fn classify(
         Phase::Failed(r) => delete(Why::Failed(r.clone()), format!("failed terminally: {r}")),
         _ => match referenced {
             Some(r) => e.reason = r.into(),
-            None => match shared::touched_at(app) {
+            None => match phase::touched_at(app) {
                 None => e.reason = "no creation time: age unknown".into(),
                 Some(t) if now - t < grace => {
                     let age = (now - t).whole_seconds().max(0);

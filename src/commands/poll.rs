@@ -19,12 +19,13 @@ use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
-use crate::commands::{self, AppRef};
+use crate::commands;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::ownership::{self, Expect};
-use crate::settings::{Env, Settings};
-use crate::status::{self, Phase};
+use crate::ownership::{self, AppRef, Expect};
+use crate::phase::{self as status, Phase};
+use crate::settings::Settings;
 
 /// Every ARM request of a poll (retries and throttling included) ends by then.
 pub const POLL_DEADLINE: Duration = Duration::from_secs(15);
@@ -36,7 +37,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const FLEET_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
-    let r = commands::app_ref(target, settings, env)?;
+    let r = ownership::app_ref(target, settings, env)?;
     // The common case at scale: a view that needs no refresh answers before any HTTP client,
     // token or budget is set up (a poll is a whole process; those cost most of its time).
     let probe = if settings.fleet.enabled { probe_url(target, env) } else { None };
@@ -141,7 +142,7 @@ async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef) -> Option<Value>
 fn answer_from(fleet: &Fleet, snap: &crate::arm::fleet::Snapshot, settings: &Settings, r: &AppRef) -> Option<Value> {
     let entry = snap.get(&r.name).filter(|e| e.id.eq_ignore_ascii_case(&r.id) && fleet.speaks_for(snap, &r.name))?;
     let app = entry.app();
-    if !commands::is_ours(&app, settings, r) {
+    if !ownership::is_ours(&app, settings, r) {
         // The same ownership rule as the direct GET, which says what to report for it.
         return None;
     }
@@ -168,7 +169,7 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
         }
         Err(e) => return unknown(r, &e.into()),
     };
-    if !commands::is_ours(&app, settings, r) {
+    if !ownership::is_ours(&app, settings, r) {
         if r.legacy_state && ownership::owns(&app, settings, &Expect::Name(r.name.clone())) {
             // The app this (keyless, 0.1) state's name was made for, tagged for another user: the
             // user was renamed since, or the state was handed to the wrong server. Not proof enough

@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use crate::arm::Arm;
 use crate::arm::model::ManagedEnvironment;
 use crate::error::{Error, Result};
-use crate::naming;
+use crate::limits;
 use crate::output;
-use crate::settings::{ServerTemplate, Settings, StorageKind};
+use crate::settings::Settings;
 use crate::spec::ServerSpec;
+use crate::template::{ServerTemplate, StorageKind};
 
 /// Runs the checks; returns the location to create the app in.
 pub async fn check(arm: &Arm, settings: &Settings, spec: &ServerSpec) -> Result<String> {
@@ -86,7 +87,7 @@ fn workload_profile(
         ));
     };
     let kind = found.workload_profile_type.clone().unwrap_or_default();
-    match naming::check_workload_profile_resources(&kind, cpu, memory) {
+    match limits::check_workload_profile_resources(&kind, cpu, memory) {
         Ok(true) => {}
         Ok(false) => output::verbose(&format!(
             "workload profile type `{kind}` has no known limits; ARM will check cpu {cpu} / memory {memory}"

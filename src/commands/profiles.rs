@@ -2,10 +2,11 @@
 //! its start timeout from it) or as a table. No network.
 
 use crate::cli::ProfilesArgs;
+use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::output;
 use crate::request;
-use crate::settings::{Env, Settings};
+use crate::settings::Settings;
 
 pub fn run(args: &ProfilesArgs, settings: &Settings, env: &dyn Env) -> Result<Exit> {
     let user = if args.all { None } else { args.user.clone().or_else(|| env.var("JUPYTERHUB_USER")) };

@@ -13,16 +13,18 @@ use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::cli::StartArgs;
-use crate::commands::{self, AppRef};
+use crate::commands;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
-use crate::ownership::Expect;
+use crate::ownership::{self, AppRef, Expect};
+use crate::phase::{self as status, Phase};
 use crate::request::{self, STATE_VERSION};
-use crate::settings::{Env, IngressKind, Settings};
+use crate::settings::Settings;
 use crate::spec::{self, ServerSpec};
-use crate::status::{self, Phase};
+use crate::template::IngressKind;
 
 pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
     let req = request::server_request(&args.target, settings, env)?;
@@ -149,7 +151,7 @@ async fn terminated() -> &'static str {
 
 /// This server's app, owned by this server's key (never just "some app of this hub").
 fn spec_ref(spec: &ServerSpec) -> AppRef {
-    let key = spec.tags.get(spec::TAG_KEY).cloned().unwrap_or_default();
+    let key = spec.tags.get(ownership::TAG_KEY).cloned().unwrap_or_default();
     AppRef { id: spec.id.clone(), name: spec.name.clone(), expect: Expect::Key(key), legacy_state: false }
 }
 
@@ -273,7 +275,7 @@ impl<'a> Starter<'a> {
 
         let mut adopting = false;
         if let Some(existing) = self.arm.get_app(&spec.id).await? {
-            if !commands::is_ours(&existing, self.settings, &self.app_ref()) {
+            if !ownership::is_ours(&existing, self.settings, &self.app_ref()) {
                 return Err(Error::runtime(
                     "NameConflict",
                     format!(
@@ -310,8 +312,8 @@ impl<'a> Starter<'a> {
                 _ => {
                     adopting = true;
                     // Keep the original creation time: the app is older than this spawn.
-                    if let Some(created) = existing.tag(spec::TAG_CREATED) {
-                        body["tags"][spec::TAG_CREATED] = Value::String(created.to_string());
+                    if let Some(created) = existing.tag(ownership::TAG_CREATED) {
+                        body["tags"][ownership::TAG_CREATED] = Value::String(created.to_string());
                     }
                 }
             }
@@ -359,7 +361,7 @@ impl<'a> Starter<'a> {
             name: spec.name.clone(),
             url: Some(url.clone()),
             hub_id: Some(self.settings.hub_id.clone()),
-            key: self.spec.tags.get(spec::TAG_KEY).cloned(),
+            key: self.spec.tags.get(ownership::TAG_KEY).cloned(),
         };
         Ok(json!({ "name": spec.name, "url": url, "state": state }))
     }

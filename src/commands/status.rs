@@ -1,7 +1,6 @@
 //! `acactl status`: this hub's apps (found by ownership tags, never by name), one ARM list call per
-//! page. Also the pieces `gc` shares: the hub's view of which apps are in use, app facts, tables.
+//! page. Also what `gc` shares with it: the output format choice and the table renderer.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 
 use serde_json::{Value, json};
@@ -9,49 +8,15 @@ use serde_json::{Value, json};
 use crate::arm::model::ContainerApp;
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::error::{Error, Exit, Result};
-use crate::hub::{Hub, User};
+use crate::hub::Hub;
 use crate::naming;
 use crate::output;
+use crate::ownership::{self, HubView, managed, ours};
+use crate::phase::{self, Phase, app_name, created_at};
 use crate::settings::Settings;
-use crate::spec;
-use crate::status::{self as phase, Phase};
 
 pub fn format(opt: Option<OutputFormat>) -> OutputFormat {
     opt.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Json })
-}
-
-/// Tagged `managed-by=acactl` (any hub).
-pub fn managed(app: &ContainerApp) -> bool {
-    app.tag(spec::TAG_MANAGED_BY) == Some("acactl")
-}
-
-/// Tagged as this hub's.
-pub fn ours(app: &ContainerApp, settings: &Settings) -> bool {
-    crate::ownership::owns(app, settings, &crate::ownership::Expect::Hub)
-}
-
-pub fn app_name(app: &ContainerApp) -> String {
-    app.name.clone().unwrap_or_default()
-}
-
-/// When ARM created the app (systemData), else the acactl-created tag.
-pub fn created_at(app: &ContainerApp) -> Option<time::OffsetDateTime> {
-    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    app.system_data
-        .as_ref()
-        .and_then(|d| d.created_at.as_deref())
-        .and_then(parse)
-        .or_else(|| app.tag(spec::TAG_CREATED).and_then(parse))
-}
-
-/// The later of creation and last modification: an app adopted by a new start counts as young.
-pub fn touched_at(app: &ContainerApp) -> Option<time::OffsetDateTime> {
-    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    let modified = app.system_data.as_ref().and_then(|d| d.last_modified_at.as_deref()).and_then(parse);
-    match (created_at(app), modified) {
-        (Some(c), Some(m)) => Some(c.max(m)),
-        (c, m) => c.or(m),
-    }
 }
 
 /// poll's vocabulary: running, pending, failed (+ reason); Deleting is pending with reason "deleting".
@@ -61,53 +26,6 @@ pub fn status_of(app: &ContainerApp) -> (&'static str, Option<String>) {
         Phase::Pending => ("pending", None),
         Phase::Deleting => ("pending", Some("deleting".into())),
         Phase::Failed(r) => ("failed", Some(r)),
-    }
-}
-
-/// What the hub considers in use: app names found in servers' `state`, and the server keys
-/// (hub id, user, server) of active servers.
-#[derive(Default)]
-pub struct HubView {
-    pub state_refs: HashSet<String>,
-    pub server_keys: HashSet<String>,
-    /// server key -> pending action of that server (spawn/stop/check), for the failed-app rule.
-    pub pending_spawn: HashSet<String>,
-    pub users: usize,
-    pub servers: usize,
-    pub pages: usize,
-}
-
-impl HubView {
-    pub fn build(settings: &Settings, users: &[User], pages: usize) -> HubView {
-        let mut v = HubView { users: users.len(), pages, ..Default::default() };
-        for u in users {
-            for (key, s) in &u.servers {
-                if !s.active() {
-                    continue;
-                }
-                v.servers += 1;
-                let name = if s.name.is_empty() { key.as_str() } else { s.name.as_str() };
-                let k = naming::server_key(&settings.hub_id, &u.name, name);
-                if s.pending.as_deref() == Some("spawn") {
-                    v.pending_spawn.insert(k.clone());
-                }
-                v.server_keys.insert(k);
-                v.state_refs.extend(s.state_refs());
-            }
-        }
-        v
-    }
-
-    pub fn by_state(&self, app: &ContainerApp) -> bool {
-        self.state_refs.contains(&app_name(app).to_ascii_lowercase())
-    }
-
-    pub fn by_tags(&self, app: &ContainerApp) -> bool {
-        app.tag(spec::TAG_KEY).is_some_and(|k| self.server_keys.contains(k))
-    }
-
-    pub fn spawning(&self, app: &ContainerApp) -> bool {
-        app.tag(spec::TAG_KEY).is_some_and(|k| self.pending_spawn.contains(k))
     }
 }
 
@@ -175,14 +93,14 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Exit> {
         .apps
         .iter()
         .filter(|a| if args.all_hubs { managed(a) } else { ours(a, settings) })
-        .filter(|a| user_tag.as_deref().is_none_or(|u| a.tag(spec::TAG_USER) == Some(u)))
-        .filter(|a| server_tag.as_deref().is_none_or(|s| a.tag(spec::TAG_SERVER).unwrap_or("") == s))
+        .filter(|a| user_tag.as_deref().is_none_or(|u| a.tag(ownership::TAG_USER) == Some(u)))
+        .filter(|a| server_tag.as_deref().is_none_or(|s| a.tag(ownership::TAG_SERVER).unwrap_or("") == s))
         .collect();
     apps.sort_by_key(|a| {
         (
-            a.tag(spec::TAG_HUB).unwrap_or("").to_string(),
-            a.tag(spec::TAG_USER).unwrap_or("").to_string(),
-            a.tag(spec::TAG_SERVER).unwrap_or("").to_string(),
+            a.tag(ownership::TAG_HUB).unwrap_or("").to_string(),
+            a.tag(ownership::TAG_USER).unwrap_or("").to_string(),
+            a.tag(ownership::TAG_SERVER).unwrap_or("").to_string(),
             app_name(a),
         )
     });
@@ -209,9 +127,9 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Exit> {
             let created = created_at(a);
             let hub_knows = view.as_ref().and_then(|v| ours(a, settings).then(|| v.by_state(a) || v.by_tags(a)));
             json!({
-                "hub": a.tag(spec::TAG_HUB),
-                "user": a.tag(spec::TAG_USER),
-                "server": a.tag(spec::TAG_SERVER),
+                "hub": a.tag(ownership::TAG_HUB),
+                "user": a.tag(ownership::TAG_USER),
+                "server": a.tag(ownership::TAG_SERVER),
                 "name": app_name(a),
                 "status": status,
                 "reason": reason,

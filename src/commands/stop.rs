@@ -6,12 +6,14 @@ use serde_json::{Value, json};
 use crate::arm::lro;
 use crate::cli::TargetArgs;
 use crate::commands;
+use crate::env::Env;
 use crate::error::Result;
-use crate::settings::{Env, Settings};
+use crate::ownership;
+use crate::settings::Settings;
 use crate::teardown;
 
 pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<Value> {
-    let r = commands::app_ref(target, settings, env)?;
+    let r = ownership::app_ref(target, settings, env)?;
     let arm = commands::arm(settings)?;
     // Waiting for another command on this server counts against stop's own budget.
     let deadline = lro::after(settings.arm.stop_timeout);

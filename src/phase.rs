@@ -1,5 +1,6 @@
 //! Observed ARM state -> one vocabulary (running, pending, stopped, failed), readiness and
-//! fail-fast reasons. Pure: no ARM calls here.
+//! fail-fast reasons, and the facts commands read off an app (name, creation time). Pure: no ARM
+//! calls here.
 
 use crate::arm::model::{ContainerApp, Replica, Revision};
 
@@ -125,6 +126,33 @@ pub fn describe(app: &ContainerApp, replicas: &[Replica]) -> String {
         ));
     }
     s
+}
+
+// Facts read off an app.
+
+/// The app's name (empty when ARM sent none).
+pub fn app_name(app: &ContainerApp) -> String {
+    app.name.clone().unwrap_or_default()
+}
+
+/// When ARM created the app (systemData), else the acactl-created tag.
+pub fn created_at(app: &ContainerApp) -> Option<time::OffsetDateTime> {
+    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+    app.system_data
+        .as_ref()
+        .and_then(|d| d.created_at.as_deref())
+        .and_then(parse)
+        .or_else(|| app.tag(crate::ownership::TAG_CREATED).and_then(parse))
+}
+
+/// The later of creation and last modification: an app adopted by a new start counts as young.
+pub fn touched_at(app: &ContainerApp) -> Option<time::OffsetDateTime> {
+    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+    let modified = app.system_data.as_ref().and_then(|d| d.last_modified_at.as_deref()).and_then(parse);
+    match (created_at(app), modified) {
+        (Some(c), Some(m)) => Some(c.max(m)),
+        (c, m) => c.or(m),
+    }
 }
 
 #[cfg(test)]
