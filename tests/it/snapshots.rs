@@ -23,35 +23,6 @@ fn show(r: &Run) -> String {
     format!("exit: {}\n--- stdout\n{}--- stderr\n{}--- end", r.code, mark(&r.stdout), mark(&r.stderr))
 }
 
-fn escape(s: &str) -> String {
-    s.chars().map(|c| if "\\.+*?()|[]{}^$#&-~/".contains(c) { format!("\\{c}") } else { c.to_string() }).collect()
-}
-
-/// Filters for one harness: its paths and the fake's address first, then the generic patterns.
-fn filters(h: Option<&Harness>) -> insta::internals::SettingsBindDropGuard {
-    let mut s = insta::Settings::clone_current();
-    if let Some(h) = h {
-        s.add_filter(&escape(&h.dir.path().display().to_string()), "[HOME]");
-        s.add_filter(&escape(&h.fake.base_url()), "[ARM]");
-        s.add_filter(&escape(&h.fake.ingress_proxy_url()), "[INGRESS]");
-    }
-    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
-    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
-    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
-    s.add_filter(r#""revisionSuffix":"[a-z0-9]+""#, r#""revisionSuffix":"[SUFFIX]""#);
-    s.add_filter(r#""age_seconds":\d+"#, r#""age_seconds":[AGE]"#);
-    s.add_filter(r"\(age \d+ s\)", "(age [AGE] s)");
-    s.add_filter(r"younger \(\d+ s\)", "younger ([AGE] s)");
-    // The hub-wide budget refills with time; the view file is named after the ARM endpoint.
-    s.add_filter(r"(reads|writes|deletes) \d+/", "$1 [N]/");
-    s.add_filter(r"view-[0-9a-f]{16}\.json", "view-[HASH].json");
-    // Ids the fake makes up per request, and process ids.
-    s.add_filter(r"(Trace ID|Correlation ID|containerappOperation\w+)([:/] ?)[0-9a-f-]{36}", "$1$2[GUID]");
-    s.add_filter(r"\bpid \d+", "pid [PID]");
-    s.add_filter(r"\(\d+(\.\d+)? s needed\)", "([N] s needed)");
-    s.bind_to_scope()
-}
-
 /// A creation time `secs` ago.
 fn ago(secs: i64) -> String {
     let t = time::OffsetDateTime::now_utc() - time::Duration::seconds(secs);
@@ -71,13 +42,6 @@ fn squeeze_repeats(text: &str) -> String {
     out.iter().map(|l| format!("{l}\n")).collect()
 }
 
-/// One more filter on top of those bound.
-fn also(pattern: &str, replacement: &str) -> insta::internals::SettingsBindDropGuard {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(pattern, replacement);
-    s.bind_to_scope()
-}
-
 fn state_for(h: &Harness, name: &str) -> String {
     app_state(h, name)["acactl"].to_string()
 }
@@ -91,7 +55,7 @@ fn start(h: &Harness, user: &str, args: &[&str]) -> Run {
 #[test]
 fn start_modes() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     assert_snapshot!(show(&start(&h, "marcus", &["start", "--dry-run"])), @r#"
     exit: 0
     --- stdout
@@ -178,7 +142,7 @@ fn start_over_an_existing_app() {
         Options { provision_polls: 2, failure_polls: 3, ..Default::default() },
         "fleet:\n  enabled: false\n",
     );
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     assert_eq!(start(&h, "marcus", &["start"]).code, 0);
     // Adopting its own running app.
     assert_snapshot!(show(&start(&h, "marcus", &["start", "--progress", "plain"])), @r#"
@@ -228,7 +192,7 @@ fn start_over_an_existing_app() {
 #[test]
 fn start_with_estimates() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     assert_eq!(start(&h, "ann", &["start"]).code, 0);
     // A planted history of slow starts: the estimate is fixed, and this start is never slower.
     let sample = r#"{"total_ms":60000,"phases":{"preparing":1000,"write_budget":1000,"provisioning":30000,"activating":20000,"jupyter":8000}}"#;
@@ -253,7 +217,7 @@ fn start_with_estimates() {
 #[test]
 fn poll() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let start = run(h.spawner("marcus", "").arg("start")).json();
     let state = state_of(&start);
     assert_snapshot!(show(&run(h.acactl().env("ACACTL_STATE", &state).arg("poll"))), @r#"
@@ -347,7 +311,7 @@ fn poll_unknown() {
         Options { provision_polls: 2, failure_polls: 3, ..Default::default() },
         "fleet:\n  enabled: false\n",
     );
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let start = run(h.spawner("flaky", "").arg("start")).json();
     let (name, state) = (start["name"].as_str().unwrap().to_string(), state_of(&start));
     assert_snapshot!(show(&run(h.acactl().env("ACACTL_STATE", &state).arg("poll"))), @r#"
@@ -413,7 +377,7 @@ fn poll_unknown() {
 #[test]
 fn stop() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let start = run(h.spawner("marcus", "").arg("start")).json();
     let state = state_of(&start);
     assert_snapshot!(show(&run(h.acactl().env("ACACTL_STATE", &state).arg("stop"))), @r#"
@@ -457,7 +421,7 @@ fn stop() {
 #[test]
 fn status() {
     let (h, hub) = setup();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     // Ages the table shows stay the same while the test runs: 3d, 5h, 90m.
     let alice = insert(&h, "alice", "", Some(&ago(73 * 3600)), None);
     insert(&h, "alice", "gpu", Some(&ago(5 * 3600 + 60)), None);
@@ -568,7 +532,7 @@ fn status() {
 #[test]
 fn gc() {
     let (h, hub) = setup();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let alice = insert(&h, "alice", "", Some(OLD), None);
     hub.add_server("alice", "", HubServer::running(app_state(&h, &alice)));
     let renamed = insert(&h, "oldname", "", Some(OLD), None);
@@ -654,7 +618,7 @@ fn gc() {
 #[test]
 fn gc_table_with_a_failed_delete() {
     let (h, _hub) = setup();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let doomed = insert(&h, "doomed", "", Some(OLD), None);
     insert(&h, "orphan", "", Some(OLD), None);
     h.fake.inject(Fault::status("DELETE", &doomed, 100, 403, "AuthorizationFailed", None));
@@ -685,9 +649,8 @@ fn registry_config(h: &Harness) -> String {
 #[test]
 fn doctor() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
     let client = registry_config(&h);
-    let _c = also(&escape(&client), "[CLIENT-ID]");
+    let _f = snapshot_filters(Some(&h), &[(&client, "[CLIENT-ID]")]);
     let good = "11111111-2222-3333-4444-555555555555";
     assert_snapshot!(show(&run(h.acactl().env("AZURE_CLIENT_ID", good).args(["doctor", "-o", "json"]))), @r#"
     exit: 0
@@ -752,7 +715,7 @@ fn doctor() {
 #[test]
 fn doctor_broken_setup() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     h.write_config("server:\n  cpu: 3\n");
     assert_snapshot!(show(&run(h.acactl().env_remove("IDENTITY_ENDPOINT").args(["doctor", "-o", "json"]))), @r#"
     exit: 3
@@ -835,7 +798,7 @@ profiles:
 #[test]
 fn profiles() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     assert_snapshot!(show(&run(h.acactl().arg("profiles"))), @r#"
     exit: 0
     --- stdout
@@ -909,7 +872,7 @@ fn profiles() {
 #[test]
 fn batch() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let submit = run(h.spawner("marcus", "").args(["batch", "submit"]));
     assert_snapshot!(show(&submit), @"
     exit: 0
@@ -1000,7 +963,7 @@ fn acactl_bare() -> assert_cmd::Command {
 
 #[test]
 fn help() {
-    let _f = filters(None);
+    let _f = snapshot_filters(None, &[]);
     assert_snapshot!(show(&run(acactl_bare().arg("--help"))), @r#"
     exit: 0
     --- stdout
@@ -1561,7 +1524,7 @@ fn help() {
 
 #[test]
 fn usage_errors() {
-    let _f = filters(None);
+    let _f = snapshot_filters(None, &[]);
     assert_snapshot!(show(&run(&mut acactl_bare())), @r#"
     exit: 2
     --- stdout
@@ -1713,7 +1676,7 @@ fn usage_errors() {
 #[test]
 fn config_errors() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     let dry = |extra: &str| {
         h.write_config(extra);
         show(&run(h.acactl().args(["start", "--dry-run", "--user", "u"])))
@@ -1826,7 +1789,7 @@ fn config_errors() {
 #[test]
 fn request_errors() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     assert_snapshot!(show(&run(h.acactl().env("ACACTL_STATE", "{\"version\":9}").arg("poll"))), @r#"
     exit: 2
     --- stdout
@@ -1932,7 +1895,7 @@ fn request_errors() {
 #[test]
 fn arm_errors() {
     let h = Harness::with(Options { provision_polls: 2, failure_polls: 200, ..Default::default() }, "");
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     // NotOwned: acactl's name for carol, another hub's tags.
     let (carol, _) = dry_run_identity(&h, "carol");
     h.fake.insert_app(InsertApp::new(&carol).tag("managed-by", "acactl").tag("acactl-hub", "other")).unwrap();
@@ -2041,7 +2004,7 @@ fn arm_errors() {
 #[test]
 fn throttled() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     h.fake.inject(Fault::status("GET", "/containerApps", 100_000, 429, "SubscriptionRequestsThrottled", Some(0)));
     assert_snapshot!(show(&run(h.acactl().args(["status", "-o", "json"]))), @r#"
     exit: 3
@@ -2067,7 +2030,7 @@ fn throttled() {
 #[test]
 fn start_timeout() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     h.write_config("server:\n  image: example.azurecr.io/notebook:1\n  start_timeout: 10\n");
     behave(&h, "never", Behaviour::NotServing);
     let mut r = run(h.spawner("never", "").args(["start", "--progress", "plain"]));
@@ -2094,7 +2057,7 @@ fn start_timeout() {
 #[test]
 fn credential_errors() {
     let h = Harness::new();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     h.write_config("credential:\n  type: client-secret\n  tenant_id: contoso.onmicrosoft.com\n  client_id: 11111111-1111-1111-1111-111111111111\n");
     assert_snapshot!(show(&run(h.spawner("sp", "").env("AZURE_CLIENT_SECRET", "bad-secret").arg("start"))), @r#"
     exit: 3
@@ -2118,7 +2081,7 @@ fn credential_errors() {
 #[test]
 fn hub_errors() {
     let (h, hub) = setup();
-    let _f = filters(Some(&h));
+    let _f = snapshot_filters(Some(&h), &[]);
     insert(&h, "olduser", "", Some(OLD), None);
     hub.set_fail_all(Some(500));
     assert_snapshot!(show(&run(h.acactl().args(["gc", "-o", "json"]))), @r#"
