@@ -254,6 +254,13 @@ pub fn snapshot_filters(h: Option<&Harness>, exact: &[(&str, &str)]) -> insta::i
     s.bind_to_scope()
 }
 
+/// One more filter (a regex) on top of those bound, until the guard drops.
+pub fn also_filter(pattern: &str, replacement: &str) -> insta::internals::SettingsBindDropGuard {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(pattern, replacement);
+    s.bind_to_scope()
+}
+
 /// `s` as a regex matching itself.
 fn escape(s: &str) -> String {
     s.chars().map(|c| if "\\.+*?()|[]{}^$#&-~/".contains(c) { format!("\\{c}") } else { c.to_string() }).collect()
