@@ -223,3 +223,45 @@ pub fn insert_own_app(h: &Harness, user: &str, state: &str) -> String {
     h.fake.insert_app(app).unwrap();
     name
 }
+
+/// Snapshot filters, bound until the guard drops: the `exact` values first, then the harness's own
+/// paths and addresses, then whatever differs from run to run (times, ports, temp paths, ...).
+/// Patterns accept both compact and pretty JSON.
+pub fn snapshot_filters(h: Option<&Harness>, exact: &[(&str, &str)]) -> insta::internals::SettingsBindDropGuard {
+    let mut s = insta::Settings::clone_current();
+    for (value, name) in exact {
+        s.add_filter(&escape(value), *name);
+    }
+    if let Some(h) = h {
+        s.add_filter(&escape(&h.dir.path().display().to_string()), "[HOME]");
+        s.add_filter(&escape(&h.fake.base_url()), "[ARM]");
+        s.add_filter(&escape(&h.fake.ingress_proxy_url()), "[INGRESS]");
+    }
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]");
+    s.add_filter(r#"("revisionSuffix": ?)"[a-z0-9]+""#, r#"$1"[SUFFIX]""#);
+    s.add_filter(r#"("age_seconds": ?)\d+"#, "$1[AGE]");
+    s.add_filter(r"\(age \d+ s\)", "(age [AGE] s)");
+    s.add_filter(r"younger \(\d+ s\)", "younger ([AGE] s)");
+    // The hub-wide budget refills with time; the view file is named after the ARM endpoint.
+    s.add_filter(r"(reads|writes|deletes) \d+/", "$1 [N]/");
+    s.add_filter(r"view-[0-9a-f]{16}\.json", "view-[HASH].json");
+    // Ids the fake makes up per request, and process ids.
+    s.add_filter(r"(Trace ID|Correlation ID|containerappOperation\w+)([:/] ?)[0-9a-f-]{36}", "$1$2[GUID]");
+    s.add_filter(r"\bpid \d+", "pid [PID]");
+    s.add_filter(r"\(\d+(\.\d+)? s needed\)", "([N] s needed)");
+    s.bind_to_scope()
+}
+
+/// One more filter (a regex) on top of those bound, until the guard drops.
+pub fn also_filter(pattern: &str, replacement: &str) -> insta::internals::SettingsBindDropGuard {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(pattern, replacement);
+    s.bind_to_scope()
+}
+
+/// `s` as a regex matching itself.
+fn escape(s: &str) -> String {
+    s.chars().map(|c| if "\\.+*?()|[]{}^$#&-~/".contains(c) { format!("\\{c}") } else { c.to_string() }).collect()
+}

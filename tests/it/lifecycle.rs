@@ -7,19 +7,23 @@ fn start_poll_stop_happy_path() {
     let h = Harness::new();
     let r = run(h.spawner("marcus", "").args(["start", "--progress", "json"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let _f = snapshot_filters(Some(&h), &[(TOKEN, "[TOKEN]")]);
     let out = r.json();
     let name = out["name"].as_str().unwrap().to_string();
-    assert!(name.starts_with("test-marcus-"), "{name}");
-    assert_eq!(out["url"], format!("http://{name}"));
-    assert_eq!(out["state"]["version"], 1);
-    assert_eq!(
-        out["state"]["id"],
-        format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.App/containerApps/{name}",
-            h.fake.subscription(),
-            h.fake.resource_group()
-        )
-    );
+    insta::assert_json_snapshot!(out, @r#"
+    {
+      "name": "test-marcus-h7cjglvsmm",
+      "state": {
+        "hub_id": "test",
+        "id": "/subscriptions/8c56bdd6-8f1e-4a3b-9d2c-5f7e1a2b3c4d/resourceGroups/rg-jupyter/providers/Microsoft.App/containerApps/test-marcus-h7cjglvsmm",
+        "key": "h7cjglvsmm67zna4ky6yoval52hyygeflwxejt5u3t7zrai2zjc",
+        "name": "test-marcus-h7cjglvsmm",
+        "url": "http://test-marcus-h7cjglvsmm",
+        "version": 1
+      },
+      "url": "http://test-marcus-h7cjglvsmm"
+    }
+    "#);
 
     // Progress: JupyterHub-style JSON lines on stderr, increasing, ending at 100.
     let events: Vec<serde_json::Value> = r.stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
@@ -30,29 +34,167 @@ fn start_poll_stop_happy_path() {
 
     // The app in ARM: tags, ingress, the token only as a secret.
     let app = h.fake.app(&name).unwrap();
-    assert_eq!(app["tags"]["managed-by"], "acactl");
-    assert_eq!(app["tags"]["acactl-hub"], "test");
-    assert_eq!(app["tags"]["acactl-user"], "marcus");
-    assert_eq!(app["tags"]["acactl-server"], "");
+    insta::assert_json_snapshot!(app["tags"], @r#"
+    {
+      "acactl-created": "[TIME]",
+      "acactl-hub": "test",
+      "acactl-key": "h7cjglvsmm67zna4ky6yoval52hyygeflwxejt5u3t7zrai2zjc",
+      "acactl-server": "",
+      "acactl-user": "marcus",
+      "acactl-version": "0.1.0",
+      "managed-by": "acactl"
+    }
+    "#);
+    let body = h.fake.app_put_body(&name).unwrap();
     assert_eq!(app["properties"]["configuration"]["ingress"]["external"], false);
     assert_eq!(app["properties"]["configuration"]["ingress"]["allowInsecure"], true);
     assert_eq!(app["properties"]["template"]["scale"]["minReplicas"], 1);
     let secrets = h.fake.app_secrets(&name);
     assert!(secrets.iter().any(|(_, v)| v == TOKEN), "token stored as an ACA secret");
-    let body = h.fake.app_put_body(&name).unwrap();
-    let env = body["properties"]["template"]["containers"][0]["env"].as_array().unwrap().clone();
-    let get = |n: &str| env.iter().find(|e| e["name"] == n).cloned();
-    assert_eq!(get("JUPYTERHUB_API_TOKEN").unwrap()["secretRef"], "jupyterhub-api-token");
-    assert_eq!(get("JPY_API_TOKEN").unwrap()["secretRef"], "jupyterhub-api-token");
-    assert_eq!(get("JUPYTERHUB_SERVICE_URL").unwrap()["value"], "http://0.0.0.0:8888/user/marcus/");
-    assert_eq!(get("JUPYTERHUB_API_URL").unwrap()["value"], "http://jupyterhub/hub/api");
-    assert_eq!(get("JUPYTERHUB_ACTIVITY_URL").unwrap()["value"], "http://jupyterhub/hub/api/users/marcus/activity");
-    assert!(get("AZURE_CLIENT_SECRET").is_none() && get("JPY_COOKIE_SECRET").is_none(), "hub secrets never forwarded");
-    let args = body["properties"]["template"]["containers"][0]["args"].as_array().unwrap();
-    assert!(args.contains(&serde_json::json!("--ServerApp.allow_origin=https://hub.example.test")), "{args:?}");
+    // The whole PUT: the token (and JPY_API_TOKEN) only by secretRef, the hub's own URLs and origin,
+    // neither AZURE_CLIENT_SECRET nor JPY_COOKIE_SECRET forwarded.
+    insta::assert_json_snapshot!(body, @r#"
+    {
+      "identity": {
+        "type": "None"
+      },
+      "location": "westeurope",
+      "properties": {
+        "configuration": {
+          "activeRevisionsMode": "Single",
+          "ingress": {
+            "allowInsecure": true,
+            "external": false,
+            "targetPort": 8888,
+            "traffic": [
+              {
+                "latestRevision": true,
+                "weight": 100
+              }
+            ],
+            "transport": "http"
+          },
+          "maxInactiveRevisions": 0,
+          "secrets": [
+            {
+              "name": "jupyterhub-api-token",
+              "value": "[TOKEN]"
+            }
+          ]
+        },
+        "environmentId": "/subscriptions/8c56bdd6-8f1e-4a3b-9d2c-5f7e1a2b3c4d/resourceGroups/rg-jupyter/providers/Microsoft.App/managedEnvironments/aca-env",
+        "template": {
+          "containers": [
+            {
+              "args": [
+                "--ServerApp.allow_origin=https://hub.example.test"
+              ],
+              "command": [
+                "jupyterhub-singleuser"
+              ],
+              "env": [
+                {
+                  "name": "JUPYTERHUB_API_TOKEN",
+                  "secretRef": "jupyterhub-api-token"
+                },
+                {
+                  "name": "JPY_API_TOKEN",
+                  "secretRef": "jupyterhub-api-token"
+                },
+                {
+                  "name": "JUPYTERHUB_CLIENT_ID",
+                  "value": "jupyterhub-user-marcus"
+                },
+                {
+                  "name": "JUPYTERHUB_HOST",
+                  "value": ""
+                },
+                {
+                  "name": "JUPYTERHUB_OAUTH_CALLBACK_URL",
+                  "value": "/user/marcus/oauth_callback"
+                },
+                {
+                  "name": "JUPYTERHUB_OAUTH_SCOPES",
+                  "value": "[]"
+                },
+                {
+                  "name": "JUPYTERHUB_USER",
+                  "value": "marcus"
+                },
+                {
+                  "name": "JUPYTERHUB_SERVER_NAME",
+                  "value": ""
+                },
+                {
+                  "name": "JUPYTERHUB_API_URL",
+                  "value": "http://jupyterhub/hub/api"
+                },
+                {
+                  "name": "JUPYTERHUB_ACTIVITY_URL",
+                  "value": "http://jupyterhub/hub/api/users/marcus/activity"
+                },
+                {
+                  "name": "JUPYTERHUB_BASE_URL",
+                  "value": "/"
+                },
+                {
+                  "name": "JUPYTERHUB_PUBLIC_URL",
+                  "value": ""
+                },
+                {
+                  "name": "JUPYTERHUB_PUBLIC_HUB_URL",
+                  "value": ""
+                },
+                {
+                  "name": "JUPYTERHUB_SERVICE_URL",
+                  "value": "http://0.0.0.0:8888/user/marcus/"
+                },
+                {
+                  "name": "JUPYTERHUB_SERVICE_PREFIX",
+                  "value": "/user/marcus/"
+                }
+              ],
+              "image": "example.azurecr.io/notebook:1",
+              "name": "notebook",
+              "probes": [
+                {
+                  "failureThreshold": 3,
+                  "httpGet": {
+                    "path": "/user/marcus/api",
+                    "port": 8888
+                  },
+                  "periodSeconds": 5,
+                  "type": "Readiness"
+                }
+              ],
+              "resources": {
+                "cpu": 0.5,
+                "memory": "1Gi"
+              }
+            }
+          ],
+          "revisionSuffix": "[SUFFIX]",
+          "scale": {
+            "maxReplicas": 1,
+            "minReplicas": 1
+          }
+        }
+      },
+      "tags": {
+        "acactl-created": "[TIME]",
+        "acactl-hub": "test",
+        "acactl-key": "h7cjglvsmm67zna4ky6yoval52hyygeflwxejt5u3t7zrai2zjc",
+        "acactl-server": "",
+        "acactl-user": "marcus",
+        "acactl-version": "0.1.0",
+        "managed-by": "acactl"
+      }
+    }
+    "#);
     let body_text = body.to_string();
     assert!(!body_text.contains(HUB_SECRET));
     // No plain env var carries the token; no output line does.
+    let env = body["properties"]["template"]["containers"][0]["env"].as_array().unwrap().clone();
     assert!(env.iter().all(|e| e["value"] != TOKEN));
     assert!(!r.all_output().contains(TOKEN));
 
@@ -60,22 +202,42 @@ fn start_poll_stop_happy_path() {
     let state = state_of(&out);
     let p = run(h.acactl().env("ACACTL_STATE", &state).arg("poll"));
     assert_eq!(p.code, 0, "{}", p.stderr);
-    assert_eq!(p.json()["status"], "running");
-    assert!(p.json()["exit_status"].is_null());
+    insta::assert_json_snapshot!(p.json(), @r#"
+    {
+      "exit_status": null,
+      "name": "test-marcus-h7cjglvsmm",
+      "status": "running"
+    }
+    "#);
 
     // stop: deleted, then gone; again: nothing to delete.
     let s = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
     assert_eq!(s.code, 0, "{}", s.stderr);
-    assert_eq!(s.json(), serde_json::json!({"name": name, "deleted": true}));
+    insta::assert_json_snapshot!(s.json(), @r#"
+    {
+      "deleted": true,
+      "name": "test-marcus-h7cjglvsmm"
+    }
+    "#);
     assert!(h.fake.app(&name).is_none());
     let s2 = run(h.acactl().env("ACACTL_STATE", &state).arg("stop"));
     assert_eq!(s2.code, 0, "{}", s2.stderr);
-    assert_eq!(s2.json()["deleted"], false);
+    insta::assert_json_snapshot!(s2.json(), @r#"
+    {
+      "deleted": false,
+      "name": "test-marcus-h7cjglvsmm"
+    }
+    "#);
 
     // poll after stop: gone, with an exit status.
     let p = run(h.acactl().env("ACACTL_STATE", &state).arg("poll"));
-    assert_eq!(p.json()["status"], "stopped");
-    assert_eq!(p.json()["exit_status"], 0);
+    insta::assert_json_snapshot!(p.json(), @r#"
+    {
+      "exit_status": 0,
+      "name": "test-marcus-h7cjglvsmm",
+      "status": "stopped"
+    }
+    "#);
 }
 
 #[test]
@@ -134,7 +296,14 @@ fn stop_without_state_rebuilds_the_name_and_refuses_foreign_apps() {
     h.fake.insert_app(fake_arm::InsertApp::new(&carol).tag("managed-by", "acactl").tag("acactl-hub", "other")).unwrap();
     let s = run(h.acactl().args(["stop", "--user", "carol"]));
     assert_eq!(s.code, 3, "{}", s.stdout);
-    assert_eq!(s.json()["error"]["code"], "NotOwned");
+    insta::assert_json_snapshot!(s.json(), @r#"
+    {
+      "error": {
+        "code": "NotOwned",
+        "message": "test-carol-s7afgfaoxe exists but is not tagged as this hub's (test) server; refusing to delete it"
+      }
+    }
+    "#);
     assert!(h.fake.app(&carol).is_some());
 }
 
@@ -172,7 +341,14 @@ fn start_refuses_an_app_with_its_name_that_is_not_its_own() {
     h.fake.insert_app(fake_arm::InsertApp::new(&name).tag("owner", "someone-else")).unwrap();
     let r = run(h.spawner("eve", "").arg("start"));
     assert_eq!(r.code, 3);
-    assert_eq!(r.json()["error"]["code"], "NameConflict");
+    insta::assert_json_snapshot!(r.json(), @r#"
+    {
+      "error": {
+        "code": "NameConflict",
+        "message": "an app named test-eve-lqrapoo3ji exists but its tags do not say it is this server's (hub test); refusing to touch it"
+      }
+    }
+    "#);
     let app = h.fake.app(&name).unwrap();
     assert_eq!(app["tags"]["owner"], "someone-else", "untouched");
 }

@@ -17,6 +17,7 @@ mod lifecycle;
 mod poll;
 mod profiles;
 mod redaction;
+mod snapshots;
 mod soak;
 mod start_failures;
 mod status;

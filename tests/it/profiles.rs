@@ -85,10 +85,46 @@ fn profile_selection_defaults_choices_and_form_values() {
     let v = r.json();
     assert_eq!(v["profile"], "small");
     assert_eq!(v["choices"], json!({"image": "python"}));
-    assert_eq!(container(&v)["image"], "example.azurecr.io/python:1");
-    assert_eq!(container(&v)["resources"], json!({"cpu": 1.0, "memory": "2Gi"}));
     assert_eq!(v["request"]["body"]["tags"]["acactl-profile"], "small");
     assert_eq!(v["start_timeout"], 20);
+    // The default choice's image with the profile's size.
+    insta::assert_json_snapshot!(container(&v), @r#"
+    {
+      "args": [
+        "--ServerApp.allow_origin=https://hub.example.test"
+      ],
+      "command": [
+        "jupyterhub-singleuser"
+      ],
+      "env": [
+        {
+          "name": "JUPYTERHUB_SERVICE_URL",
+          "value": "http://0.0.0.0:8888/user/marcus/"
+        },
+        {
+          "name": "JUPYTERHUB_SERVICE_PREFIX",
+          "value": "/user/marcus/"
+        }
+      ],
+      "image": "example.azurecr.io/python:1",
+      "name": "notebook",
+      "probes": [
+        {
+          "failureThreshold": 3,
+          "httpGet": {
+            "path": "/user/marcus/api",
+            "port": 8888
+          },
+          "periodSeconds": 5,
+          "type": "Readiness"
+        }
+      ],
+      "resources": {
+        "cpu": 1.0,
+        "memory": "2Gi"
+      }
+    }
+    "#);
 
     // A choice changes the image and adds its env.
     let v = dry(&h, "marcus", r#"{"profile": "small", "image": "r"}"#, None).json();
@@ -194,21 +230,82 @@ fn profiles_command_lists_json_and_table_filtered_by_user() {
     let h = with_profiles();
     let r = run(h.acactl().args(["profiles", "--all"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let v = r.json();
-    let slugs: Vec<&str> = v["profiles"].as_array().unwrap().iter().map(|p| p["slug"].as_str().unwrap()).collect();
-    assert_eq!(slugs, ["small", "large", "gpu"]);
-    let small = &v["profiles"][0];
-    assert_eq!(small["default"], true);
-    assert_eq!(small["display_name"], "Small (1 CPU)");
-    assert_eq!(small["description"], "For exercises");
-    assert_eq!(small["start_timeout"], 20);
-    assert_eq!(small["options"][0]["name"], "image");
-    assert_eq!(small["options"][0]["default"], "python");
-    assert_eq!(small["options"][0]["choices"][1]["slug"], "r");
-    assert_eq!(small["options"][0]["choices"][1]["image"], "example.azurecr.io/r:1");
-    assert_eq!(v["profiles"][2]["start_timeout"], 900);
-    assert_eq!(v["profiles"][2]["groups"], json!(["gpu-users"]));
-    assert_eq!(v["start_timeout"], 20);
+    // In the order configured, with each profile's effective image, size and timeout.
+    insta::assert_json_snapshot!(r.json(), @r#"
+    {
+      "profiles": [
+        {
+          "cpu": 1.0,
+          "default": true,
+          "description": "For exercises",
+          "display_name": "Small (1 CPU)",
+          "groups": [],
+          "image": "example.azurecr.io/notebook:1",
+          "memory": "2Gi",
+          "options": [
+            {
+              "choices": [
+                {
+                  "cpu": 1.0,
+                  "display_name": "Python",
+                  "image": "example.azurecr.io/python:1",
+                  "memory": "2Gi",
+                  "slug": "python"
+                },
+                {
+                  "cpu": 1.0,
+                  "display_name": "R",
+                  "image": "example.azurecr.io/r:1",
+                  "memory": "2Gi",
+                  "slug": "r"
+                }
+              ],
+              "default": "python",
+              "display_name": "Image",
+              "name": "image"
+            }
+          ],
+          "slug": "small",
+          "start_timeout": 20,
+          "users": [],
+          "workload_profile": null
+        },
+        {
+          "cpu": 2.0,
+          "default": false,
+          "description": "",
+          "display_name": "Large (2 CPU)",
+          "groups": [],
+          "image": "example.azurecr.io/notebook:1",
+          "memory": "4Gi",
+          "options": [],
+          "slug": "large",
+          "start_timeout": 25,
+          "users": [],
+          "workload_profile": null
+        },
+        {
+          "cpu": 8.0,
+          "default": false,
+          "description": "",
+          "display_name": "GPU (T4)",
+          "groups": [
+            "gpu-users"
+          ],
+          "image": "example.azurecr.io/gpu:1",
+          "memory": "56Gi",
+          "options": [],
+          "slug": "gpu",
+          "start_timeout": 900,
+          "users": [
+            "root-admin"
+          ],
+          "workload_profile": "gpu-t4"
+        }
+      ],
+      "start_timeout": 20
+    }
+    "#);
 
     // For a user: only what they may use.
     let r = run(h.acactl().args(["profiles", "--user", "marcus"]));
@@ -220,10 +317,12 @@ fn profiles_command_lists_json_and_table_filtered_by_user() {
 
     let r = run(h.acactl().args(["profiles", "-o", "table", "--all"]));
     assert_eq!(r.code, 0);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines[0].starts_with("SLUG"), "{}", r.stdout);
-    assert!(lines[1].starts_with("small") && lines[1].contains("yes") && lines[1].contains("image=python|r"));
-    assert!(lines[3].contains("group:gpu-users") && lines[3].contains("900s") && lines[3].contains("gpu-t4"));
+    insta::assert_snapshot!(r.stdout, @"
+    SLUG   DEFAULT  IMAGE                          CPU  MEMORY  WORKLOAD PROFILE  TIMEOUT  OPTIONS         LIMITED TO
+    small  yes      example.azurecr.io/notebook:1  1.0  2Gi     -                 20s      image=python|r  everyone
+    large           example.azurecr.io/notebook:1  2.0  4Gi     -                 25s      -               everyone
+    gpu             example.azurecr.io/gpu:1       8.0  56Gi    gpu-t4            900s     -               group:gpu-users,user:root-admin
+    ");
     assert!(h.fake.arm_requests().is_empty(), "no network");
 }
 
