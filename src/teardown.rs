@@ -191,10 +191,15 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
         DeleteStarted::Absent => return Ok(false),
         DeleteStarted::Done => return Ok(true),
         DeleteStarted::Accepted { url, async_status, retry_after } => {
+            // Refused now, not when (or whether) it is read: the view may tell "gone" first.
+            if let Some(u) = url.as_deref() {
+                arm.check_url(u)?;
+            }
             // Ask the app itself (404 = gone, the only proof that counts) when the view no longer
-            // lists it or when deletions usually end, and the operation at ARM's own pace (for a
-            // failed delete): ARM's Retry-After can be far longer than the deletion, and the user
-            // cannot restart until stop returns.
+            // lists it or when deletions usually end, and the operation (for a failed delete) at
+            // ARM's pace, or with the view once the deletion is slower than usual: ARM's
+            // Retry-After can be far longer than the deletion, and the user cannot restart until
+            // stop returns.
             let accepted = Instant::now();
             let mut view = GoneView::open(settings, r);
             let mut guess = Guess::new(settings, accepted);

@@ -309,16 +309,29 @@ fn stop_without_state_rebuilds_the_name_and_refuses_foreign_apps() {
 
 #[test]
 fn stop_waits_out_a_slow_delete() {
-    let h = Harness::new();
-    h.fake.set_behaviour("slowdel", fake_arm::Behaviour::StuckDeleting { polls: 4 });
-    let r = run(h.spawner("slowdel", "").arg("start"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let name = r.json()["name"].as_str().unwrap().to_string();
-    h.fake.set_app_behaviour(&name, fake_arm::Behaviour::StuckDeleting { polls: 4 });
-    let s = run(h.acactl().env("ACACTL_STATE", state_of(&r.json())).arg("stop"));
-    assert_eq!(s.code, 0, "{}", s.stderr);
-    assert_eq!(s.json()["deleted"], true);
-    assert!(h.fake.app(&name).is_none(), "stop returned only once the app was gone");
+    // ARM deletes on its own clock, however often it is asked: wall-clock deletion, with the
+    // fleet view (stop's frugal path) and without it (one GET per check).
+    for fleet in [true, false] {
+        let h = Harness::with(
+            fake_arm::Options { provision_polls: 2, failure_polls: 3, ..fake_arm::Options::default() },
+            &format!("fleet:\n  enabled: {fleet}\n"),
+        );
+        let r = run(h.spawner("slowdel", "").arg("start"));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let name = r.json()["name"].as_str().unwrap().to_string();
+        h.fake.set_delete_secs(2.5);
+        let t = std::time::Instant::now();
+        let s = run(h.acactl().env("ACACTL_STATE", state_of(&r.json())).arg("stop"));
+        let took = t.elapsed();
+        assert_eq!(s.code, 0, "{}", s.stderr);
+        assert_eq!(s.json()["deleted"], true);
+        assert!(h.fake.app(&name).is_none(), "stop returned only once the app was gone");
+        assert!(took >= std::time::Duration::from_millis(2500), "{took:?}");
+        // Without a deletion history stop's guesses double from 1 s (1, 2, 4 s...), and the view
+        // (listed at least every 0.5 s) catches it sooner; either way within seconds, not at the
+        // 10 s deadline.
+        assert!(took < std::time::Duration::from_secs(6), "fleet {fleet}: {took:?}");
+    }
 }
 
 #[test]
