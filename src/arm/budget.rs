@@ -140,6 +140,9 @@ pub struct ClassState {
 pub struct Budget {
     file: PathBuf,
     lock: PathBuf,
+    /// How long to wait for the file's lock ([`LOCK_PATIENCE`]; tests that check the lock's
+    /// arbitration under load wait longer).
+    patience: Duration,
 }
 
 impl Budget {
@@ -148,7 +151,11 @@ impl Budget {
     pub fn open(cache_dir: &Path, key: &str) -> Result<Budget, String> {
         let dir = lock::private_dir(cache_dir, "fleet")?;
         let name = crate::arm::fleet::digest(key);
-        Ok(Budget { file: dir.join(format!("budget-{name}.json")), lock: dir.join(format!("budget-{name}.lock")) })
+        Ok(Budget {
+            file: dir.join(format!("budget-{name}.json")),
+            lock: dir.join(format!("budget-{name}.lock")),
+            patience: LOCK_PATIENCE,
+        })
     }
 
     fn with_file<T>(&self, f: impl FnOnce(&mut BudgetFile, i64) -> T) -> Option<T> {
@@ -156,7 +163,7 @@ impl Budget {
     }
 
     fn with_file_at<T>(&self, now: i64, f: impl FnOnce(&mut BudgetFile, i64) -> T) -> Option<T> {
-        let _guard = match FileLock::exclusive_within(&self.lock, LOCK_PATIENCE) {
+        let _guard = match FileLock::exclusive_within(&self.lock, self.patience) {
             Ok(g) => g,
             Err(e) => {
                 crate::output::verbose(&format!("hub budget not used for this request ({}: {e})", self.lock.display()));
@@ -342,7 +349,9 @@ mod tests {
             .map(|_| {
                 let dir = dir.clone();
                 std::thread::spawn(move || {
-                    let b = Budget::open(&dir, "k").unwrap();
+                    // Patient: a busy machine must not turn a slow lock into an unpaced request
+                    // (which the production patience allows, and which is not what this checks).
+                    let b = Budget { patience: Duration::from_secs(60), ..Budget::open(&dir, "k").unwrap() };
                     for _ in 0..100 {
                         b.reserve_at(T0, Class::Deletes, Priority::High, Duration::from_secs(3600)).unwrap();
                     }
