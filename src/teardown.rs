@@ -135,6 +135,11 @@ impl Guess {
         self.usual.map_or(Duration::from_secs(10), |(_, hi)| hi + Duration::from_secs(2))
     }
 
+    /// Whether the deletion is within this hub's usual duration (plus a second), when known.
+    fn in_usual_window(&self) -> bool {
+        self.usual.is_some_and(|(_, hi)| self.accepted.elapsed() <= hi + Duration::from_secs(1))
+    }
+
     /// Due within a check at the latest (nothing else will tell).
     fn soon(&mut self) {
         self.next = self.next.min(lro::after(GONE_CHECK));
@@ -231,6 +236,9 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
                         }
                         None => false,
                     },
+                    // Inside the usual window the guesses are denser than any list: no need to
+                    // read (or refresh) the view, which costs every waiting stop a parse.
+                    Some(_) if guess.in_usual_window() => false,
                     Some(v) => match v.look(arm, r).await {
                         Seen::Unlisted => arm.get_app(&r.id).await?.is_none(),
                         Seen::Listed => false,

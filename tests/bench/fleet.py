@@ -2,7 +2,8 @@
 token buckets (reads 250 + 25/s, writes and deletes 200 + 10/s), 20 s wall-clock provisioning,
 3 s deletion and Retry-After 1 s. Prints figures; asserts nothing.
 
-Sizes (scale 1.0, chosen for a 2-core machine; the issue's full sizes are extrapolated):
+Sizes (scale 1.0, chosen for a 2-core machine; the issue's full sizes are extrapolated, or set one
+by one: A_STARTS, B_SERVERS, B_SECS, C_SERVERS, C_STARTS, e.g. C_SERVERS=2000 C_STARTS=300):
   A: A_STARTS starts at once                          (issue: 300)
   B: B_SERVERS (1,000) servers polled every 30 s +-10% for B_SECS (issue: 3,000 for 120 s)
   C: C_SERVERS polled servers, C_STARTS starts at once, then C_STARTS stops at once (issue: 2,000/300)
@@ -15,11 +16,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 from fakeenv import ACACTL, acactl_env, start_fake
 
 SCALE = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-A_STARTS = max(10, int(300 * SCALE))
-B_SERVERS = max(50, int(1000 * SCALE))
-B_SECS = 60
-C_SERVERS = max(50, int(400 * SCALE))
-C_STARTS = max(10, int(100 * SCALE))
+A_STARTS = int(os.environ.get("A_STARTS", max(10, int(300 * SCALE))))
+B_SERVERS = int(os.environ.get("B_SERVERS", max(50, int(1000 * SCALE))))
+B_SECS = int(os.environ.get("B_SECS", 60))
+C_SERVERS = int(os.environ.get("C_SERVERS", max(50, int(400 * SCALE))))
+C_STARTS = int(os.environ.get("C_STARTS", max(10, int(100 * SCALE))))
 D_DELETE = 10
 WARM_STOPS = 3
 POLL_EVERY = 30.0
