@@ -25,7 +25,8 @@ use crate::lock::{self, FileLock};
 use crate::output;
 use crate::settings::Settings;
 
-const VERSION: u32 = 1;
+/// 2: apps keyed by name (1 had a list).
+const VERSION: u32 = 2;
 
 /// Short stable file-name component for a key.
 pub fn digest(key: &str) -> String {
@@ -83,32 +84,80 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct SnapshotFile {
+/// The file as written: apps keyed by lowercase name, so a reader that needs one app (every poll,
+/// start and stop) parses only that one; the rest is scanned, not built (a 3,000-app view is ~2 MB).
+#[derive(Serialize)]
+struct SnapshotFile<'a> {
     v: u32,
     /// subscription/resource group/hub this view is of: a view of anything else is ignored.
-    key: String,
+    key: &'a str,
     refreshed_ms: i64,
     pages: usize,
-    apps: Vec<Entry>,
+    apps: BTreeMap<String, &'a Entry>,
 }
 
-/// One trusted snapshot.
+/// The file as read: everything but the apps' contents.
+#[derive(Deserialize)]
+struct SnapshotHead<'a> {
+    v: u32,
+    #[serde(borrow)]
+    key: std::borrow::Cow<'a, str>,
+    refreshed_ms: i64,
+    pages: usize,
+    #[serde(borrow)]
+    apps: HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue>,
+}
+
+/// One trusted snapshot. Entries are parsed when first asked for.
 pub struct Snapshot {
     refreshed_ms: i64,
     pub pages: usize,
-    apps: HashMap<String, Entry>,
+    raw: Vec<u8>,
+    /// Lowercase name -> (byte range in `raw`, slot).
+    index: HashMap<String, (std::ops::Range<usize>, usize)>,
+    slots: Vec<std::cell::OnceCell<Option<Entry>>>,
 }
 
 impl Snapshot {
+    fn parse(bytes: Vec<u8>) -> Result<(String, Snapshot), String> {
+        let base = bytes.as_ptr() as usize;
+        let (key, refreshed_ms, pages, index) = {
+            let head: SnapshotHead = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            if head.v != VERSION {
+                return Err(format!("format {} (this acactl writes {VERSION})", head.v));
+            }
+            let index: HashMap<String, (std::ops::Range<usize>, usize)> = head
+                .apps
+                .iter()
+                .enumerate()
+                .map(|(slot, (name, raw))| {
+                    let start = raw.get().as_ptr() as usize - base;
+                    (name.to_ascii_lowercase(), (start..start + raw.get().len(), slot))
+                })
+                .collect();
+            (head.key.into_owned(), head.refreshed_ms, head.pages, index)
+        };
+        let slots = (0..index.len()).map(|_| std::cell::OnceCell::new()).collect();
+        Ok((key, Snapshot { refreshed_ms, pages, raw: bytes, index, slots }))
+    }
+
+    fn of(refreshed_ms: i64, pages: usize, apps: Vec<Entry>) -> Snapshot {
+        let index = apps.iter().enumerate().map(|(slot, e)| (e.name.to_ascii_lowercase(), (0..0, slot))).collect();
+        let slots = apps.into_iter().map(|e| std::cell::OnceCell::from(Some(e))).collect();
+        Snapshot { refreshed_ms, pages, raw: Vec::new(), index, slots }
+    }
+
     /// How old it is; `None` when it is dated in the future (the clock went back): untrusted.
     pub fn age(&self) -> Option<Duration> {
         let now = now_ms();
         (now >= self.refreshed_ms).then(|| Duration::from_millis(now.saturating_sub(self.refreshed_ms) as u64))
     }
-    /// The app called `name` as the last refresh saw it, if it saw it.
+    /// The app called `name` as the last refresh saw it, if it saw it (an entry that does not
+    /// parse counts as not seen: the caller then asks ARM).
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        self.apps.get(&name.to_ascii_lowercase())
+        let (range, slot) = self.index.get(&name.to_ascii_lowercase())?;
+        let cell = self.slots.get(*slot)?;
+        cell.get_or_init(|| self.raw.get(range.clone()).and_then(|b| serde_json::from_slice(b).ok())).as_ref()
     }
     /// Whether the list behind it began at or after `t` (Unix ms): it can tell what happened
     /// after `t`, e.g. whether an app deleted at `t` is still listed.
@@ -117,7 +166,7 @@ impl Snapshot {
     }
     /// How many of the hub's apps it holds.
     pub fn count(&self) -> usize {
-        self.apps.len()
+        self.index.len()
     }
 }
 
@@ -177,19 +226,17 @@ impl Fleet {
     /// The snapshot on disk, if it is trustworthy (whatever its age).
     pub fn read(&self) -> Option<Snapshot> {
         let bytes = lock::read_private(&self.file)?;
-        let f: SnapshotFile = match serde_json::from_slice(&bytes) {
-            Ok(f) => f,
+        match Snapshot::parse(bytes) {
+            Ok((key, snap)) if key == self.key => Some(snap),
+            Ok(_) => {
+                output::debug(&format!("ignoring fleet view {}: written for something else", self.file.display()));
+                None
+            }
             Err(e) => {
                 output::debug(&format!("ignoring fleet view {}: {e}", self.file.display()));
-                return None;
+                None
             }
-        };
-        if f.v != VERSION || f.key != self.key {
-            output::debug(&format!("ignoring fleet view {}: written for something else", self.file.display()));
-            return None;
         }
-        let apps = f.apps.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect();
-        Some(Snapshot { refreshed_ms: f.refreshed_ms, pages: f.pages, apps })
     }
 
     fn is_fresh(&self, s: &Snapshot, max_age: Duration) -> bool {
@@ -268,7 +315,13 @@ impl Fleet {
     fn write(&self, listed: &ListedApps, began: i64) -> Snapshot {
         let mine = |a: &&ContainerApp| a.tag(crate::ownership::TAG_HUB) == Some(self.hub_id.as_str());
         let apps: Vec<Entry> = listed.apps.iter().filter(mine).filter_map(Entry::of).collect();
-        let file = SnapshotFile { v: VERSION, key: self.key.clone(), refreshed_ms: began, pages: listed.pages, apps };
+        let file = SnapshotFile {
+            v: VERSION,
+            key: &self.key,
+            refreshed_ms: began,
+            pages: listed.pages,
+            apps: apps.iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect(),
+        };
         match serde_json::to_vec(&file) {
             Ok(bytes) => {
                 if let Err(e) = lock::write_atomic(&self.file, &bytes) {
@@ -277,8 +330,7 @@ impl Fleet {
             }
             Err(e) => output::debug(&format!("fleet view: {e}")),
         }
-        let apps = file.apps.into_iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect();
-        Snapshot { refreshed_ms: file.refreshed_ms, pages: file.pages, apps }
+        Snapshot::of(began, listed.pages, apps)
     }
 
     fn tombstone(&self, name: &str) -> Option<PathBuf> {
