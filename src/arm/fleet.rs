@@ -25,8 +25,8 @@ use crate::lock::{self, FileLock};
 use crate::output;
 use crate::settings::Settings;
 
-/// 2: apps keyed by name (1 had a list).
-const VERSION: u32 = 2;
+/// 3: manifest and shards (1 and 2 were one file).
+const VERSION: u32 = 3;
 
 /// Short stable file-name component for a key.
 pub fn digest(key: &str) -> String {
@@ -84,80 +84,75 @@ impl Entry {
     }
 }
 
-/// The file as written: apps keyed by lowercase name, so a reader that needs one app (every poll,
-/// start and stop) parses only that one; the rest is scanned, not built (a 3,000-app view is ~2 MB).
-#[derive(Serialize)]
-struct SnapshotFile<'a> {
+/// The view on disk is a small manifest (`view-<hash>.json`: whose view, when listed, how many
+/// apps, in how many shards, which generation) and the apps in shards (`view-<hash>.shards/<k>.json`,
+/// an app in shard `hash(name) % shards`), so a reader that needs one app (every poll, start and
+/// stop) reads the manifest and one shard of ~50 apps, not a 2 MB file of 3,000. Shards are written
+/// first and the manifest last, each atomically; a shard of another generation than the manifest (a
+/// refresh in progress, or one killed halfway) is not used: the app then counts as not listed.
+#[derive(Serialize, Deserialize)]
+struct Manifest {
     v: u32,
     /// subscription/resource group/hub this view is of: a view of anything else is ignored.
-    key: &'a str,
+    key: String,
     refreshed_ms: i64,
     pages: usize,
-    apps: BTreeMap<String, &'a Entry>,
+    count: usize,
+    shards: usize,
+    generation: u64,
 }
 
-/// The file as read: everything but the apps' contents.
-#[derive(Deserialize)]
-struct SnapshotHead<'a> {
+#[derive(Serialize, Deserialize)]
+struct Shard {
     v: u32,
-    #[serde(borrow)]
-    key: std::borrow::Cow<'a, str>,
-    refreshed_ms: i64,
-    pages: usize,
-    #[serde(borrow)]
-    apps: HashMap<std::borrow::Cow<'a, str>, &'a serde_json::value::RawValue>,
+    generation: u64,
+    apps: HashMap<String, Entry>,
 }
 
-/// One trusted snapshot. Entries are parsed when first asked for.
+/// Apps per shard the writer aims at, and the most shards it makes.
+const APPS_PER_SHARD: usize = 50;
+const MAX_SHARDS: usize = 256;
+
+fn shard_of(name_lower: &str, shards: usize) -> usize {
+    let d = Sha256::digest(name_lower.as_bytes());
+    let n = u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+    (n % shards.max(1) as u64) as usize
+}
+
+/// One trusted snapshot. Shards are read when an app in them is first asked for.
 pub struct Snapshot {
     refreshed_ms: i64,
     pub pages: usize,
-    raw: Vec<u8>,
-    /// Lowercase name -> (byte range in `raw`, slot).
-    index: HashMap<String, (std::ops::Range<usize>, usize)>,
-    slots: Vec<std::cell::OnceCell<Option<Entry>>>,
+    count: usize,
+    generation: u64,
+    dir: PathBuf,
+    shards: Vec<std::cell::OnceCell<Option<HashMap<String, Entry>>>>,
 }
 
 impl Snapshot {
-    fn parse(bytes: Vec<u8>) -> Result<(String, Snapshot), String> {
-        let base = bytes.as_ptr() as usize;
-        let (key, refreshed_ms, pages, index) = {
-            let head: SnapshotHead = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-            if head.v != VERSION {
-                return Err(format!("format {} (this acactl writes {VERSION})", head.v));
-            }
-            let index: HashMap<String, (std::ops::Range<usize>, usize)> = head
-                .apps
-                .iter()
-                .enumerate()
-                .map(|(slot, (name, raw))| {
-                    let start = raw.get().as_ptr() as usize - base;
-                    (name.to_ascii_lowercase(), (start..start + raw.get().len(), slot))
-                })
-                .collect();
-            (head.key.into_owned(), head.refreshed_ms, head.pages, index)
-        };
-        let slots = (0..index.len()).map(|_| std::cell::OnceCell::new()).collect();
-        Ok((key, Snapshot { refreshed_ms, pages, raw: bytes, index, slots }))
-    }
-
-    fn of(refreshed_ms: i64, pages: usize, apps: Vec<Entry>) -> Snapshot {
-        let index = apps.iter().enumerate().map(|(slot, e)| (e.name.to_ascii_lowercase(), (0..0, slot))).collect();
-        let slots = apps.into_iter().map(|e| std::cell::OnceCell::from(Some(e))).collect();
-        Snapshot { refreshed_ms, pages, raw: Vec::new(), index, slots }
-    }
-
     /// How old it is; `None` when it is dated in the future (the clock went back): untrusted.
     pub fn age(&self) -> Option<Duration> {
         let now = now_ms();
         (now >= self.refreshed_ms).then(|| Duration::from_millis(now.saturating_sub(self.refreshed_ms) as u64))
     }
-    /// The app called `name` as the last refresh saw it, if it saw it (an entry that does not
-    /// parse counts as not seen: the caller then asks ARM).
+    /// The app called `name` as the last refresh saw it, if it saw it (an unreadable shard counts
+    /// as not seen: the caller then asks ARM).
     pub fn get(&self, name: &str) -> Option<&Entry> {
-        let (range, slot) = self.index.get(&name.to_ascii_lowercase())?;
-        let cell = self.slots.get(*slot)?;
-        cell.get_or_init(|| self.raw.get(range.clone()).and_then(|b| serde_json::from_slice(b).ok())).as_ref()
+        let name = name.to_ascii_lowercase();
+        let k = shard_of(&name, self.shards.len());
+        let shard = self.shards.get(k)?.get_or_init(|| self.load(k));
+        shard.as_ref()?.get(&name)
+    }
+    fn load(&self, k: usize) -> Option<HashMap<String, Entry>> {
+        let path = self.dir.join(format!("{k}.json"));
+        let shard: Shard = serde_json::from_slice(&lock::read_private(&path)?)
+            .inspect_err(|e| output::debug(&format!("ignoring fleet view shard {}: {e}", path.display())))
+            .ok()?;
+        if shard.v != VERSION || shard.generation != self.generation {
+            output::debug(&format!("ignoring fleet view shard {}: another generation", path.display()));
+            return None;
+        }
+        Some(shard.apps)
     }
     /// Whether the list behind it began at or after `t` (Unix ms): it can tell what happened
     /// after `t`, e.g. whether an app deleted at `t` is still listed.
@@ -166,12 +161,13 @@ impl Snapshot {
     }
     /// How many of the hub's apps it holds.
     pub fn count(&self) -> usize {
-        self.index.len()
+        self.count
     }
 }
 
 pub struct Fleet {
     file: PathBuf,
+    shards: PathBuf,
     lock: PathBuf,
     key: String,
     prefix: String,
@@ -203,6 +199,7 @@ impl Fleet {
         let d = digest(&key);
         Ok(Fleet {
             file: dir.join(format!("view-{d}.json")),
+            shards: dir.join(format!("view-{d}.shards")),
             lock: dir.join(format!("view-{d}.lock")),
             prefix: format!(
                 "/subscriptions/{}/resourcegroups/{}/providers/microsoft.app/containerapps/",
@@ -226,17 +223,26 @@ impl Fleet {
     /// The snapshot on disk, if it is trustworthy (whatever its age).
     pub fn read(&self) -> Option<Snapshot> {
         let bytes = lock::read_private(&self.file)?;
-        match Snapshot::parse(bytes) {
-            Ok((key, snap)) if key == self.key => Some(snap),
-            Ok(_) => {
-                output::debug(&format!("ignoring fleet view {}: written for something else", self.file.display()));
-                None
-            }
+        let m: Manifest = match serde_json::from_slice(&bytes) {
+            Ok(m) => m,
             Err(e) => {
                 output::debug(&format!("ignoring fleet view {}: {e}", self.file.display()));
-                None
+                return None;
             }
+        };
+        if m.v != VERSION || m.key != self.key || m.shards == 0 || m.shards > MAX_SHARDS {
+            output::debug(&format!("ignoring fleet view {}: written for something else", self.file.display()));
+            return None;
         }
+        lock::private(&self.shards).ok()?;
+        Some(Snapshot {
+            refreshed_ms: m.refreshed_ms,
+            pages: m.pages,
+            count: m.count,
+            generation: m.generation,
+            dir: self.shards.clone(),
+            shards: (0..m.shards).map(|_| std::cell::OnceCell::new()).collect(),
+        })
     }
 
     fn is_fresh(&self, s: &Snapshot, max_age: Duration) -> bool {
@@ -315,22 +321,60 @@ impl Fleet {
     fn write(&self, listed: &ListedApps, began: i64) -> Snapshot {
         let mine = |a: &&ContainerApp| a.tag(crate::ownership::TAG_HUB) == Some(self.hub_id.as_str());
         let apps: Vec<Entry> = listed.apps.iter().filter(mine).filter_map(Entry::of).collect();
-        let file = SnapshotFile {
-            v: VERSION,
-            key: &self.key,
+        let count = apps.len();
+        let n = count.div_ceil(APPS_PER_SHARD).clamp(1, MAX_SHARDS);
+        let generation = crate::clock::seed();
+        let mut shards: Vec<HashMap<String, Entry>> = (0..n).map(|_| HashMap::new()).collect();
+        for e in apps {
+            let name = e.name.to_ascii_lowercase();
+            shards[shard_of(&name, n)].insert(name, e);
+        }
+        let snap = |shards: Vec<HashMap<String, Entry>>| Snapshot {
             refreshed_ms: began,
             pages: listed.pages,
-            apps: apps.iter().map(|e| (e.name.to_ascii_lowercase(), e)).collect(),
+            count,
+            generation,
+            dir: self.shards.clone(),
+            shards: shards.into_iter().map(|s| std::cell::OnceCell::from(Some(s))).collect(),
         };
-        match serde_json::to_vec(&file) {
-            Ok(bytes) => {
-                if let Err(e) = lock::write_atomic(&self.file, &bytes) {
-                    output::verbose(&format!("cannot write the fleet view {}: {e}", self.file.display()));
-                }
-            }
-            Err(e) => output::debug(&format!("fleet view: {e}")),
+        if let Err(e) = self.store(&shards, began, listed.pages, count, generation) {
+            output::verbose(&format!("cannot write the fleet view {}: {e}", self.file.display()));
         }
-        Snapshot::of(began, listed.pages, apps)
+        snap(shards)
+    }
+
+    /// Shards first, the manifest last; shards beyond the new count are removed.
+    fn store(
+        &self,
+        shards: &[HashMap<String, Entry>],
+        refreshed_ms: i64,
+        pages: usize,
+        count: usize,
+        generation: u64,
+    ) -> std::io::Result<()> {
+        let parent = self.shards.parent().unwrap_or(Path::new("."));
+        let name = self.shards.file_name().and_then(|n| n.to_str()).unwrap_or("shards");
+        let dir = lock::private_dir(parent, name).map_err(std::io::Error::other)?;
+        lock::sweep_temp(&dir);
+        for (k, apps) in shards.iter().enumerate() {
+            let shard = serde_json::json!({ "v": VERSION, "generation": generation, "apps": apps });
+            lock::write_atomic(&dir.join(format!("{k}.json")), &serde_json::to_vec(&shard)?)?;
+        }
+        for k in shards.len()..MAX_SHARDS {
+            if std::fs::remove_file(dir.join(format!("{k}.json"))).is_err() {
+                break;
+            }
+        }
+        let m = Manifest {
+            v: VERSION,
+            key: self.key.clone(),
+            refreshed_ms,
+            pages,
+            count,
+            shards: shards.len(),
+            generation,
+        };
+        lock::write_atomic(&self.file, &serde_json::to_vec(&m)?)
     }
 
     fn tombstone(&self, name: &str) -> Option<PathBuf> {

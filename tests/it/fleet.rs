@@ -145,6 +145,14 @@ fn torn_foreign_future_or_loose_views_are_not_trusted() {
     poll(&h, &state);
     let file = view_file(&h);
     let good = std::fs::read_to_string(&file).unwrap();
+    // The manifest names a generation of shards (`view-<hash>.shards/<k>.json`) that holds the apps.
+    let shard_dir = file.with_extension("shards");
+    let good_shards: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&shard_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.path(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    assert!(!good_shards.is_empty());
     // The app is deleted; a view that still lists it must be ignored whenever it is not ours.
     assert!(h.fake.remove_app(&name));
     let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -166,8 +174,11 @@ fn torn_foreign_future_or_loose_views_are_not_trusted() {
         let (_, out) = poll(&h, &state);
         assert_eq!(out["status"], "stopped", "{label}: {out}");
     }
-    // The same file, private and listed after the 404s above, is trusted (that is what makes the
-    // view cheap).
+    // The same view, private and listed after the 404s above, is trusted (that is what makes the
+    // view cheap). The polls above refreshed it meanwhile: put its shards back too.
+    for (p, bytes) in &good_shards {
+        std::fs::write(p, bytes).unwrap();
+    }
     std::thread::sleep(Duration::from_millis(20));
     v["refreshed_ms"] =
         json!(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64);
@@ -503,4 +514,27 @@ fn a_failure_the_view_shows_is_reported_with_arms_own_code() {
     assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
     // Read once the view showed it Failed (plus, at most, the 5 s frugal pace before the view listed it).
     assert!((1..=2).contains(&op_reads(&h)), "{:?}", h.fake.arm_requests());
+}
+
+#[test]
+fn a_shard_of_another_generation_is_not_used() {
+    // A refresh killed between writing shards and the manifest leaves shards the manifest does not
+    // name: the apps in them count as not listed (one direct GET each), never as gone.
+    let h = harness("fleet:\n  max_age: 60\n");
+    let (name, state) = started(&h, "shard");
+    drop_views_of_starts(&h);
+    let (_, v) = poll(&h, &state);
+    assert_eq!(v["source"], "fleet", "{v}");
+    let shards = view_file(&h).with_extension("shards");
+    for e in std::fs::read_dir(&shards).unwrap().flatten() {
+        let mut s: serde_json::Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
+        s["generation"] = json!(12345);
+        std::fs::write(e.path(), s.to_string()).unwrap();
+    }
+    h.fake.reset_log();
+    let (_, v) = poll(&h, &state);
+    assert_eq!(v["status"], "running", "{v}");
+    assert_ne!(v["source"], "fleet", "{v}");
+    assert_eq!(lists(&h), 0, "the manifest is current: no refresh");
+    assert_eq!(app_gets(&h, &name), vec![200], "not listed: one direct GET");
 }
