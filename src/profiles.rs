@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+use crate::table::Table;
 use crate::template::{Profile, ServerTemplate};
 
 /// The key of ACACTL_USER_OPTIONS that names the profile.
@@ -207,12 +208,8 @@ pub fn listing(settings: &Settings, user: Option<(&str, &[String])>) -> Value {
 }
 
 /// `acactl profiles -o table`.
-pub fn table(listing: &Value) -> String {
-    let mut rows = vec![
-        ["SLUG", "DEFAULT", "IMAGE", "CPU", "MEMORY", "WORKLOAD PROFILE", "TIMEOUT", "OPTIONS", "LIMITED TO"]
-            .map(String::from)
-            .to_vec(),
-    ];
+pub fn table(listing: &Value) -> Table {
+    let mut rows = vec![];
     for p in listing["profiles"].as_array().into_iter().flatten() {
         let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
         let limited: Vec<String> = p["groups"]
@@ -245,15 +242,10 @@ pub fn table(listing: &Value) -> String {
             if limited.is_empty() { "everyone".into() } else { limited.join(",") },
         ]);
     }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    Table::new(
+        &["SLUG", "DEFAULT", "IMAGE", "CPU", "MEMORY", "WORKLOAD PROFILE", "TIMEOUT", "OPTIONS", "LIMITED TO"],
+        rows,
+    )
 }
 
 #[cfg(test)]
@@ -346,7 +338,7 @@ profiles:
         assert_eq!(mine["profiles"][0]["options"][0]["default"], "m");
         assert_eq!(mine["profiles"][0]["options"][0]["choices"][1]["start_timeout"], 600);
         assert!(mine["profiles"][0]["options"][0]["choices"][0].get("start_timeout").is_none());
-        assert!(table(&all).lines().count() == 3);
+        assert!(table(&all).render().lines().count() == 3);
     }
 
     #[test]
