@@ -1,10 +1,6 @@
 //! `acactl profiles`: the configured profiles as JSON (the exec spawner builds its options form from
 //! it, and with `--selected` learns the chosen profile's start timeout) or as a table. No network.
 
-use std::collections::BTreeMap;
-
-use serde_json::json;
-
 use crate::cli::{ProfilesArgs, TargetArgs};
 use crate::env::Env;
 use crate::error::Result;
@@ -21,11 +17,7 @@ pub fn run(args: &ProfilesArgs, settings: &Settings, env: &dyn Env) -> Result<Ou
         // The same selection `start` makes, so the spawner keeps no copy of its rules.
         let target = request::target(&TargetArgs { user: args.user.clone(), server: None }, env)?;
         let chosen = crate::profiles::select(settings, &target.user, &groups, &request::user_options(env)?)?;
-        doc["selected"] = json!({
-            "profile": chosen.profile,
-            "choices": chosen.choices.into_iter().collect::<BTreeMap<_, _>>(),
-            "start_timeout": chosen.template.start_timeout.as_secs(),
-        });
+        doc.selected = Some(chosen.into());
     }
     Ok(Outcome::json(doc).table(table))
 }
