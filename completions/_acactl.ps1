@@ -239,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'List every profile, ignoring JUPYTERHUB_USER')
+            [CompletionResult]::new('--selected', '--selected', [CompletionResultType]::ParameterName, 'Also print "selected": the profile, choices and start_timeout (seconds) that `start` would use for the user options in ACACTL_USER_OPTIONS; invalid options are the error `start` would give')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

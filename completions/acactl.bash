@@ -720,7 +720,7 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__profiles)
-            opts="-o -c -v -q -h --output --user --all --config --subscription --resource-group --environment --verbose --quiet --help"
+            opts="-o -c -v -q -h --output --user --all --selected --config --subscription --resource-group --environment --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

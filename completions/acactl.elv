@@ -220,6 +220,7 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
             cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
             cand --all 'List every profile, ignoring JUPYTERHUB_USER'
+            cand --selected 'Also print "selected": the profile, choices and start_timeout (seconds) that `start` would use for the user options in ACACTL_USER_OPTIONS; invalid options are the error `start` would give'
             cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
             cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
             cand -q 'Only errors on stderr'

@@ -151,6 +151,7 @@ complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l subscription 
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l resource-group -d 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)' -r
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l environment -d 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)' -r
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l all -d 'List every profile, ignoring JUPYTERHUB_USER'
+complete -c acactl -n "__fish_acactl_using_subcommand profiles" -l selected -d 'Also print "selected": the profile, choices and start_timeout (seconds) that `start` would use for the user options in ACACTL_USER_OPTIONS; invalid options are the error `start` would give'
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s v -l verbose -d 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s q -l quiet -d 'Only errors on stderr'
 complete -c acactl -n "__fish_acactl_using_subcommand profiles" -s h -l help -d 'Print help'

@@ -231,6 +231,11 @@ pub struct ProfilesArgs {
     /// List every profile, ignoring JUPYTERHUB_USER
     #[arg(long, conflicts_with = "user")]
     pub all: bool,
+
+    /// Also print "selected": the profile, choices and start_timeout (seconds) that `start` would use
+    /// for the user options in ACACTL_USER_OPTIONS; invalid options are the error `start` would give
+    #[arg(long, conflicts_with = "all")]
+    pub selected: bool,
 }
 
 #[derive(Debug, Subcommand)]

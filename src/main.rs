@@ -1,4 +1,5 @@
-//! acactl: thin entry point. Parse, build a current-thread runtime, run, map errors to exit codes.
+//! acactl: thin entry point. Parse, build a current-thread runtime, run the command, print its
+//! outcome (`output::emit`) or its error, map either to the exit code.
 
 mod arm;
 mod auth;
@@ -11,7 +12,9 @@ mod estimates;
 mod http;
 mod hub;
 mod join;
+mod launch;
 mod limits;
+mod liveness;
 mod lock;
 mod naming;
 mod origin;
@@ -19,10 +22,12 @@ mod output;
 mod ownership;
 mod patch;
 mod phase;
+mod preflight;
 mod profiles;
 mod request;
 mod settings;
 mod spec;
+mod table;
 mod teardown;
 mod template;
 
@@ -33,7 +38,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::env::ProcessEnv;
 use crate::error::{Error, Exit};
-use crate::output::{ProgressMode, Verbosity};
+use crate::output::{Outcome, ProgressMode, Verbosity};
 
 fn main() -> ExitCode {
     output::register_env_secrets(&ProcessEnv);
@@ -83,26 +88,30 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<Exit, Error> {
-    if let Command::Generate(g) = &cli.command {
-        use std::io::Write;
-        let _ = std::io::stdout().write_all(&commands::generate::render(g.what));
-        return Ok(Exit::Ok);
-    }
-    let env = ProcessEnv;
-    if let Command::Doctor(args) = &cli.command {
-        return commands::doctor::run(&cli.global, args.output, &env).await;
-    }
-    let settings = settings::load(&cli.global, &env)?;
-    let doc = match &cli.command {
-        Command::Start(args) => commands::start::run(args, &settings, &env).await?,
-        Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
-        Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
-        Command::Batch(cmd) => return commands::batch::run(cmd, &settings).await,
-        Command::Status(args) => return commands::status::run(args, &settings).await,
-        Command::Gc(args) => return commands::gc::run(args, &settings).await,
-        Command::Profiles(args) => return commands::profiles::run(args, &settings, &env),
-        Command::Generate(_) | Command::Doctor(_) => unreachable!("handled above"),
+    let format = match &cli.command {
+        Command::Status(a) => a.output,
+        Command::Gc(a) => a.output,
+        Command::Profiles(a) => a.output,
+        Command::Doctor(a) => a.output,
+        _ => None,
     };
-    output::result(&doc);
-    Ok(Exit::Ok)
+    let env = ProcessEnv;
+    let outcome = match &cli.command {
+        Command::Generate(g) => Outcome::bytes(commands::generate::render(g.what)),
+        Command::Doctor(_) => commands::doctor::run(&cli.global, &env).await?,
+        command => {
+            let settings = settings::load(&cli.global, &env)?;
+            match command {
+                Command::Start(args) => commands::start::run(args, &settings, &env).await?,
+                Command::Poll(target) => commands::poll::run(target, &settings, &env).await?,
+                Command::Stop(target) => commands::stop::run(target, &settings, &env).await?,
+                Command::Batch(cmd) => commands::batch::run(cmd, &settings).await?,
+                Command::Status(args) => commands::status::run(args, &settings).await?,
+                Command::Gc(args) => commands::gc::run(args, &settings).await?,
+                Command::Profiles(args) => commands::profiles::run(args, &settings, &env)?,
+                Command::Generate(_) | Command::Doctor(_) => unreachable!("handled above"),
+            }
+        }
+    };
+    Ok(output::emit(outcome, format))
 }

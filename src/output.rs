@@ -9,7 +9,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::error::Error;
+use crate::cli::OutputFormat;
+use crate::error::{Error, Exit};
+use crate::table::Table;
 
 /// Secret values registered at run time. Every line we print is scrubbed of them: a second line of
 /// defence behind never formatting secrets in the first place.
@@ -191,17 +193,70 @@ fn log_line(prefix: &str, message: &str) {
     }
 }
 
-/// Tables for people, JSON for programs: `-o` decides, else whether stdout is a terminal.
-pub fn wants_table(format: Option<crate::cli::OutputFormat>) -> bool {
-    match format {
-        Some(crate::cli::OutputFormat::Table) => true,
-        Some(crate::cli::OutputFormat::Json) => false,
-        None => std::io::stdout().is_terminal(),
+/// What a command hands back: the document for stdout, how it reads as a table (commands with
+/// `-o`), and the exit code. Only [`emit`] prints it.
+pub struct Outcome {
+    pub doc: Doc,
+    pub table: Option<Table>,
+    pub exit: Exit,
+}
+
+pub enum Doc {
+    Json(Value),
+    /// A bare line (batchspawner's submit).
+    Text(String),
+    /// Written as is (man page, completions).
+    Bytes(Vec<u8>),
+}
+
+impl Outcome {
+    pub fn json(doc: impl serde::Serialize) -> Outcome {
+        let doc = serde_json::to_value(doc).unwrap_or(Value::Null);
+        Outcome { doc: Doc::Json(doc), table: None, exit: Exit::Ok }
+    }
+
+    pub fn text(line: String) -> Outcome {
+        Outcome { doc: Doc::Text(line), table: None, exit: Exit::Ok }
+    }
+
+    pub fn bytes(bytes: Vec<u8>) -> Outcome {
+        Outcome { doc: Doc::Bytes(bytes), table: None, exit: Exit::Ok }
+    }
+
+    pub fn table(self, table: Table) -> Outcome {
+        Outcome { table: Some(table), ..self }
+    }
+
+    pub fn exit(self, exit: Exit) -> Outcome {
+        Outcome { exit, ..self }
     }
 }
 
+/// Prints the outcome; the one place that decides table or JSON: `-o`, else whether stdout is a
+/// terminal (tables for people, JSON for programs).
+pub fn emit(outcome: Outcome, format: Option<OutputFormat>) -> Exit {
+    let wants_table = match format {
+        Some(OutputFormat::Table) => true,
+        Some(OutputFormat::Json) => false,
+        None => std::io::stdout().is_terminal(),
+    };
+    match (outcome.table, outcome.doc) {
+        (Some(t), _) if wants_table => match t.when_empty {
+            Some(note) if t.rows.is_empty() => info(note),
+            _ => text(&t.render()),
+        },
+        (_, Doc::Json(v)) => result(&v),
+        (_, Doc::Text(line)) => text(&line),
+        (_, Doc::Bytes(b)) => {
+            finish_progress();
+            write_stdout(&b);
+        }
+    }
+    outcome.exit
+}
+
 /// The one machine-readable result on stdout.
-pub fn result(value: &Value) {
+fn result(value: &Value) {
     finish_progress();
     // One line for programs; indented for a person at a terminal.
     let text = if std::io::stdout().is_terminal() {
@@ -212,8 +267,8 @@ pub fn result(value: &Value) {
     stdout_line(&redact(&text));
 }
 
-/// Human text on stdout (tables), for admin commands that chose a table.
-pub fn text(text: &str) {
+/// Human text on stdout (a table, submit's name).
+fn text(text: &str) {
     finish_progress();
     let mut out = redact(text);
     if !out.ends_with('\n') {

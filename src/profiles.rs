@@ -3,10 +3,14 @@
 //! Anything else is a usage error naming the option; user options never carry an image, a size,
 //! an environment variable or container arguments themselves.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::settings::Settings;
+use crate::table::Table;
 use crate::template::{Profile, ServerTemplate};
 
 /// The key of ACACTL_USER_OPTIONS that names the profile.
@@ -140,9 +144,71 @@ pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<
     Ok(Selected { profile: Some(profile.slug.clone()), choices, template })
 }
 
-/// `acactl profiles` as JSON: what the exec spawner needs to render its form and set its start timeout.
+/// `acactl profiles` as JSON: what the exec spawner needs to render its form and set its start
+/// timeout. Keys come out sorted, as serde_json's map keeps them.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    pub profiles: Vec<Listed>,
+    pub start_timeout: u64,
+    /// `--selected`: what start would choose for the user options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selected: Option<Selection>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    slug: String,
+    display_name: String,
+    description: String,
+    default: bool,
+    start_timeout: u64,
+    image: String,
+    cpu: f64,
+    memory: String,
+    workload_profile: Option<String>,
+    groups: Vec<String>,
+    users: Vec<String>,
+    options: Vec<ListedOption>,
+}
+
+#[derive(Debug, Serialize)]
+struct ListedOption {
+    name: String,
+    display_name: String,
+    default: String,
+    choices: Vec<ListedChoice>,
+}
+
+#[derive(Debug, Serialize)]
+struct ListedChoice {
+    slug: String,
+    display_name: String,
+    image: String,
+    cpu: f64,
+    memory: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_timeout: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Selection {
+    pub profile: Option<String>,
+    pub choices: BTreeMap<String, String>,
+    pub start_timeout: u64,
+}
+
+impl From<Selected> for Selection {
+    fn from(s: Selected) -> Selection {
+        Selection {
+            profile: s.profile,
+            choices: s.choices.into_iter().collect(),
+            start_timeout: s.template.start_timeout.as_secs(),
+        }
+    }
+}
+
 /// With `user`, only the profiles that user may use, and `default` is the one they would get.
-pub fn listing(settings: &Settings, user: Option<(&str, &[String])>) -> Value {
+pub fn listing(settings: &Settings, user: Option<(&str, &[String])>) -> Listing {
     let list: Vec<&Profile> = match user {
         Some((u, g)) => available(&settings.profiles, u, g),
         None => settings.profiles.iter().collect(),
@@ -151,109 +217,94 @@ pub fn listing(settings: &Settings, user: Option<(&str, &[String])>) -> Value {
         Some(_) => default_of(&list).map(|p| p.slug.clone()),
         None => None,
     };
-    let profiles: Vec<Value> = list
+    let profiles = list
         .iter()
         .map(|p| {
             let t = settings.server.apply(&p.server);
-            let options: Vec<Value> = p
+            let options = p
                 .options
                 .iter()
-                .map(|o| {
-                    let choices: Vec<Value> = o
+                .map(|o| ListedOption {
+                    name: o.name.clone(),
+                    display_name: o.display_name.clone(),
+                    default: o.choices[o.default].slug.clone(),
+                    choices: o
                         .choices
                         .iter()
                         .map(|c| {
-                            let mut v = json!({ "slug": c.slug, "display_name": c.display_name });
                             let ct = t.apply(&c.server);
-                            for (k, x) in
-                                [("image", json!(ct.image)), ("cpu", json!(ct.cpu)), ("memory", json!(ct.memory))]
-                            {
-                                v[k] = x;
+                            ListedChoice {
+                                slug: c.slug.clone(),
+                                display_name: c.display_name.clone(),
+                                image: ct.image,
+                                cpu: ct.cpu,
+                                memory: ct.memory,
+                                start_timeout: c.server.start_timeout.map(|s| s.as_secs()),
                             }
-                            if let Some(s) = c.server.start_timeout {
-                                v["start_timeout"] = json!(s.as_secs());
-                            }
-                            v
                         })
-                        .collect();
-                    json!({
-                        "name": o.name,
-                        "display_name": o.display_name,
-                        "default": o.choices[o.default].slug,
-                        "choices": choices,
-                    })
+                        .collect(),
                 })
                 .collect();
-            json!({
-                "slug": p.slug,
-                "display_name": p.display_name,
-                "description": p.description,
-                "default": match &default_slug { Some(d) => d == &p.slug, None => p.default },
-                "start_timeout": t.start_timeout.as_secs(),
-                "image": t.image,
-                "cpu": t.cpu,
-                "memory": t.memory,
-                "workload_profile": t.workload_profile,
-                "groups": p.groups,
-                "users": p.users,
-                "options": options,
-            })
+            Listed {
+                slug: p.slug.clone(),
+                display_name: p.display_name.clone(),
+                description: p.description.clone(),
+                default: match &default_slug {
+                    Some(d) => d == &p.slug,
+                    None => p.default,
+                },
+                start_timeout: t.start_timeout.as_secs(),
+                image: t.image,
+                cpu: t.cpu,
+                memory: t.memory,
+                workload_profile: t.workload_profile,
+                groups: p.groups.clone(),
+                users: p.users.clone(),
+                options,
+            }
         })
         .collect();
-    json!({
-        "profiles": profiles,
-        "start_timeout": settings.server.start_timeout.as_secs(),
-    })
+    Listing { profiles, start_timeout: settings.server.start_timeout.as_secs(), selected: None }
 }
 
 /// `acactl profiles -o table`.
-pub fn table(listing: &Value) -> String {
-    let mut rows = vec![
-        ["SLUG", "DEFAULT", "IMAGE", "CPU", "MEMORY", "WORKLOAD PROFILE", "TIMEOUT", "OPTIONS", "LIMITED TO"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    for p in listing["profiles"].as_array().into_iter().flatten() {
-        let s = |k: &str| p[k].as_str().unwrap_or("-").to_string();
-        let limited: Vec<String> = p["groups"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(|g| format!("group:{g}"))
-            .chain(p["users"].as_array().into_iter().flatten().filter_map(Value::as_str).map(|u| format!("user:{u}")))
-            .collect();
-        let options: Vec<String> = p["options"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|o| {
-                let cs: Vec<&str> =
-                    o["choices"].as_array().into_iter().flatten().filter_map(|c| c["slug"].as_str()).collect();
-                format!("{}={}", o["name"].as_str().unwrap_or(""), cs.join("|"))
-            })
-            .collect();
-        rows.push(vec![
-            s("slug"),
-            if p["default"] == true { "yes".into() } else { "".into() },
-            s("image"),
-            p["cpu"].to_string(),
-            s("memory"),
-            s("workload_profile"),
-            format!("{}s", p["start_timeout"]),
-            if options.is_empty() { "-".into() } else { options.join(" ") },
-            if limited.is_empty() { "everyone".into() } else { limited.join(",") },
-        ]);
-    }
-    let widths: Vec<usize> =
-        (0..rows[0].len()).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+pub fn table(listing: &Listing) -> Table {
+    let rows = listing
+        .profiles
+        .iter()
+        .map(|p| {
+            let limited: Vec<String> = p
+                .groups
+                .iter()
+                .map(|g| format!("group:{g}"))
+                .chain(p.users.iter().map(|u| format!("user:{u}")))
+                .collect();
+            let options: Vec<String> = p
+                .options
+                .iter()
+                .map(|o| {
+                    let cs: Vec<&str> = o.choices.iter().map(|c| c.slug.as_str()).collect();
+                    format!("{}={}", o.name, cs.join("|"))
+                })
+                .collect();
+            vec![
+                p.slug.clone(),
+                if p.default { "yes".into() } else { "".into() },
+                p.image.clone(),
+                // As the JSON writes it (1.0, not 1).
+                serde_json::to_string(&p.cpu).unwrap_or_default(),
+                p.memory.clone(),
+                p.workload_profile.clone().unwrap_or("-".into()),
+                format!("{}s", p.start_timeout),
+                if options.is_empty() { "-".into() } else { options.join(" ") },
+                if limited.is_empty() { "everyone".into() } else { limited.join(",") },
+            ]
+        })
+        .collect();
+    Table::new(
+        &["SLUG", "DEFAULT", "IMAGE", "CPU", "MEMORY", "WORKLOAD PROFILE", "TIMEOUT", "OPTIONS", "LIMITED TO"],
+        rows,
+    )
 }
 
 #[cfg(test)]
@@ -338,15 +389,17 @@ profiles:
     fn listing_filters_by_user_and_marks_their_default() {
         let s = settings(CONFIG);
         let all = listing(&s, None);
+        let table_rows = table(&all).render().lines().count();
+        let all = serde_json::to_value(all).unwrap();
         assert_eq!(all["profiles"].as_array().unwrap().len(), 2);
         assert_eq!(all["profiles"][1]["default"], true);
-        let mine = listing(&s, Some(("marcus", &[])));
+        let mine = serde_json::to_value(listing(&s, Some(("marcus", &[])))).unwrap();
         assert_eq!(mine["profiles"].as_array().unwrap().len(), 1);
         assert_eq!(mine["profiles"][0]["default"], true);
         assert_eq!(mine["profiles"][0]["options"][0]["default"], "m");
         assert_eq!(mine["profiles"][0]["options"][0]["choices"][1]["start_timeout"], 600);
         assert!(mine["profiles"][0]["options"][0]["choices"][0].get("start_timeout").is_none());
-        assert!(table(&all).lines().count() == 3);
+        assert!(table_rows == 3);
     }
 
     #[test]

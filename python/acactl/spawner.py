@@ -242,12 +242,15 @@ class ExecSpawner(Spawner):
                 options[key[len(prefix):]] = values[0]
         return options
 
-    async def list_profiles(self):
-        """`acactl profiles` for this user (JSON), or None when it fails."""
+    async def list_profiles(self, selected=False):
+        """`acactl profiles` for this user (JSON), or None when it fails.  With
+        `selected`, acactl also says what `start` would choose for
+        self.user_options (passed as ACACTL_USER_OPTIONS, as to start)."""
+        args = ["profiles", "-o", "json", "--user", self.user.name]
+        if selected:
+            args.append("--selected")
         try:
-            result = await self._run(
-                ["profiles", "-o", "json", "--user", self.user.name], timeout=self.profiles_timeout, quiet=True
-            )
+            result = await self._run(args, timeout=self.profiles_timeout, quiet=True)
         except (OSError, _CommandTimeout) as e:
             self.log.warning("cannot run acactl profiles: %s", self._redact(str(e)))
             return None
@@ -270,10 +273,10 @@ class ExecSpawner(Spawner):
     async def _apply_profile_timeout(self):
         if not self.profile_start_timeout:
             return
-        doc = await self.list_profiles()
+        doc = await self.list_profiles(selected=True)
         if doc is None:
             return
-        seconds = profile_start_timeout(doc, self.user_options or {})
+        seconds = selected_start_timeout(doc)
         if seconds is None:
             return
         timeout = int(math.ceil(seconds + self.term_grace + self.start_timeout_margin))
@@ -688,35 +691,11 @@ def _group_names(user):
     return sorted(set(names))
 
 
-def _selected(doc, user_options):
-    """(profile, {option: choice}) that acactl will use for these options."""
-    profiles = [p for p in doc.get("profiles") or [] if isinstance(p, dict)]
-    wanted = user_options.get("profile")
-    if isinstance(wanted, list) and len(wanted) == 1:
-        wanted = wanted[0]
-    if wanted:
-        profile = next((p for p in profiles if p.get("slug") == wanted), None)
-    else:
-        profile = next((p for p in profiles if p.get("default")), profiles[0] if profiles else None)
-    return profile
-
-
-def profile_start_timeout(doc, user_options):
-    """Seconds acactl's start may take with these user options: the profile's
-    start_timeout, overridden by each chosen choice that sets one (in option
-    order, as acactl applies them); without profiles, acactl's own."""
-    profile = _selected(doc, user_options)
-    if profile is None:
-        value = doc.get("start_timeout")
-        return value if type(value) in (int, float) else None
-    seconds = profile.get("start_timeout")
-    for option in profile.get("options") or []:
-        chosen = user_options.get(option.get("name"), option.get("default"))
-        if isinstance(chosen, list) and len(chosen) == 1:
-            chosen = chosen[0]
-        for choice in option.get("choices") or []:
-            if choice.get("slug") == chosen and type(choice.get("start_timeout")) in (int, float):
-                seconds = choice["start_timeout"]
+def selected_start_timeout(doc):
+    """Seconds acactl's start may take: what `acactl profiles --selected`
+    answered for these user options (acactl's own selection rules), or None."""
+    selected = doc.get("selected")
+    seconds = selected.get("start_timeout") if isinstance(selected, dict) else None
     return seconds if type(seconds) in (int, float) else None
 
 

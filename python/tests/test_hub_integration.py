@@ -55,7 +55,7 @@ if sub == "profiles":
     if user != "marcus":
         print(json.dumps({"error": {"code": "ConfigInvalid", "message": "no profiles here"}}))
         sys.exit(2)
-    print(json.dumps({"profiles": [], "start_timeout": 5}))
+    print(json.dumps({"profiles": [], "start_timeout": 5, "selected": {"profile": None, "choices": {}, "start_timeout": 5}}))
 elif sub == "start":
     if user == "broken":
         print(json.dumps({"error": {"code": "InvalidProfile", "message": "no such profile 'huge'"}}))

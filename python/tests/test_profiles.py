@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from acactl.spawner import profile_start_timeout, render_options_form
+from acactl.spawner import render_options_form, selected_start_timeout
 
 
 
@@ -64,22 +64,11 @@ def test_options_from_form_keeps_only_the_chosen_profiles_fields(make_spawner):
     assert sp.options_from_form({}) == {}
 
 
-@pytest.mark.parametrize(
-    "options,expected",
-    [
-        ({}, 300),
-        ({"profile": "small", "image": "r"}, 600),
-        ({"profile": ["small"], "image": ["r"]}, 600),
-        ({"profile": "gpu"}, 1800),
-        ({"profile": "unknown"}, 300),
-    ],
-)
-def test_profile_start_timeout(options, expected):
-    assert profile_start_timeout(PROFILES, options) == expected
-
-
-def test_start_timeout_without_profiles_is_acactls():
-    assert profile_start_timeout({"profiles": [], "start_timeout": 420}, {}) == 420
+def test_start_timeout_is_acactls_selection():
+    # acactl chooses (`profiles --selected`); the spawner keeps no copy of the rules.
+    assert selected_start_timeout({**PROFILES, "selected": {"profile": "gpu", "start_timeout": 1800}}) == 1800
+    assert selected_start_timeout(PROFILES) is None
+    assert selected_start_timeout({"selected": {"start_timeout": "600"}}) is None
 
 
 def groups_user():
@@ -91,7 +80,7 @@ def groups_user():
 
 @pytest.mark.asyncio
 async def test_pre_spawn_hook_sets_start_timeout_from_the_chosen_profile(fake, make_spawner):
-    fake.script(profiles={"stdout": PROFILES})
+    fake.script(profiles={"stdout": {**PROFILES, "selected": {"profile": "gpu", "choices": {}, "start_timeout": 1800}}})
     hooked = []
     sp = make_spawner(user_options={"profile": "gpu"}, term_grace=20, pre_spawn_hook=lambda s: hooked.append(s))
     sp.user = groups_user()
@@ -99,7 +88,8 @@ async def test_pre_spawn_hook_sets_start_timeout_from_the_chosen_profile(fake, m
     assert sp.start_timeout == 1800 + 20 + 40
     assert hooked == [sp], "the configured pre_spawn_hook still runs"
     (call,) = fake.calls()
-    assert call["argv"] == ["profiles", "-o", "json", "--user", "marcus"]
+    assert call["argv"] == ["profiles", "-o", "json", "--user", "marcus", "--selected"]
+    assert json.loads(call["env"]["ACACTL_USER_OPTIONS"]) == {"profile": "gpu"}
     assert json.loads(call["env"]["ACACTL_USER_GROUPS"]) == ["gpu-users", "students"]
     assert "ACACTL_USER_GROUPS" not in call["env"]["ACACTL_FORWARD"].split(",")
 

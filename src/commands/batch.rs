@@ -5,38 +5,37 @@
 use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
-use crate::commands;
 use crate::env::BatchEnv;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
+use crate::liveness::PollStatus;
 use crate::naming;
-use crate::output;
+use crate::output::Outcome;
 use crate::ownership::{self, AppRef};
 use crate::settings::Settings;
 
-pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
-    match cmd {
+pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Outcome> {
+    Ok(match cmd {
         BatchCommand::Submit => {
-            let name = super::start::submit(settings, &BatchEnv).await?;
-            output::text(&name);
+            let name = crate::launch::submit(settings, &BatchEnv).await?;
+            Outcome::text(name)
         }
         BatchCommand::Query { name } => {
             let doc = match app_ref(settings, name) {
                 Ok(r) => query(settings, &r).await,
                 Err(e) => json!({ "state": "unknown", "error": e.message }),
             };
-            output::result(&doc);
+            Outcome::json(doc)
         }
         BatchCommand::Cancel { name } => {
             let r = app_ref(settings, name)?;
-            let arm = commands::arm(settings)?;
+            let arm = crate::arm::connect(settings)?;
             let deadline = std::time::Instant::now() + settings.arm.stop_timeout;
             let _lock = crate::lock::server(settings.cache_dir.as_deref(), &r.name, deadline).await?;
             let budget = deadline.saturating_duration_since(std::time::Instant::now());
             let deleted = crate::teardown::delete_and_wait(&arm, settings, &r, budget).await?;
-            output::result(&json!({ "name": r.name, "deleted": deleted }));
+            Outcome::json(json!({ "name": r.name, "deleted": deleted }))
         }
-    }
-    Ok(Exit::Ok)
+    })
 }
 
 fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
@@ -50,16 +49,15 @@ fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
 
 /// Same decisions as `poll`, in batchspawner's vocabulary: pending, running, unknown, gone.
 async fn query(settings: &Settings, r: &AppRef) -> Value {
-    let arm = match commands::arm(settings) {
+    let arm = match crate::arm::connect(settings) {
         Ok(a) => a,
         Err(e) => return json!({ "state": "unknown", "error": e.message }),
     };
-    let poll = super::poll::poll(&arm, settings, r).await;
-    let state = match poll["status"].as_str() {
-        Some("running") => "running",
-        Some("pending") => "pending",
-        Some("stopped") | Some("failed") => "gone",
-        _ => "unknown",
+    let state = match crate::liveness::poll(&arm, settings, r).await.status {
+        PollStatus::Running => "running",
+        PollStatus::Pending => "pending",
+        PollStatus::Stopped | PollStatus::Failed => "gone",
+        PollStatus::Unknown => "unknown",
     };
     json!({ "state": state, "host": r.name, "port": 80 })
 }

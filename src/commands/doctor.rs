@@ -4,11 +4,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::arm::Arm;
-use crate::cli::{GlobalArgs, OutputFormat};
+use crate::cli::GlobalArgs;
 use crate::env::Env;
 use crate::error::{Exit, Result};
-use crate::output;
+use crate::output::Outcome;
 use crate::settings::{self, Settings};
+use crate::table::Table;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -51,7 +52,7 @@ const ENV_ACTIONS: &[&str] =
     &["Microsoft.App/managedEnvironments/read", "Microsoft.App/managedEnvironments/join/action"];
 const IDENTITY_ACTIONS: &[&str] = &["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"];
 
-pub async fn run(global: &GlobalArgs, format: Option<OutputFormat>, env: &dyn Env) -> Result<Exit> {
+pub async fn run(global: &GlobalArgs, env: &dyn Env) -> Result<Outcome> {
     let mut r = Report(Vec::new());
     match settings::load(global, env) {
         Ok(s) => {
@@ -68,13 +69,9 @@ pub async fn run(global: &GlobalArgs, format: Option<OutputFormat>, env: &dyn En
         ),
     }
     let failed = r.failed();
-    let doc = json!({ "ok": !failed, "checks": r.0 });
-    if output::wants_table(format) {
-        output::text(&table(&r.0));
-    } else {
-        output::result(&doc);
-    }
-    Ok(if failed { Exit::Runtime } else { Exit::Ok })
+    let table = table(&r.0);
+    let exit = if failed { Exit::Runtime } else { Exit::Ok };
+    Ok(Outcome::json(json!({ "ok": !failed, "checks": r.0 })).table(table).exit(exit))
 }
 
 /// The shared fleet view's age and the hub-wide ARM budget's state.
@@ -121,7 +118,7 @@ fn fleet_checks(s: &Settings, r: &mut Report) {
             Some("chmod 700 the directory (acactl ignores a view it cannot trust)"),
         ),
     }
-    match super::budget(s).and_then(|b| b.state()) {
+    match crate::arm::hub_budget(s).and_then(|b| b.state()) {
         Some(classes) => r.add(
             "ARM budget",
             Status::Ok,
@@ -152,7 +149,7 @@ async fn checks(s: &Settings, r: &mut Report) {
         None => r.add("token cache", Status::Warning, "no cache directory (no HOME?)", Some("set cache_dir")),
     }
     fleet_checks(s, r);
-    let arm = match super::arm(s) {
+    let arm = match crate::arm::connect(s) {
         Ok(a) => a,
         Err(e) => return r.add("credential", Status::Failed, e.message, None),
     };
@@ -170,7 +167,7 @@ async fn checks(s: &Settings, r: &mut Report) {
     registry(&arm, s, r).await;
     user_apps(&arm, s, r).await;
     hub_api(&arm, s, r).await;
-    for (check, result) in super::preflight::check_configured(&arm, s).await {
+    for (check, result) in crate::preflight::check_configured(&arm, s).await {
         match result {
             Ok(detail) => r.add(check, Status::Ok, detail, None),
             Err(why) => r.add(
@@ -393,9 +390,9 @@ fn glob(pattern: &str, text: &str) -> bool {
     true
 }
 
-fn table(checks: &[Check]) -> String {
-    let w = checks.iter().map(|c| c.check.len()).max().unwrap_or(5);
-    let mut out = String::new();
+/// Check, status, detail; a fix goes on a line of its own under the detail.
+fn table(checks: &[Check]) -> Table {
+    let mut rows = Vec::new();
     for c in checks {
         let status = match c.status {
             Status::Ok => "ok",
@@ -403,12 +400,13 @@ fn table(checks: &[Check]) -> String {
             Status::Failed => "FAILED",
             Status::Skipped => "skipped",
         };
-        out.push_str(&format!("{:<w$}  {status:<8} {}\n", c.check, c.detail));
+        rows.push(vec![c.check.to_string(), status.to_string(), c.detail.clone()]);
         if let Some(fix) = &c.fix {
-            out.push_str(&format!("{:<w$}  {:<8} fix: {fix}\n", "", ""));
+            rows.push(vec![String::new(), String::new(), format!("fix: {fix}")]);
         }
     }
-    out
+    // The status column is as wide as its longest word whatever the checks say.
+    Table { min_widths: vec![0, "warning".len()], keep_trailing: true, ..Table::new(&[], rows) }
 }
 
 #[cfg(test)]

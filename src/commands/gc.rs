@@ -11,18 +11,18 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::status as shared;
 use crate::arm::bulk_delete::{self, DeleteStats};
 use crate::arm::model::ContainerApp;
-use crate::cli::{GcArgs, OutputFormat};
+use crate::cli::GcArgs;
 use crate::error::{Error, Exit, Result};
 use crate::hub::Hub;
 use crate::join::join_all;
 use crate::lock::{self, FileLock, LockFile, LockFileError};
-use crate::output;
+use crate::output::{self, Outcome};
 use crate::ownership::{self, HubView};
 use crate::phase::{self, Phase};
 use crate::settings::Settings;
+use crate::table::Table;
 
 const MARGIN: Duration = Duration::from_secs(300);
 
@@ -48,7 +48,7 @@ struct Entry {
     candidate: Option<Why>,
 }
 
-pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Exit> {
+pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let lock = if args.dry_run { None } else { Some(Lock::acquire(settings)?) };
     // One overall deadline, whatever ARM or the hub say (a Retry-After of years included): the
     // work is dropped at the deadline and the lock released with it.
@@ -65,12 +65,11 @@ pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Exit> {
     })
 }
 
-async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Exit> {
-    let fmt = shared::format(args.output);
+async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let grace = args.grace.unwrap_or_else(|| default_grace(settings));
     let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
     let hub = Hub::require(settings, http)?;
-    let arm = super::arm(settings)?;
+    let arm = crate::arm::connect(settings)?;
 
     // 1. The hub's complete view, or nothing happens.
     let refuse = |e: Error| {
@@ -168,36 +167,31 @@ async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Exit> {
     if args.dry_run {
         doc["would_delete"] = json!(would);
     }
-    match fmt {
-        OutputFormat::Json => output::result(&doc),
-        OutputFormat::Table => {
-            let rows: Vec<Vec<String>> = entries
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.name.clone(),
-                        e.user.clone().unwrap_or("-".into()),
-                        match e.server.as_deref() {
-                            Some("") => "(default)".into(),
-                            Some(s) => s.into(),
-                            None => "-".into(),
-                        },
-                        e.action.to_string(),
-                        e.reason.clone(),
-                    ]
-                })
-                .collect();
-            let mut text = shared::table(&["APP", "USER", "SERVER", "ACTION", "REASON"], &rows);
-            text.push_str(&format!(
-                "\n\n{} scanned, {kept} kept, {} {}, {failed} failed ({other} apps of other hubs or untagged left alone)",
-                entries.len(),
-                if args.dry_run { would } else { deleted },
-                if args.dry_run { "would be deleted" } else { "deleted" },
-            ));
-            output::text(text.trim_start());
-        }
-    }
-    Ok(if failed > 0 { Exit::Runtime } else { Exit::Ok })
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                e.user.clone().unwrap_or("-".into()),
+                match e.server.as_deref() {
+                    Some("") => "(default)".into(),
+                    Some(s) => s.into(),
+                    None => "-".into(),
+                },
+                e.action.to_string(),
+                e.reason.clone(),
+            ]
+        })
+        .collect();
+    let footer = format!(
+        "{} scanned, {kept} kept, {} {}, {failed} failed ({other} apps of other hubs or untagged left alone)",
+        entries.len(),
+        if args.dry_run { would } else { deleted },
+        if args.dry_run { "would be deleted" } else { "deleted" },
+    );
+    let table = Table { footer: Some(footer), ..Table::new(&["APP", "USER", "SERVER", "ACTION", "REASON"], rows) };
+    let exit = if failed > 0 { Exit::Runtime } else { Exit::Ok };
+    Ok(Outcome::json(doc).table(table).exit(exit))
 }
 
 fn classify(

@@ -1,26 +1,22 @@
 //! `acactl status`: this hub's apps (found by ownership tags, never by name), one ARM list call per
-//! page. Also what `gc` shares with it: the output format choice and the table renderer.
+//! page.
 
-use std::io::IsTerminal;
-
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::json;
 
 use crate::arm::model::ContainerApp;
-use crate::cli::{OutputFormat, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::error::{Error, Exit, Result};
 use crate::hub::Hub;
 use crate::naming;
-use crate::output;
+use crate::output::{self, Outcome};
 use crate::ownership::{self, HubView, managed, ours};
 use crate::phase::{self, Phase, app_name, created_at};
 use crate::settings::Settings;
-
-pub fn format(opt: Option<OutputFormat>) -> OutputFormat {
-    opt.unwrap_or(if std::io::stdout().is_terminal() { OutputFormat::Table } else { OutputFormat::Json })
-}
+use crate::table::Table;
 
 /// poll's vocabulary: running, pending, failed (+ reason); Deleting is pending with reason "deleting".
-pub fn status_of(app: &ContainerApp) -> (&'static str, Option<String>) {
+fn status_of(app: &ContainerApp) -> (&'static str, Option<String>) {
     match phase::app_phase(app) {
         Phase::Running => ("running", None),
         Phase::Pending => ("pending", None),
@@ -48,36 +44,26 @@ fn age_text(secs: i64) -> String {
     }
 }
 
-/// Columns padded to the widest cell; the last column is not padded.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let n = cells.len();
-        let mut s = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        s.trim_end().to_string()
-    };
-    let mut out = vec![line(headers.to_vec())];
-    for r in rows {
-        out.push(line(r.iter().map(String::as_str).collect()));
-    }
-    out.join("\n")
+/// One app as status reports it (keys come out sorted, as serde_json's map keeps them).
+#[derive(Serialize)]
+struct Line {
+    hub: Option<String>,
+    user: Option<String>,
+    server: Option<String>,
+    name: String,
+    status: &'static str,
+    reason: Option<String>,
+    url: Option<String>,
+    image: Option<String>,
+    cpu: Option<f64>,
+    memory: Option<String>,
+    created_at: Option<String>,
+    age_seconds: Option<i64>,
+    hub_knows: Option<bool>,
 }
 
-pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Exit> {
-    let fmt = format(args.output);
-    let arm = super::arm(settings)?;
+pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Outcome> {
+    let arm = crate::arm::connect(settings)?;
     // Status comes after starts and polls in the hub's ARM budget; its complete, fresh list also
     // serves as the fleet view for the polls that follow.
     arm.set_priority(crate::arm::budget::Priority::Low);
@@ -118,86 +104,78 @@ pub async fn run(args: &StatusArgs, settings: &Settings) -> Result<Exit> {
     };
 
     let now = time::OffsetDateTime::now_utc();
-    let docs: Vec<Value> = apps
+    let lines: Vec<Line> = apps
         .iter()
         .map(|a| {
             let (status, reason) = status_of(a);
             let c = a.first_container();
             let res = c.and_then(|c| c.resources.as_ref());
             let created = created_at(a);
-            let hub_knows = view.as_ref().and_then(|v| ours(a, settings).then(|| v.by_state(a) || v.by_tags(a)));
-            json!({
-                "hub": a.tag(ownership::TAG_HUB),
-                "user": a.tag(ownership::TAG_USER),
-                "server": a.tag(ownership::TAG_SERVER),
-                "name": app_name(a),
-                "status": status,
-                "reason": reason,
-                "url": url_of(a),
-                "image": c.and_then(|c| c.image.clone()),
-                "cpu": res.and_then(|r| r.cpu),
-                "memory": res.and_then(|r| r.memory.clone()),
-                "created_at": created.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-                "age_seconds": created.map(|t| (now - t).whole_seconds()),
-                "hub_knows": hub_knows,
-            })
+            let tag = |t: &str| a.tag(t).map(str::to_string);
+            Line {
+                hub: tag(ownership::TAG_HUB),
+                user: tag(ownership::TAG_USER),
+                server: tag(ownership::TAG_SERVER),
+                name: app_name(a),
+                status,
+                reason,
+                url: url_of(a),
+                image: c.and_then(|c| c.image.clone()),
+                cpu: res.and_then(|r| r.cpu),
+                memory: res.and_then(|r| r.memory.clone()),
+                created_at: created.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+                age_seconds: created.map(|t| (now - t).whole_seconds()),
+                hub_knows: view.as_ref().and_then(|v| ours(a, settings).then(|| v.by_state(a) || v.by_tags(a))),
+            }
         })
         .collect();
 
-    match fmt {
-        OutputFormat::Json => output::result(&json!({ "apps": docs, "count": docs.len() })),
-        OutputFormat::Table => {
-            let mut headers = vec![];
-            if args.all_hubs {
-                headers.push("HUB");
-            }
-            headers.extend(["USER", "SERVER", "APP", "STATUS", "URL", "IMAGE", "CPU/MEM", "AGE"]);
-            if view.is_some() {
-                headers.push("HUB KNOWS");
-            }
-            let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
-            let rows: Vec<Vec<String>> = docs
-                .iter()
-                .map(|d| {
-                    let mut r = vec![];
-                    if args.all_hubs {
-                        r.push(s(&d["hub"]));
-                    }
-                    let status = match d["reason"].as_str() {
-                        Some(reason) => format!("{} ({reason})", s(&d["status"])),
-                        None => s(&d["status"]),
-                    };
-                    let server = d["server"].as_str().map(|x| if x.is_empty() { "(default)" } else { x });
-                    r.extend([
-                        s(&d["user"]),
-                        server.unwrap_or("-").to_string(),
-                        s(&d["name"]),
-                        status,
-                        s(&d["url"]),
-                        s(&d["image"]),
-                        format!(
-                            "{}/{}",
-                            d["cpu"].as_f64().map(|c| c.to_string()).unwrap_or("-".into()),
-                            d["memory"].as_str().unwrap_or("-")
-                        ),
-                        d["age_seconds"].as_i64().map(age_text).unwrap_or("-".into()),
-                    ]);
-                    if view.is_some() {
-                        r.push(match d["hub_knows"].as_bool() {
-                            Some(true) => "yes".into(),
-                            Some(false) => "NO".into(),
-                            None => "-".into(),
-                        });
-                    }
-                    r
-                })
-                .collect();
-            if rows.is_empty() {
-                output::info("no apps matched");
-            } else {
-                output::text(&table(&headers, &rows));
-            }
-        }
+    let mut headers = vec![];
+    if args.all_hubs {
+        headers.push("HUB");
     }
-    Ok(if docs.is_empty() { Exit::NothingMatched } else { Exit::Ok })
+    headers.extend(["USER", "SERVER", "APP", "STATUS", "URL", "IMAGE", "CPU/MEM", "AGE"]);
+    if view.is_some() {
+        headers.push("HUB KNOWS");
+    }
+    let dash = |v: &Option<String>| v.clone().unwrap_or("-".into());
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|d| {
+            let mut r = vec![];
+            if args.all_hubs {
+                r.push(dash(&d.hub));
+            }
+            let status = match &d.reason {
+                Some(reason) => format!("{} ({reason})", d.status),
+                None => d.status.to_string(),
+            };
+            let server = d.server.as_deref().map(|x| if x.is_empty() { "(default)" } else { x });
+            r.extend([
+                dash(&d.user),
+                server.unwrap_or("-").to_string(),
+                d.name.clone(),
+                status,
+                dash(&d.url),
+                dash(&d.image),
+                format!(
+                    "{}/{}",
+                    d.cpu.map(|c| c.to_string()).unwrap_or("-".into()),
+                    d.memory.as_deref().unwrap_or("-")
+                ),
+                d.age_seconds.map(age_text).unwrap_or("-".into()),
+            ]);
+            if view.is_some() {
+                r.push(match d.hub_knows {
+                    Some(true) => "yes".into(),
+                    Some(false) => "NO".into(),
+                    None => "-".into(),
+                });
+            }
+            r
+        })
+        .collect();
+    let exit = if lines.is_empty() { Exit::NothingMatched } else { Exit::Ok };
+    let table = Table { when_empty: Some("no apps matched"), ..Table::new(&headers, rows) };
+    Ok(Outcome::json(json!({ "count": lines.len(), "apps": lines })).table(table).exit(exit))
 }

@@ -326,6 +326,42 @@ fn profiles_command_lists_json_and_table_filtered_by_user() {
     assert!(h.fake.arm_requests().is_empty(), "no network");
 }
 
+/// `profiles --selected` is start's own selection: the spawner sets its start timeout from it.
+#[test]
+fn profiles_selected_answers_what_start_would_choose() {
+    let h = with_profiles();
+    let selected = |options: &str, groups: Option<&str>| {
+        let mut c = h.acactl();
+        c.args(["profiles", "--selected", "--user", "marcus"]).env("ACACTL_USER_OPTIONS", options);
+        if let Some(g) = groups {
+            c.env("ACACTL_USER_GROUPS", g);
+        }
+        run(&mut c)
+    };
+    for (options, groups, want) in [
+        ("{}", None, json!({"profile": "small", "choices": {"image": "python"}, "start_timeout": 20})),
+        (r#"{"profile": ["large"]}"#, None, json!({"profile": "large", "choices": {}, "start_timeout": 25})),
+        (r#"{"image": ["r"]}"#, None, json!({"profile": "small", "choices": {"image": "r"}, "start_timeout": 20})),
+        (
+            r#"{"profile": "gpu"}"#,
+            Some(r#"["gpu-users"]"#),
+            json!({"profile": "gpu", "choices": {}, "start_timeout": 900}),
+        ),
+    ] {
+        let r = selected(options, groups);
+        assert_eq!(r.code, 0, "{options}: {}", r.stderr);
+        assert_eq!(r.json()["selected"], want, "{options}");
+        let d = dry(&h, "marcus", options, groups);
+        assert_eq!(d.json()["start_timeout"], want["start_timeout"], "{options}: as start --dry-run");
+    }
+    // Options start would refuse are start's error.
+    let r = selected(r#"{"profile": "gpu"}"#, None);
+    assert_eq!((r.code, r.json()["error"]["code"].as_str()), (2, Some("ProfileNotAllowed")));
+    // Without it, the listing is unchanged.
+    assert!(run(h.acactl().args(["profiles", "--user", "marcus"])).json().get("selected").is_none());
+    assert!(h.fake.arm_requests().is_empty(), "no network");
+}
+
 const VOLUMES: &str = "  volumes:
     - name: home
       storage: homes

@@ -1438,6 +1438,9 @@ fn help() {
                                    the config file)
           --environment <NAME|ID>  Managed environment name or resource id (overrides
                                    AZURE_ACA_ENVIRONMENT_NAME and the config file)
+          --selected               Also print "selected": the profile, choices and start_timeout
+                                   (seconds) that `start` would use for the user options in
+                                   ACACTL_USER_OPTIONS; invalid options are the error `start` would give
       -v, --verbose...             More log output on stderr (-v: verbose, -vv: debug; secrets are never
                                    printed)
       -q, --quiet                  Only errors on stderr
