@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// Secret values registered at run time. Every line we print is scrubbed of them: a second line of
 /// defence behind never formatting secrets in the first place.
@@ -228,12 +228,11 @@ pub fn error(err: &Error) {
     let doc = json!({ "error": { "code": err.code, "message": err.message } });
     stdout_line(&redact(&doc.to_string()));
     let mut text = format!("error: {}", err.message);
-    if let Some(source) = &err.source {
-        for cause in source.chain() {
-            let cause = cause.to_string();
-            if !err.message.contains(&cause) {
-                text.push_str(&format!("\n  Caused by: {cause}"));
-            }
+    // Causes the message already says (built with `Error::because`) are not repeated.
+    for cause in err.causes() {
+        let cause = cause.to_string();
+        if !err.message.contains(&cause) {
+            text.push_str(&format!("\n  Caused by: {cause}"));
         }
     }
     stderr_line(&redact(&text));
@@ -243,7 +242,7 @@ pub fn error(err: &Error) {
 pub fn usage_error(kind: &str, rendered: &str) {
     let first = rendered.lines().next().unwrap_or(kind).trim();
     let message = first.strip_prefix("error: ").unwrap_or(first);
-    let doc = json!({ "error": { "code": "Usage", "message": message } });
+    let doc = json!({ "error": { "code": ErrorCode::Usage, "message": message } });
     stdout_line(&redact(&doc.to_string()));
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::cli::BatchCommand;
 use crate::commands;
 use crate::env::BatchEnv;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, ErrorCode, Exit, Result};
 use crate::naming;
 use crate::output;
 use crate::ownership::{self, AppRef};
@@ -41,7 +41,10 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Exit> {
 
 fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     if !naming::is_valid_app_name(name) || !name.starts_with(&format!("{}-", settings.hub_id)) {
-        return Err(Error::usage("InvalidAppName", format!("`{name}` is not an app name of hub {}", settings.hub_id)));
+        return Err(Error::new(
+            ErrorCode::InvalidAppName,
+            format!("`{name}` is not an app name of hub {}", settings.hub_id),
+        ));
     }
     // The job id is all batchspawner gives: the app must be the server this name was made for.
     let expect = crate::ownership::Expect::Name(name.to_string());

@@ -19,7 +19,7 @@ use crate::settings::Settings;
 
 /// The ARM client for these settings (no network until the first request).
 pub fn arm(settings: &Settings) -> Result<Arm> {
-    let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
+    let http = crate::http::client(settings).map_err(|e| Error::config("").because(e))?;
     let cache = settings.cache_dir.as_deref().and_then(TokenCache::open);
     let auth = TokenProvider::new(settings.cloud.clone(), settings.credential.clone(), http.clone(), cache);
     let arm = Arm::new(http, &settings.cloud.resource_manager, &settings.api_version, auth, settings.arm.clone());

@@ -21,7 +21,7 @@ use crate::arm::{Arm, DeleteStarted};
 use crate::cli::TargetArgs;
 use crate::commands;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::output;
 use crate::ownership::{self, AppRef, Expect};
 use crate::phase::{self as status, Phase};
@@ -68,8 +68,8 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
         Ok(v) => Ok(v),
         Err(_) => Ok(unknown(
             &r,
-            &Error::runtime(
-                "PollTimeout",
+            &Error::new(
+                ErrorCode::PollTimeout,
                 format!("no answer within {} s", POLL_DEADLINE.saturating_add(POLL_GRACE).as_secs()),
             ),
         )),
@@ -176,8 +176,8 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
             // to act on, and certainly not "gone".
             return unknown(
                 r,
-                &Error::runtime(
-                    "OwnerUnproven",
+                &Error::new(
+                    ErrorCode::OwnerUnproven,
                     format!(
                         "{} is this hub's app for this state's name but tagged for another user; a state written before acactl recorded server keys cannot prove it is this server's (stop it as an admin: acactl stop --user <old name>)",
                         r.name
@@ -215,7 +215,7 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Value {
             }
             Err(e) => unknown(
                 r,
-                &Error::runtime(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
+                &Error::new(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
             ),
         },
     }
