@@ -146,17 +146,17 @@ pub async fn server(cache_dir: Option<&Path>, name: &str, deadline: Instant) -> 
         .join("locks");
     let _ = fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
     let path = dir.join(format!("{name}.lock"));
-    let fail = |why: String| Error::new(ErrorCode::ServerLockFailed, format!("cannot lock {}: {why}", path.display()));
+    let fail = || Error::new(ErrorCode::ServerLockFailed, format!("cannot lock {}", path.display()));
     let mut file = LockFile::open(&path).map_err(|e| match e {
-        LockFileError::Open(e) | LockFileError::Inspect(e) => fail(e.to_string()),
-        LockFileError::NotOurs { me } => fail(format!("not a regular file owned by uid {me}")),
+        LockFileError::Open(e) | LockFileError::Inspect(e) => fail().because(e),
+        LockFileError::NotOurs { me } => fail().because(format!("not a regular file owned by uid {me}")),
     })?;
     let mut waited = false;
     loop {
         match file.try_lock() {
             Ok(Ok(held)) => return Ok(held),
             Ok(Err(busy)) => file = busy,
-            Err(e) => return Err(fail(e.to_string())),
+            Err(e) => return Err(fail().because(e)),
         }
         if !waited {
             crate::output::info(&format!("another acactl command is working on {name}; waiting for it"));

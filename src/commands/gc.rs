@@ -328,7 +328,9 @@ impl Lock {
                     path.display()
                 ),
             )),
-            Err(err) => Err(Error::new(ErrorCode::GcLockFailed, format!("cannot lock {}: {err}", path.display()))),
+            Err(err) => {
+                Err(Error::new(ErrorCode::GcLockFailed, format!("cannot lock {}", path.display())).because(err))
+            }
         }
     }
 }
