@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::output;
 use crate::settings::Settings;
 
@@ -112,8 +112,8 @@ pub struct Hub {
     retry_base: Duration,
 }
 
-fn hub_error(code: &str, message: String) -> Error {
-    Error::runtime(code, message)
+fn hub_error(code: ErrorCode, message: String) -> Error {
+    Error::new(code, message)
 }
 
 impl Hub {
@@ -157,13 +157,9 @@ impl Hub {
                     continue;
                 }
                 Err(e) => {
-                    let mut msg = e.to_string();
-                    let mut src = std::error::Error::source(&e);
-                    while let Some(s) = src {
-                        msg.push_str(&format!(": {s}"));
-                        src = s.source();
-                    }
-                    return Err(hub_error("HubUnreachable", format!("cannot reach the hub API at {url}: {msg}")));
+                    return Err(
+                        hub_error(ErrorCode::HubUnreachable, format!("cannot reach the hub API at {url}")).because(e)
+                    );
                 }
             };
             let status = resp.status();
@@ -174,7 +170,7 @@ impl Hub {
             if status.is_redirection() {
                 let to = resp.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
                 return Err(hub_error(
-                    "ForeignUrl",
+                    ErrorCode::ForeignUrl,
                     format!(
                         "the hub API answered {status} for {url} redirecting to {to}; acactl does not follow redirects"
                     ),
@@ -182,9 +178,11 @@ impl Hub {
             }
             let body = crate::http::read_capped(resp, crate::http::MAX_BODY).await.map_err(|e| match e {
                 crate::http::BodyError::TooLarge => {
-                    hub_error("ResponseTooLarge", format!("the hub API's answer from {url}: {e}"))
+                    hub_error(ErrorCode::ResponseTooLarge, format!("the hub API's answer from {url}: {e}"))
                 }
-                e => hub_error("HubUnreachable", format!("reading the hub API's answer from {url} failed: {e}")),
+                e => {
+                    hub_error(ErrorCode::HubUnreachable, format!("reading the hub API's answer from {url} failed: {e}"))
+                }
             })?;
             if status == StatusCode::NOT_FOUND && allow_404 {
                 return Ok(None);
@@ -192,13 +190,16 @@ impl Hub {
             if !status.is_success() {
                 let text: String = output::redact(&String::from_utf8_lossy(&body)).chars().take(300).collect();
                 let code = match status.as_u16() {
-                    401 | 403 => "HubAuthFailed",
-                    _ => "HubError",
+                    401 | 403 => ErrorCode::HubAuthFailed,
+                    _ => ErrorCode::HubError,
                 };
                 return Err(hub_error(code, format!("the hub API answered {status} for {url}: {}", text.trim())));
             }
             return serde_json::from_slice(&body).map(Some).map_err(|e| {
-                hub_error("HubInvalidResponse", format!("the hub API sent a body acactl cannot read from {url}: {e}"))
+                hub_error(
+                    ErrorCode::HubInvalidResponse,
+                    format!("the hub API sent a body acactl cannot read from {url}: {e}"),
+                )
             });
         }
     }
@@ -233,7 +234,7 @@ impl Hub {
                 filtered.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             ));
         }
-        Err(hub_error("HubScopeMissing", msg))
+        Err(hub_error(ErrorCode::HubScopeMissing, msg))
     }
 
     /// All users with an active (running or pending) server, following the hub's pagination to the
@@ -251,7 +252,7 @@ impl Hub {
             pages += 1;
             if doc.is_array() {
                 return Err(hub_error(
-                    "HubNotPaginated",
+                    ErrorCode::HubNotPaginated,
                     format!(
                         "the hub API answered {url} with a bare list: it ignored `Accept: {PAGINATION}` (JupyterHub < 2.0, \
                          or a proxy dropped the header), so the list may be cut at 200 users"
@@ -259,7 +260,10 @@ impl Hub {
                 ));
             }
             let page: PageDoc = serde_json::from_value(doc).map_err(|e| {
-                hub_error("HubInvalidResponse", format!("the hub API's page {url} is not a paginated user list: {e}"))
+                hub_error(
+                    ErrorCode::HubInvalidResponse,
+                    format!("the hub API's page {url} is not a paginated user list: {e}"),
+                )
             })?;
             total = page.pagination.total.or(total);
             let n = page.items.len();
@@ -268,7 +272,7 @@ impl Hub {
                 Some(next) => {
                     if next.offset <= offset || n == 0 {
                         return Err(hub_error(
-                            "HubPaginationIncomplete",
+                            ErrorCode::HubPaginationIncomplete,
                             format!("the hub API's pagination does not advance at offset {offset}"),
                         ));
                     }
@@ -284,7 +288,7 @@ impl Hub {
             && users.len() < t
         {
             return Err(hub_error(
-                "HubPaginationIncomplete",
+                ErrorCode::HubPaginationIncomplete,
                 format!("the hub API reported {t} active users but its pages held only {}", users.len()),
             ));
         }
@@ -302,7 +306,10 @@ impl Hub {
         match self.get(&url, false, true).await? {
             None => Ok(None),
             Some(v) => serde_json::from_value(v).map(Some).map_err(|e| {
-                hub_error("HubInvalidResponse", format!("the hub API's server model from {url} is unreadable: {e}"))
+                hub_error(
+                    ErrorCode::HubInvalidResponse,
+                    format!("the hub API's server model from {url} is unreadable: {e}"),
+                )
             }),
         }
     }

@@ -13,7 +13,7 @@ use crate::arm::fleet::{self, Fleet};
 use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::estimates::{self, Phase as Waiting};
 use crate::naming;
 use crate::output;
@@ -30,8 +30,8 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     let args = crate::cli::TargetArgs { user: None, server: None };
     let req = request::server_request(&args, settings, env)?;
     if req.api_token.is_none() {
-        return Err(Error::usage(
-            "MissingApiToken",
+        return Err(Error::new(
+            ErrorCode::MissingApiToken,
             "JUPYTERHUB_API_TOKEN is not set: batch submit must run with the spawner's get_env()",
         ));
     }
@@ -44,7 +44,7 @@ pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     let _lock = crate::lock::server(settings.cache_dir.as_deref(), &spec.name, deadline).await?;
     let outcome = tokio::select! {
         r = starter.create(deadline) => r.map(|_| ()),
-        sig = terminated() => Err(Error::runtime("Terminated", format!("submit of {} interrupted by {sig}", spec.name))),
+        sig = terminated() => Err(Error::new(ErrorCode::Terminated, format!("submit of {} interrupted by {sig}", spec.name))),
     };
     if let Err(e) = outcome {
         if starter.put_sent.get() {
@@ -193,8 +193,8 @@ impl<'a> Starter<'a> {
         let mut adopting = false;
         if let Some(existing) = self.arm.get_app(&spec.id).await? {
             if !ownership::is_ours(&existing, self.settings, &self.app_ref()) {
-                return Err(Error::runtime(
-                    "NameConflict",
+                return Err(Error::new(
+                    ErrorCode::NameConflict,
                     format!(
                         "an app named {} exists but its tags do not say it is this server's (hub {}); refusing to touch it",
                         spec.name, self.settings.hub_id
@@ -259,7 +259,7 @@ impl<'a> Starter<'a> {
             let app = self.wait_revision_ready(deadline).await?;
             if spec.ingress != IngressKind::Internal {
                 let fqdn = app.fqdn().ok_or_else(|| {
-                    Error::runtime("InvalidResponse", format!("ARM assigned no ingress FQDN to {}", spec.name))
+                    Error::new(ErrorCode::InvalidResponse, format!("ARM assigned no ingress FQDN to {}", spec.name))
                 })?;
                 *self.url.borrow_mut() = format!("https://{fqdn}");
             }
@@ -427,14 +427,14 @@ impl<'a> Starter<'a> {
             lro::Operation::Running => None,
             lro::Operation::Succeeded => Some(Ok(())),
             lro::Operation::Ended { canceled, code, message } => {
-                let code = code.unwrap_or_else(|| "ProvisioningFailed".into());
+                let code = code.map_or(ErrorCode::ProvisioningFailed, ErrorCode::Arm);
                 let verb = if canceled { "canceled" } else { "failed" };
                 let mut message = format!("provisioning {} {verb}: {code}: {message}", self.spec.name);
                 // The platform's reason, when it adds something to ARM's.
                 if let Some(reason) = self.revision_failure().await.filter(|r| !message.contains(r.as_str())) {
                     message.push_str(&format!(" (revision: {reason})"));
                 }
-                Some(Err(Error::runtime(code, message)))
+                Some(Err(Error::new(code, message)))
             }
         }
     }
@@ -465,8 +465,8 @@ impl<'a> Starter<'a> {
         let ours = self.revision_name();
         loop {
             let app = self.arm.get_app(&self.spec.id).await?.ok_or_else(|| {
-                Error::runtime(
-                    "AppVanished",
+                Error::new(
+                    ErrorCode::AppVanished,
                     format!("{} disappeared while starting (deleted by someone else?)", self.spec.name),
                 )
             })?;
@@ -476,7 +476,7 @@ impl<'a> Starter<'a> {
             match phase {
                 Phase::Running if ready => return Ok(app),
                 Phase::Failed(reason) => {
-                    return Err(Error::runtime("ProvisioningFailed", format!("{} {reason}", self.spec.name)));
+                    return Err(Error::new(ErrorCode::ProvisioningFailed, format!("{} {reason}", self.spec.name)));
                 }
                 _ => {}
             }
@@ -526,8 +526,8 @@ impl<'a> Starter<'a> {
             }
             output::verbose(&format!("{url}: {last}"));
             if !lro::fits(Duration::from_millis(500), deadline) {
-                return Err(Error::runtime(
-                    "StartTimeout",
+                return Err(Error::new(
+                    ErrorCode::StartTimeout,
                     format!(
                         "{} was not ready within its start timeout ({} s): {url} never answered like Jupyter (last: {last})",
                         self.spec.name,
@@ -549,13 +549,13 @@ fn put_refused(status: Option<u16>) -> bool {
 fn revision_error(name: &str, reason: &str) -> Error {
     let code = if reason.contains("ImagePull") || reason.contains("ErrImagePull") || reason.contains("InvalidImageName")
     {
-        "ImagePullFailed"
+        ErrorCode::ImagePullFailed
     } else if reason.contains("CrashLoop") || reason.contains("crashing") || reason.contains("Crashing") {
-        "ContainerCrashing"
+        ErrorCode::ContainerCrashing
     } else {
-        "RevisionFailed"
+        ErrorCode::RevisionFailed
     };
-    Error::runtime(code, format!("{name} cannot start: {reason}"))
+    Error::new(code, format!("{name} cannot start: {reason}"))
 }
 
 async fn sleep_until_next(wait: Duration, deadline: Instant) {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::arm::fleet;
 use crate::arm::{Arm, DeleteStarted};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::output;
 use crate::ownership::{self, AppRef, Expect};
 use crate::phase::{self as status, Phase};
@@ -43,7 +43,7 @@ impl PollStatus {
 
 #[derive(Debug, Serialize)]
 pub struct ErrorDoc {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -136,8 +136,8 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Polled {
             // to act on, and certainly not "gone".
             return unknown(
                 r,
-                &Error::runtime(
-                    "OwnerUnproven",
+                &Error::new(
+                    ErrorCode::OwnerUnproven,
                     format!(
                         "{} is this hub's app for this state's name but tagged for another user; a state written before acactl recorded server keys cannot prove it is this server's (stop it as an admin: acactl stop --user <old name>)",
                         r.name
@@ -173,7 +173,7 @@ pub async fn poll(arm: &Arm, settings: &Settings, r: &AppRef) -> Polled {
             }
             Err(e) => unknown(
                 r,
-                &Error::runtime(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
+                &Error::new(e.code.clone(), format!("{} failed ({reason}) and deleting it failed: {e}", r.name)),
             ),
         },
     }

@@ -137,34 +137,34 @@ pub fn base(cache_dir: Option<&Path>) -> Result<PathBuf, String> {
 /// start and a stop, then run one after the other instead of undoing each other's work. Waits
 /// until `deadline`; `ServerBusy` (exit 3) if another command holds it longer.
 pub async fn server(cache_dir: Option<&Path>, name: &str, deadline: Instant) -> crate::error::Result<FileLock> {
-    use crate::error::Error;
+    use crate::error::{Error, ErrorCode};
     if !crate::naming::is_valid_app_name(name) {
-        return Err(Error::usage("InvalidAppName", format!("`{name}` is not a container app name")));
+        return Err(Error::new(ErrorCode::InvalidAppName, format!("`{name}` is not a container app name")));
     }
     let dir = base(cache_dir)
-        .map_err(|why| Error::runtime("ServerLockFailed", format!("no place for the lock of {name}: {why}")))?
+        .map_err(|why| Error::new(ErrorCode::ServerLockFailed, format!("no place for the lock of {name}: {why}")))?
         .join("locks");
     let _ = fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
     let path = dir.join(format!("{name}.lock"));
-    let fail = |why: String| Error::runtime("ServerLockFailed", format!("cannot lock {}: {why}", path.display()));
+    let fail = || Error::new(ErrorCode::ServerLockFailed, format!("cannot lock {}", path.display()));
     let mut file = LockFile::open(&path).map_err(|e| match e {
-        LockFileError::Open(e) | LockFileError::Inspect(e) => fail(e.to_string()),
-        LockFileError::NotOurs { me } => fail(format!("not a regular file owned by uid {me}")),
+        LockFileError::Open(e) | LockFileError::Inspect(e) => fail().because(e),
+        LockFileError::NotOurs { me } => fail().because(format!("not a regular file owned by uid {me}")),
     })?;
     let mut waited = false;
     loop {
         match file.try_lock() {
             Ok(Ok(held)) => return Ok(held),
             Ok(Err(busy)) => file = busy,
-            Err(e) => return Err(fail(e.to_string())),
+            Err(e) => return Err(fail().because(e)),
         }
         if !waited {
             crate::output::info(&format!("another acactl command is working on {name}; waiting for it"));
             waited = true;
         }
         if !crate::arm::lro::fits(Duration::from_millis(100), deadline) {
-            return Err(Error::runtime(
-                "ServerBusy",
+            return Err(Error::new(
+                ErrorCode::ServerBusy,
                 format!("another acactl command kept working on {name} until this command's deadline"),
             ));
         }

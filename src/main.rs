@@ -37,7 +37,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::env::ProcessEnv;
-use crate::error::{Error, Exit};
+use crate::error::{Error, ErrorCode, Exit};
 use crate::output::{Outcome, ProgressMode, Verbosity};
 
 fn main() -> ExitCode {
@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            output::error(&Error::runtime("RuntimeError", format!("cannot start the async runtime: {e}")));
+            output::error(&Error::new(ErrorCode::RuntimeError, format!("cannot start the async runtime: {e}")));
             return Exit::Runtime.into();
         }
     };
@@ -82,7 +82,7 @@ fn main() -> ExitCode {
         Ok(code) => code.into(),
         Err(e) => {
             output::error(&e);
-            e.exit.into()
+            e.exit().into()
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use reqwest::Url;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// (scheme, host, port) with the scheme's default port filled in; `None` for anything unparsable.
 fn origin(url: &str) -> Option<(String, String, u16)> {
@@ -30,8 +30,8 @@ pub fn require(url: &str, base: &str, https_only: bool, who: &str) -> Result<(),
     }
     let shown = url.split(['?', '#']).next().unwrap_or(url);
     let scheme = if https_only { "https " } else { "" };
-    Err(Error::runtime(
-        "ForeignUrl",
+    Err(Error::new(
+        ErrorCode::ForeignUrl,
         format!(
             "refusing to send the {who} token to {shown}: it is not on the configured {scheme}origin {}",
             base.trim_end_matches('/')

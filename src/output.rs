@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::cli::OutputFormat;
-use crate::error::{Error, Exit};
+use crate::error::{Error, ErrorCode, Exit};
 use crate::table::Table;
 
 /// Secret values registered at run time. Every line we print is scrubbed of them: a second line of
@@ -283,11 +283,16 @@ pub fn error(err: &Error) {
     let doc = json!({ "error": { "code": err.code, "message": err.message } });
     stdout_line(&redact(&doc.to_string()));
     let mut text = format!("error: {}", err.message);
-    if let Some(source) = &err.source {
-        for cause in source.chain() {
-            let cause = cause.to_string();
-            if !err.message.contains(&cause) {
-                text.push_str(&format!("\n  Caused by: {cause}"));
+    // What the message already says (built with `Error::because`, or a cause's first line quoted)
+    // is not repeated: only a cause's remaining lines are, indented under it.
+    for cause in err.causes() {
+        let cause = cause.to_string();
+        let new: Vec<&str> =
+            cause.lines().map(str::trim).filter(|l| !l.is_empty() && !err.message.contains(l)).collect();
+        if let Some((first, rest)) = new.split_first() {
+            text.push_str(&format!("\n  Caused by: {first}"));
+            for l in rest {
+                text.push_str(&format!("\n    {l}"));
             }
         }
     }
@@ -298,7 +303,7 @@ pub fn error(err: &Error) {
 pub fn usage_error(kind: &str, rendered: &str) {
     let first = rendered.lines().next().unwrap_or(kind).trim();
     let message = first.strip_prefix("error: ").unwrap_or(first);
-    let doc = json!({ "error": { "code": "Usage", "message": message } });
+    let doc = json!({ "error": { "code": ErrorCode::Usage, "message": message } });
     stdout_line(&redact(&doc.to_string()));
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use crate::arm::Arm;
 use crate::arm::model::ManagedEnvironment;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::limits;
 use crate::output;
 use crate::settings::Settings;
@@ -27,7 +27,7 @@ pub async fn check(arm: &Arm, settings: &Settings, spec: &ServerSpec) -> Result<
         (None, Some(e)) => e
             .location
             .as_deref()
-            .ok_or_else(|| Error::runtime("InvalidResponse", "the managed environment has no location"))?
+            .ok_or_else(|| Error::new(ErrorCode::InvalidResponse, "the managed environment has no location"))?
             .to_lowercase()
             .replace(' ', ""),
         (None, None) => unreachable!("the environment is read when no location is configured"),
@@ -77,8 +77,8 @@ fn workload_profile(
     let found = defined.iter().find(|p| p.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(wp)));
     let Some(found) = found else {
         let names: Vec<&str> = defined.iter().filter_map(|p| p.name.as_deref()).collect();
-        return Err(Error::usage(
-            "WorkloadProfileNotFound",
+        return Err(Error::new(
+            ErrorCode::WorkloadProfileNotFound,
             format!(
                 "workload profile `{wp}`{profile} is not defined in managed environment {} (it has: {}); add it to the environment or fix the configuration",
                 env_name(settings),
@@ -93,8 +93,8 @@ fn workload_profile(
             "workload profile type `{kind}` has no known limits; ARM will check cpu {cpu} / memory {memory}"
         )),
         Err(why) => {
-            return Err(Error::usage(
-                "ResourcesExceedWorkloadProfile",
+            return Err(Error::new(
+                ErrorCode::ResourcesExceedWorkloadProfile,
                 format!("workload profile `{wp}` (type {kind}){profile}: {why}"),
             ));
         }
@@ -113,8 +113,8 @@ async fn storage(
     profile: &str,
 ) -> Result<()> {
     let Some(st) = arm.get_storage(&settings.environment_id, name).await? else {
-        return Err(Error::usage(
-            "StorageNotFound",
+        return Err(Error::new(
+            ErrorCode::StorageNotFound,
             format!(
                 "volume `{volume}`{profile} mounts environment storage `{name}`, which managed environment {} does not have (az containerapp env storage set ...)",
                 env_name(settings)
@@ -127,8 +127,8 @@ async fn storage(
         StorageKind::NfsAzureFile => props.nfs_azure_file,
     };
     let Some(share) = share else {
-        return Err(Error::usage(
-            "StorageTypeMismatch",
+        return Err(Error::new(
+            ErrorCode::StorageTypeMismatch,
             format!(
                 "volume `{volume}`{profile}: environment storage `{name}` is not an {} storage (set the volume's `type`)",
                 kind.arm_name()
@@ -136,8 +136,8 @@ async fn storage(
         ));
     };
     if !read_only && share.access_mode.as_deref().is_some_and(|m| m.eq_ignore_ascii_case("ReadOnly")) {
-        return Err(Error::usage(
-            "StorageReadOnly",
+        return Err(Error::new(
+            ErrorCode::StorageReadOnly,
             format!(
                 "volume `{volume}`{profile} is writable but environment storage `{name}` is ReadOnly (set `read_only: true` or change the storage's access mode)"
             ),

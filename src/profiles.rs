@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::settings::Settings;
 use crate::table::Table;
 use crate::template::{Profile, ServerTemplate};
@@ -55,8 +55,8 @@ fn as_choice(key: &str, v: &Value) -> Result<String> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Array(a) if a.len() == 1 && a[0].is_string() => Ok(a[0].as_str().unwrap_or_default().to_string()),
-        _ => Err(Error::usage(
-            "InvalidUserOption",
+        _ => Err(Error::new(
+            ErrorCode::InvalidUserOption,
             format!("user option `{}` must be a string naming one of its choices", shown(key)),
         )),
     }
@@ -66,8 +66,8 @@ fn as_choice(key: &str, v: &Value) -> Result<String> {
 pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<String, Value>) -> Result<Selected> {
     if settings.profiles.is_empty() {
         if let Some(k) = options.keys().next() {
-            return Err(Error::usage(
-                "UnknownUserOption",
+            return Err(Error::new(
+                ErrorCode::UnknownUserOption,
                 format!("user option `{}` is not accepted: this hub defines no profiles", shown(k)),
             ));
         }
@@ -79,8 +79,8 @@ pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<
             let slug = as_choice(PROFILE_KEY, v)?;
             let Some(p) = settings.profiles.iter().find(|p| p.slug == slug) else {
                 let names: Vec<&str> = avail.iter().map(|p| p.slug.as_str()).collect();
-                return Err(Error::usage(
-                    "UnknownProfile",
+                return Err(Error::new(
+                    ErrorCode::UnknownProfile,
                     format!(
                         "user option `profile`: there is no profile `{}` (available: {})",
                         shown(&slug),
@@ -89,16 +89,16 @@ pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<
                 ));
             };
             if !allowed(p, user, groups) {
-                return Err(Error::usage(
-                    "ProfileNotAllowed",
+                return Err(Error::new(
+                    ErrorCode::ProfileNotAllowed,
                     format!("user option `profile`: profile `{}` is limited to other users or groups", p.slug),
                 ));
             }
             p
         }
         None => default_of(&avail).ok_or_else(|| {
-            Error::usage(
-                "NoProfileAvailable",
+            Error::new(
+                ErrorCode::NoProfileAvailable,
                 format!("no profile is available to user `{}` (check the profiles' groups and users)", shown(user)),
             )
         })?,
@@ -106,8 +106,8 @@ pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<
     for k in options.keys() {
         if k != PROFILE_KEY && !profile.options.iter().any(|o| &o.name == k) {
             let names: Vec<&str> = profile.options.iter().map(|o| o.name.as_str()).collect();
-            return Err(Error::usage(
-                "UnknownUserOption",
+            return Err(Error::new(
+                ErrorCode::UnknownUserOption,
                 format!(
                     "user option `{}` is not an option of profile `{}` (its options: {})",
                     shown(k),
@@ -125,8 +125,8 @@ pub fn select(settings: &Settings, user: &str, groups: &[String], options: &Map<
                 let want = as_choice(&o.name, v)?;
                 o.choices.iter().find(|c| c.slug == want).ok_or_else(|| {
                     let names: Vec<&str> = o.choices.iter().map(|c| c.slug.as_str()).collect();
-                    Error::usage(
-                        "InvalidUserOption",
+                    Error::new(
+                        ErrorCode::InvalidUserOption,
                         format!(
                             "user option `{}`: `{}` is not one of its choices ({})",
                             o.name,
@@ -381,7 +381,7 @@ profiles:
             assert_eq!(e.code, code, "{v}");
             assert!(e.message.contains(names), "{v}: {}", e.message);
             assert!(e.message.len() < 300, "user input is shortened: {}", e.message);
-            assert_eq!(e.exit, crate::error::Exit::Usage);
+            assert_eq!(e.exit(), crate::error::Exit::Usage);
         }
     }
 

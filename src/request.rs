@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::TargetArgs;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::naming;
 use crate::settings::Settings;
 
@@ -58,13 +58,13 @@ pub struct ServerRequest {
 /// User and server from flags or the spawner environment.
 pub fn target(args: &TargetArgs, env: &dyn Env) -> Result<Target> {
     let user = args.user.clone().or_else(|| env.var("JUPYTERHUB_USER")).ok_or_else(|| {
-        Error::usage("MissingUser", "no user: set JUPYTERHUB_USER (the exec spawner does) or pass --user")
+        Error::new(ErrorCode::MissingUser, "no user: set JUPYTERHUB_USER (the exec spawner does) or pass --user")
     })?;
     validate_user(&user)?;
     let server = args.server.clone().or_else(|| env.var("JUPYTERHUB_SERVER_NAME")).unwrap_or_default();
     if server.chars().any(|c| c.is_control() || c == '/') || server.len() > 255 {
-        return Err(Error::usage(
-            "InvalidServerName",
+        return Err(Error::new(
+            ErrorCode::InvalidServerName,
             "server name must not contain `/` or control characters (at most 255 bytes)",
         ));
     }
@@ -73,7 +73,10 @@ pub fn target(args: &TargetArgs, env: &dyn Env) -> Result<Target> {
 
 fn validate_user(user: &str) -> Result<()> {
     if user.is_empty() || user.len() > 255 || user.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::usage("InvalidUserName", "user name must be 1-255 bytes without `/` or control characters"));
+        return Err(Error::new(
+            ErrorCode::InvalidUserName,
+            "user name must be 1-255 bytes without `/` or control characters",
+        ));
     }
     Ok(())
 }
@@ -88,14 +91,14 @@ pub fn state(env: &dyn Env) -> Result<Option<State>> {
 
 pub fn parse_state(raw: &str) -> Result<Option<State>> {
     let value: serde_json::Value = serde_json::from_str(raw)
-        .map_err(|e| Error::usage("InvalidState", format!("ACACTL_STATE is not JSON: {e}")))?;
+        .map_err(|e| Error::new(ErrorCode::InvalidState, "ACACTL_STATE is not JSON").because(e))?;
     if value.as_object().is_some_and(|m| m.is_empty()) || value.is_null() {
         return Ok(None);
     }
     let version = value.get("version").and_then(|v| v.as_u64());
     if version != Some(STATE_VERSION as u64) {
-        return Err(Error::usage(
-            "InvalidState",
+        return Err(Error::new(
+            ErrorCode::InvalidState,
             format!(
                 "ACACTL_STATE has format version {} but this acactl reads version {STATE_VERSION}",
                 value.get("version").map_or("(none)".to_string(), |v| v.to_string())
@@ -103,18 +106,18 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
         ));
     }
     let state: State = serde_json::from_value(value)
-        .map_err(|e| Error::usage("InvalidState", format!("ACACTL_STATE is not an acactl state object: {e}")))?;
+        .map_err(|e| Error::new(ErrorCode::InvalidState, "ACACTL_STATE is not an acactl state object").because(e))?;
     if state.id.contains(['?', '#']) || state.id.chars().any(char::is_control) {
-        return Err(Error::usage("InvalidState", "ACACTL_STATE id contains `?`, `#` or a control character"));
+        return Err(Error::new(ErrorCode::InvalidState, "ACACTL_STATE id contains `?`, `#` or a control character"));
     }
     if let Some(k) = &state.key {
         if k.is_empty() || k.len() > 64 || !k.chars().all(|c| c.is_ascii_lowercase() || ('2'..='7').contains(&c)) {
-            return Err(Error::usage("InvalidState", "ACACTL_STATE key is not a server key"));
+            return Err(Error::new(ErrorCode::InvalidState, "ACACTL_STATE key is not a server key"));
         }
         // The name ends in the first characters of its key: a key that is not its name's is refused.
         let hash = state.name.rsplit('-').next().unwrap_or("");
         if hash.len() < 10 || !k.starts_with(hash) {
-            return Err(Error::usage("InvalidState", "ACACTL_STATE key does not belong to its app name"));
+            return Err(Error::new(ErrorCode::InvalidState, "ACACTL_STATE key does not belong to its app name"));
         }
     }
     let parts: Vec<&str> = state.id.split('/').collect();
@@ -128,8 +131,8 @@ pub fn parse_state(raw: &str) -> Result<Option<State>> {
         && naming::is_valid_app_name(parts[8])
         && parts[8] == state.name;
     if !valid {
-        return Err(Error::usage(
-            "InvalidState",
+        return Err(Error::new(
+            ErrorCode::InvalidState,
             format!("ACACTL_STATE id `{}` is not a container app resource id matching name `{}`", state.id, state.name),
         ));
     }
@@ -142,8 +145,8 @@ pub fn check_state_scope(state: &State, settings: &Settings) -> Result<()> {
     let parts: Vec<&str> = state.id.split('/').collect();
     let (sub, rg) = (parts.get(2).copied().unwrap_or(""), parts.get(4).copied().unwrap_or(""));
     if !sub.eq_ignore_ascii_case(&settings.subscription) || !rg.eq_ignore_ascii_case(&settings.resource_group) {
-        return Err(Error::usage(
-            "InvalidState",
+        return Err(Error::new(
+            ErrorCode::InvalidState,
             format!(
                 "ACACTL_STATE names an app in subscription {sub}, resource group {rg}; this hub uses {}, {}",
                 settings.subscription, settings.resource_group
@@ -187,8 +190,8 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
         p
     });
     if !service_prefix.starts_with('/') || !service_prefix.ends_with('/') {
-        return Err(Error::usage(
-            "InvalidServicePrefix",
+        return Err(Error::new(
+            ErrorCode::InvalidServicePrefix,
             format!("JUPYTERHUB_SERVICE_PREFIX `{service_prefix}` must start and end with `/`"),
         ));
     }
@@ -215,7 +218,7 @@ pub fn extra_args(env: &dyn Env) -> Result<Vec<String>> {
     let Some(raw) = env.var("ACACTL_ARGS") else {
         return Ok(Vec::new());
     };
-    let bad = |why: String| Error::usage("InvalidArgs", format!("ACACTL_ARGS {why}"));
+    let bad = |why: String| Error::new(ErrorCode::InvalidArgs, format!("ACACTL_ARGS {why}"));
     let args: Vec<String> =
         serde_json::from_str(&raw).map_err(|e| bad(format!("must be a JSON list of strings: {e}")))?;
     if args.len() > MAX_ARGS {
@@ -240,11 +243,11 @@ pub fn user_options(env: &dyn Env) -> Result<serde_json::Map<String, serde_json:
         return Ok(serde_json::Map::new());
     };
     let v: serde_json::Value = serde_json::from_str(&raw)
-        .map_err(|e| Error::usage("InvalidUserOptions", format!("ACACTL_USER_OPTIONS is not JSON: {e}")))?;
+        .map_err(|e| Error::new(ErrorCode::InvalidUserOptions, "ACACTL_USER_OPTIONS is not JSON").because(e))?;
     match v {
         serde_json::Value::Object(m) => Ok(m),
         serde_json::Value::Null => Ok(serde_json::Map::new()),
-        _ => Err(Error::usage("InvalidUserOptions", "ACACTL_USER_OPTIONS must be a JSON object")),
+        _ => Err(Error::new(ErrorCode::InvalidUserOptions, "ACACTL_USER_OPTIONS must be a JSON object")),
     }
 }
 
@@ -255,7 +258,7 @@ pub fn user_groups(env: &dyn Env) -> Result<Vec<String>> {
         return Ok(Vec::new());
     };
     serde_json::from_str::<Vec<String>>(&raw).map_err(|e| {
-        Error::usage("InvalidUserGroups", format!("ACACTL_USER_GROUPS must be a JSON list of group names: {e}"))
+        Error::new(ErrorCode::InvalidUserGroups, format!("ACACTL_USER_GROUPS must be a JSON list of group names: {e}"))
     })
 }
 
@@ -315,7 +318,7 @@ mod tests {
         ] {
             let e = extra_args(&env(bad)).unwrap_err();
             assert_eq!(e.code, "InvalidArgs", "{bad}");
-            assert_eq!(e.exit, crate::error::Exit::Usage, "{bad}");
+            assert_eq!(e.exit(), crate::error::Exit::Usage, "{bad}");
         }
         let many = serde_json::to_string(&vec!["a"; MAX_ARGS + 1]).unwrap();
         assert!(extra_args(&env(&many)).is_err());

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::arm::model as wire;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::naming;
 use crate::ownership::{TAG_PROFILE, app_id, tags};
 use crate::request::ServerRequest;
@@ -115,8 +115,8 @@ pub fn build(settings: &Settings, req: &ServerRequest, created: &str, revision_s
     let claim = |name: &str, owner: String| -> Result<()> {
         let mut o = owners.borrow_mut();
         match o.get(name) {
-            Some(prev) if *prev != owner => Err(Error::usage(
-                "SecretNameConflict",
+            Some(prev) if *prev != owner => Err(Error::new(
+                ErrorCode::SecretNameConflict,
                 format!("variables {prev} and {owner} would share the container app secret `{name}`; rename one"),
             )),
             _ => {
@@ -512,9 +512,10 @@ impl ServerSpec {
     /// The PUT body: `to_arm` with the configured merge patches applied and checked.
     pub fn body(&self, location: &str, redact: bool) -> Result<Value> {
         let mut body = serde_json::to_value(self.to_arm(location, redact))
-            .map_err(|e| Error::runtime("Internal", e.to_string()))?;
-        crate::patch::apply_all(&mut body, &self.patches)
-            .map_err(|why| Error::usage("InvalidPatch", format!("server.patch (or a profile's patch): {why}")))?;
+            .map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+        crate::patch::apply_all(&mut body, &self.patches).map_err(|why| {
+            Error::new(ErrorCode::InvalidPatch, format!("server.patch (or a profile's patch): {why}"))
+        })?;
         Ok(body)
     }
 }

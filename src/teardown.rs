@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::arm::fleet::Fleet;
 use crate::arm::{Arm, DeleteStarted, lro};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::estimates::Deletions;
 use crate::output;
 use crate::ownership::{self, AppRef};
@@ -172,8 +172,8 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
         return Ok(false);
     };
     if !ownership::is_ours(&app, settings, r) {
-        return Err(Error::runtime(
-            "NotOwned",
+        return Err(Error::new(
+            ErrorCode::NotOwned,
             format!(
                 "{} exists but is not tagged as this hub's ({}) server; refusing to delete it",
                 r.name, settings.hub_id
@@ -261,8 +261,8 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
                     let (s, next) = arm.operation_status(url).await?;
                     match lro::Operation::of(s) {
                         lro::Operation::Ended { code, message, .. } => {
-                            return Err(Error::runtime(
-                                code.unwrap_or_else(|| "DeleteFailed".into()),
+                            return Err(Error::new(
+                                code.map_or(ErrorCode::DeleteFailed, ErrorCode::Arm),
                                 format!("deleting {} failed: {message}", r.name),
                             ));
                         }

@@ -176,7 +176,7 @@ async fn delete_one(
                     408 | 500..=599 => (true, err().to_string(), r.retry_after()),
                     409 => {
                         let e = err();
-                        (lro::operation_in_progress(&e.code), e.to_string(), r.retry_after())
+                        (lro::operation_in_progress(e.code.as_str()), e.to_string(), r.retry_after())
                     }
                     _ => (false, err().to_string(), None),
                 }

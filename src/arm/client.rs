@@ -19,23 +19,25 @@ use super::budget::{Budget, Class, Priority};
 use super::lro;
 use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
 use crate::auth::TokenProvider;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::output;
 use crate::settings::ArmSettings;
 
 /// ARM said no, or could not be reached. `code`/`message` are ARM's own when it sent an error body.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ArmError {
     pub status: Option<u16>,
-    pub code: String,
+    /// ARM's own code, or ours when the failure was ours (a bad credential configuration keeps
+    /// its usage exit through here).
+    pub code: ErrorCode,
     pub message: String,
-    /// Set when the failure was ours (bad credential configuration), not Azure's.
-    pub usage: bool,
+    /// Our own error, when the failure was ours: it goes back out whole (code, causes).
+    source: Option<Box<Error>>,
 }
 
 impl ArmError {
     pub fn is_not_found(&self) -> bool {
-        self.status == Some(404) && self.code.eq_ignore_ascii_case("ResourceNotFound")
+        self.status == Some(404) && self.code.as_str().eq_ignore_ascii_case("ResourceNotFound")
     }
 }
 
@@ -50,10 +52,12 @@ impl std::fmt::Display for ArmError {
 
 impl From<ArmError> for Error {
     fn from(e: ArmError) -> Self {
-        if e.usage {
-            Error::usage(e.code.clone(), e.to_string())
-        } else {
-            Error::runtime(e.code.clone(), e.to_string())
+        match e.source {
+            Some(ours) => *ours,
+            None => {
+                let message = e.to_string();
+                Error::new(e.code, message)
+            }
         }
     }
 }
@@ -67,9 +71,9 @@ pub struct Response {
 impl Response {
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ArmError> {
         serde_json::from_slice(&self.body).map_err(|e| ArmError {
-            usage: false,
+            source: None,
             status: Some(self.status.as_u16()),
-            code: "InvalidResponse".into(),
+            code: ErrorCode::InvalidResponse,
             message: format!("ARM sent a body acactl cannot read: {e}"),
         })
     }
@@ -85,12 +89,11 @@ impl Response {
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&self.body).ok();
         let detail = parsed.and_then(|p| p.error);
         ArmError {
-            usage: false,
+            source: None,
             status: Some(self.status.as_u16()),
-            code: detail
-                .as_ref()
-                .and_then(|d| d.code.clone())
-                .unwrap_or_else(|| format!("Http{}", self.status.as_u16())),
+            code: ErrorCode::Arm(
+                detail.as_ref().and_then(|d| d.code.clone()).unwrap_or_else(|| format!("Http{}", self.status.as_u16())),
+            ),
             message: detail.and_then(|d| d.message).unwrap_or_else(|| {
                 let text = String::from_utf8_lossy(&self.body);
                 let text = text.trim();
@@ -285,8 +288,8 @@ impl Arm {
                         continue;
                     }
                     Err(w) => {
-                        return Err(Error::runtime(
-                            "RequestBudgetExhausted",
+                        return Err(Error::new(
+                            ErrorCode::RequestBudgetExhausted,
                             format!(
                                 "the hub's ARM request budget has no room for {method} {} within the time left ({:.1} s needed)",
                                 short(url),
@@ -298,8 +301,8 @@ impl Arm {
             }
             if !wait.is_zero() {
                 if !lro::fits(wait, throttle_limit) {
-                    return Err(Error::runtime(
-                        "RequestBudgetExhausted",
+                    return Err(Error::new(
+                        ErrorCode::RequestBudgetExhausted,
                         format!("no room in Azure's request budget for {method} {} before the deadline", short(url)),
                     ));
                 }
@@ -311,7 +314,7 @@ impl Arm {
             min_wait = Duration::ZERO;
             let left = lro::remaining(throttle_limit);
             if left.is_zero() {
-                return Err(Error::runtime("Timeout", format!("no time left for {method} {}", short(url))));
+                return Err(Error::new(ErrorCode::Timeout, format!("no time left for {method} {}", short(url))));
             }
             let token = self.bearer(false).await?;
             let mut req = self
@@ -337,9 +340,9 @@ impl Arm {
                         Err(e @ crate::http::BodyError::TooLarge) => return Err(too_large(status, e)),
                         Err(e) => {
                             let err = ArmError {
-                                usage: false,
+                                source: None,
                                 status: Some(status.as_u16()),
-                                code: "ConnectionError".into(),
+                                code: ErrorCode::ConnectionError,
                                 message: e.to_string(),
                             };
                             attempt += 1;
@@ -386,7 +389,7 @@ impl Arm {
                     }
                     let retryable = status == StatusCode::REQUEST_TIMEOUT
                         || status.is_server_error()
-                        || (status == StatusCode::CONFLICT && lro::operation_in_progress(&r.error().code));
+                        || (status == StatusCode::CONFLICT && lro::operation_in_progress(r.error().code.as_str()));
                     if !retryable {
                         return Ok(r);
                     }
@@ -395,14 +398,8 @@ impl Arm {
                     (hint, RetryFailure::Response(r, err))
                 }
                 Err(e) => {
-                    let code = if e.is_timeout() { "Timeout" } else { "ConnectionError" };
-                    let mut message = e.to_string();
-                    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
-                    while let Some(s) = src {
-                        message.push_str(&format!(": {s}"));
-                        src = s.source();
-                    }
-                    (None, RetryFailure::Transport(ArmError { usage: false, status: None, code: code.into(), message }))
+                    let code = if e.is_timeout() { ErrorCode::Timeout } else { ErrorCode::ConnectionError };
+                    (None, RetryFailure::Transport(Error::new(code, "").because(e)))
                 }
             };
             attempt += 1;
@@ -420,7 +417,7 @@ impl Arm {
             }
             return match failure {
                 RetryFailure::Response(r, _) => Ok(r),
-                RetryFailure::Transport(e) => Err(e.into()),
+                RetryFailure::Transport(e) => Err(e),
             };
         }
     }
@@ -560,9 +557,9 @@ impl Arm {
             match page.next_link.filter(|l| !l.is_empty()) {
                 Some(next) if seen.contains(&next) => {
                     return Err(ArmError {
-                        usage: false,
+                        source: None,
                         status: None,
-                        code: "PagingLoop".into(),
+                        code: ErrorCode::PagingLoop,
                         message: format!(
                             "ARM's list of container apps repeated a nextLink after {} pages; the list is incomplete",
                             out.pages
@@ -571,9 +568,9 @@ impl Arm {
                 }
                 Some(_) if out.pages >= MAX_LIST_PAGES => {
                     return Err(ArmError {
-                        usage: false,
+                        source: None,
                         status: None,
-                        code: "TooManyPages".into(),
+                        code: ErrorCode::TooManyPages,
                         message: format!(
                             "ARM's list of container apps went on past {MAX_LIST_PAGES} pages; the list is incomplete"
                         ),
@@ -597,9 +594,9 @@ impl Arm {
             let resp =
                 self.http.delete(&url).bearer_auth(&token).header("accept", "application/json").send().await.map_err(
                     |e| ArmError {
-                        usage: false,
+                        source: None,
                         status: None,
-                        code: if e.is_timeout() { "Timeout".into() } else { "ConnectionError".into() },
+                        code: if e.is_timeout() { ErrorCode::Timeout } else { ErrorCode::ConnectionError },
                         message: e.to_string(),
                     },
                 )?;
@@ -631,14 +628,14 @@ pub struct ListedApps {
 
 enum RetryFailure {
     Response(Response, ArmError),
-    Transport(ArmError),
+    Transport(Error),
 }
 
 impl RetryFailure {
     fn describe(&self) -> String {
         match self {
             RetryFailure::Response(r, e) => format!("{} {}", r.status.as_u16(), e.code),
-            RetryFailure::Transport(e) => e.code.clone(),
+            RetryFailure::Transport(e) => e.code.to_string(),
         }
     }
 }
@@ -646,18 +643,21 @@ impl RetryFailure {
 /// ARM never redirects; a 3xx is refused, not followed (the token would go along to its target).
 fn redirect_error(status: StatusCode, headers: &HeaderMap) -> Error {
     let to = headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("(no Location)");
-    Error::runtime(
-        "ForeignUrl",
+    Error::new(
+        ErrorCode::ForeignUrl,
         format!("ARM answered {} redirecting to {}; acactl does not follow redirects", status.as_u16(), short(to)),
     )
 }
 
 fn too_large(status: StatusCode, e: crate::http::BodyError) -> Error {
-    Error::runtime("ResponseTooLarge", format!("ARM answered {} but {e}; acactl stopped reading it", status.as_u16()))
+    Error::new(
+        ErrorCode::ResponseTooLarge,
+        format!("ARM answered {} but {e}; acactl stopped reading it", status.as_u16()),
+    )
 }
 
 fn to_arm(e: Error) -> ArmError {
-    ArmError { status: None, usage: e.exit == crate::error::Exit::Usage, code: e.code, message: e.message }
+    ArmError { status: None, code: e.code.clone(), message: e.message.clone(), source: Some(Box::new(e)) }
 }
 
 /// URLs without their (possibly huge, signed) query string, for logs.

@@ -14,7 +14,7 @@ use azure_identity::{
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::output;
 use crate::settings::{Cloud, CredentialKind, CredentialSettings};
 
@@ -130,8 +130,8 @@ impl TokenProvider {
             },
             Err(e) => tried.push(format!("imds: {}", e.message)),
         }
-        Err(Error::runtime(
-            "CredentialUnavailable",
+        Err(Error::new(
+            ErrorCode::CredentialUnavailable,
             format!(
                 "no Azure credential found (credential: auto). Tried, in order: workload identity (AZURE_FEDERATED_TOKEN_FILE not set), Container Apps managed identity (IDENTITY_ENDPOINT not set), client secret (AZURE_CLIENT_SECRET not set), {}",
                 tried.join("; ")
@@ -170,7 +170,7 @@ impl TokenProvider {
 
     fn credential(&self, kind: CredentialKind) -> Result<Arc<dyn TokenCredential>> {
         let unavailable =
-            |what: &str, e: azure_core::Error| Error::runtime("CredentialUnavailable", format!("{what}: {e}"));
+            |what: &str, e: azure_core::Error| Error::new(ErrorCode::CredentialUnavailable, format!("{what}: {e}"));
         Ok(match kind {
             CredentialKind::WorkloadIdentity => {
                 WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
@@ -199,7 +199,7 @@ impl TokenProvider {
                     .no_proxy()
                     .timeout(Duration::from_secs(5))
                     .build()
-                    .map_err(|e| Error::runtime("CredentialUnavailable", format!("imds client: {e}")))?;
+                    .map_err(|e| Error::new(ErrorCode::CredentialUnavailable, format!("imds client: {e}")))?;
                 ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                     user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
                     client_options: self.client_options_with(&direct),
@@ -243,11 +243,11 @@ impl TokenProvider {
             .no_proxy()
             .timeout(Duration::from_millis(800))
             .build()
-            .map_err(|e| Error::runtime("CredentialUnavailable", format!("imds probe: {e}")))?;
+            .map_err(|e| Error::new(ErrorCode::CredentialUnavailable, format!("imds probe: {e}")))?;
         match probe.get(IMDS_PROBE).header("Metadata", "true").send().await {
             Ok(_) => self.credential(CredentialKind::Imds),
-            Err(_) => Err(Error::runtime(
-                "CredentialUnavailable",
+            Err(_) => Err(Error::new(
+                ErrorCode::CredentialUnavailable,
                 "the instance metadata endpoint (169.254.169.254) did not answer within 0.8 s",
             )),
         }
@@ -264,13 +264,13 @@ async fn fetch(
     let limit = if kind == CredentialKind::Imds { Duration::from_secs(10) } else { Duration::from_secs(30) };
     match tokio::time::timeout(limit, cred.get_token(&[scope], None)).await {
         Ok(Ok(t)) => Ok(t),
-        Ok(Err(e)) => Err(Error::runtime(
-            "AuthenticationFailed",
+        Ok(Err(e)) => Err(Error::new(
+            ErrorCode::AuthenticationFailed,
             format!("could not get an ARM token ({}): {}", kind_name(kind), first_line(&e.to_string())),
         )
         .with_source(anyhow::Error::new(e))),
-        Err(_) => Err(Error::runtime(
-            "AuthenticationFailed",
+        Err(_) => Err(Error::new(
+            ErrorCode::AuthenticationFailed,
             format!("getting an ARM token ({}) took over 30 s", kind_name(kind)),
         )),
     }

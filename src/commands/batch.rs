@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::cli::BatchCommand;
 use crate::env::BatchEnv;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::liveness::PollStatus;
 use crate::naming;
 use crate::output::Outcome;
@@ -40,7 +40,10 @@ pub async fn run(cmd: &BatchCommand, settings: &Settings) -> Result<Outcome> {
 
 fn app_ref(settings: &Settings, name: &str) -> Result<AppRef> {
     if !naming::is_valid_app_name(name) || !name.starts_with(&format!("{}-", settings.hub_id)) {
-        return Err(Error::usage("InvalidAppName", format!("`{name}` is not an app name of hub {}", settings.hub_id)));
+        return Err(Error::new(
+            ErrorCode::InvalidAppName,
+            format!("`{name}` is not an app name of hub {}", settings.hub_id),
+        ));
     }
     // The job id is all batchspawner gives: the app must be the server this name was made for.
     let expect = crate::ownership::Expect::Name(name.to_string());

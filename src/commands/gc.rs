@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::arm::bulk_delete::{self, DeleteStats};
 use crate::arm::model::ContainerApp;
 use crate::cli::GcArgs;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, ErrorCode, Exit, Result};
 use crate::hub::Hub;
 use crate::join::join_all;
 use crate::lock::{self, FileLock, LockFile, LockFileError};
@@ -55,8 +55,8 @@ pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let outcome = tokio::time::timeout(settings.gc_deadline, run_locked(args, settings)).await;
     drop(lock);
     outcome.unwrap_or_else(|_| {
-        Err(Error::runtime(
-            "GcDeadline",
+        Err(Error::new(
+            ErrorCode::GcDeadline,
             format!(
                 "gc stopped at its deadline (gc.deadline, {} s); deletes already sent go on, the next run continues",
                 settings.gc_deadline.as_secs()
@@ -67,14 +67,13 @@ pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
 
 async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let grace = args.grace.unwrap_or_else(|| default_grace(settings));
-    let http = crate::http::client(settings).map_err(|e| Error::config(format!("{e:#}")))?;
+    let http = crate::http::client(settings).map_err(|e| Error::config("").because(e))?;
     let hub = Hub::require(settings, http)?;
     let arm = crate::arm::connect(settings)?;
 
     // 1. The hub's complete view, or nothing happens.
-    let refuse = |e: Error| {
-        Error::new(e.exit, e.code.clone(), format!("{}; gc deleted nothing", e.message.trim_end_matches('.')))
-    };
+    let refuse =
+        |e: Error| Error::new(e.code.clone(), format!("{}; gc deleted nothing", e.message.trim_end_matches('.')));
     hub.check_scopes().await.map_err(refuse)?;
     let listing = hub.active_users().await.map_err(refuse)?;
     let view = HubView::build(settings, &listing.users, listing.pages);
@@ -297,7 +296,7 @@ struct Lock;
 impl Lock {
     fn acquire(settings: &Settings) -> Result<FileLock> {
         let base = lock::base(settings.cache_dir.as_deref())
-            .map_err(|why| Error::runtime("GcLockFailed", format!("no place for the gc lock: {why}")))?;
+            .map_err(|why| Error::new(ErrorCode::GcLockFailed, format!("no place for the gc lock: {why}")))?;
         let path = base.join(format!("gc-{}.lock", settings.hub_id));
         let file = LockFile::open(&path).map_err(|e| {
             let msg = match e {
@@ -310,13 +309,12 @@ impl Lock {
                     format!("the gc lock {} is not a regular file owned by uid {me}; remove it", path.display())
                 }
             };
-            Error::runtime("GcLockFailed", msg)
+            Error::new(ErrorCode::GcLockFailed, msg)
         })?;
         match file.try_lock() {
             Ok(Ok(held)) => Ok(held),
             Ok(Err(_busy)) => Err(Error::new(
-                Exit::Busy,
-                "GcAlreadyRunning",
+                ErrorCode::GcAlreadyRunning,
                 format!(
                     "another `acactl gc` of hub {} is running ({}lock {} is held); this run did nothing",
                     settings.hub_id,
@@ -324,7 +322,9 @@ impl Lock {
                     path.display()
                 ),
             )),
-            Err(err) => Err(Error::runtime("GcLockFailed", format!("cannot lock {}: {err}", path.display()))),
+            Err(err) => {
+                Err(Error::new(ErrorCode::GcLockFailed, format!("cannot lock {}", path.display())).because(err))
+            }
         }
     }
 }

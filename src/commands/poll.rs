@@ -18,7 +18,7 @@ use crate::arm::fleet::Fleet;
 use crate::arm::lro;
 use crate::cli::TargetArgs;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::liveness::{PollStatus, Polled, poll, probe_jupyter, unknown};
 use crate::output::{self, Outcome};
 use crate::ownership::{self, AppRef};
@@ -64,8 +64,8 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
         Ok(v) => Ok(Outcome::json(v)),
         Err(_) => Ok(Outcome::json(unknown(
             &r,
-            &Error::runtime(
-                "PollTimeout",
+            &Error::new(
+                ErrorCode::PollTimeout,
                 format!("no answer within {} s", POLL_DEADLINE.saturating_add(POLL_GRACE).as_secs()),
             ),
         ))),

@@ -10,7 +10,7 @@ use crate::arm::budget::Priority;
 use crate::arm::lro;
 use crate::cli::StartArgs;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::estimates;
 use crate::launch::{Starter, cleanup, terminated};
 use crate::naming;
@@ -50,14 +50,14 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
         })));
     }
     if !req.forward_declared {
-        return Err(Error::usage(
-            "MissingForward",
+        return Err(Error::new(
+            ErrorCode::MissingForward,
             "ACACTL_FORWARD is not set: start forwards exactly the variables it names (the exec spawner sets it to the keys of Spawner.get_env())",
         ));
     }
     if req.api_token.is_none() {
-        return Err(Error::usage(
-            "MissingApiToken",
+        return Err(Error::new(
+            ErrorCode::MissingApiToken,
             "JUPYTERHUB_API_TOKEN is not set: the single-user server cannot authenticate with the hub without it",
         ));
     }
@@ -78,16 +78,16 @@ pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result
         r = tokio::time::timeout_at(deadline.into(), starter.run(deadline)) => match r {
             // A request cut short by the deadline is the start timing out, whatever its own code.
             Ok(Err(e)) if lro::remaining(deadline) < Duration::from_secs(1)
-                && matches!(e.code.as_str(), "Timeout" | "RequestBudgetExhausted") =>
+                && matches!(e.code, ErrorCode::Timeout | ErrorCode::RequestBudgetExhausted) =>
             {
-                Err(Error::runtime("StartTimeout", format!(
+                Err(Error::new(ErrorCode::StartTimeout, format!(
                     "{} was not ready within its start timeout ({} s): {}", spec.name, spec.start_timeout.as_secs(), e.message)))
             }
             Ok(r) => r,
-            Err(_) => Err(Error::runtime("StartTimeout", format!(
+            Err(_) => Err(Error::new(ErrorCode::StartTimeout, format!(
                 "{} was not ready within its start timeout ({} s)", spec.name, spec.start_timeout.as_secs()))),
         },
-        sig = terminated() => Err(Error::runtime("Terminated", format!("start of {} interrupted by {sig}", spec.name))),
+        sig = terminated() => Err(Error::new(ErrorCode::Terminated, format!("start of {} interrupted by {sig}", spec.name))),
     };
     match outcome {
         Ok(v) => Ok(Outcome::json(v)),

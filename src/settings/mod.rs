@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::template::{Profile, ServerTemplate};
 
 pub use resolve::resolve;
@@ -202,7 +202,7 @@ pub fn find_config(flag: Option<&Path>, env: &dyn Env) -> Result<Option<PathBuf>
 pub fn check_config_file(p: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(p)
-        .map_err(|e| Error::config(format!("cannot read configuration file {}: {e}", p.display())))?;
+        .map_err(|e| Error::config(format!("cannot read configuration file {}", p.display())).because(e))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     let why = if meta.mode() & 0o022 != 0 {
@@ -217,8 +217,8 @@ pub fn check_config_file(p: &Path) -> Result<()> {
         None
     };
     match why {
-        Some(why) => Err(Error::usage(
-            "ConfigInsecure",
+        Some(why) => Err(Error::new(
+            ErrorCode::ConfigInsecure,
             format!(
                 "configuration file {} {why}: it decides where acactl sends its tokens, so only its owner may write it \
                  (chmod go-w {0})",
@@ -245,7 +245,7 @@ pub fn load(global: &GlobalArgs, env: &dyn Env) -> Result<Settings> {
     }
     let text = match &path {
         Some(p) => std::fs::read_to_string(p)
-            .map_err(|e| Error::config(format!("cannot read configuration file {}: {e}", p.display())))?,
+            .map_err(|e| Error::config(format!("cannot read configuration file {}", p.display())).because(e))?,
         None => String::new(),
     };
     resolve(path, &text, global, env)

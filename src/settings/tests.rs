@@ -40,7 +40,7 @@ fn durations_are_bounded_naming_the_key() {
         ("hub:\n  http_timeout: 0\n", "hub.http_timeout"),
     ] {
         let e = load_text(&format!("{BASE}{yaml}")).unwrap_err();
-        assert_eq!(e.exit, crate::error::Exit::Usage);
+        assert_eq!(e.exit(), crate::error::Exit::Usage);
         assert!(e.message.contains(key), "{}", e.message);
     }
     assert_eq!(load_text(BASE).unwrap().gc_deadline, Duration::from_secs(3600));
@@ -82,7 +82,7 @@ fn invalid_value_names_key_line_and_what_is_allowed() {
     let e = load_text(&format!("{BASE}server:\n  cpu: 0.3\n  memory: 0.6Gi\n")).unwrap_err();
     assert!(e.message.starts_with("c.yaml:6: `server.cpu`"), "{}", e.message);
     assert!(e.message.contains("0.25/0.5Gi"), "{}", e.message);
-    assert_eq!(e.exit, crate::error::Exit::Usage);
+    assert_eq!(e.exit(), crate::error::Exit::Usage);
 }
 
 #[test]
@@ -183,7 +183,7 @@ proptest! {
         };
         if let Err(e) = resolve(Some("c.yaml".into()), &text, &flags(), &env(&[])) {
             prop_assert!(e.message.starts_with("c.yaml"), "{}", e.message);
-            prop_assert_eq!(e.exit, crate::error::Exit::Usage);
+            prop_assert_eq!(e.exit(), crate::error::Exit::Usage);
         }
     }
 }

@@ -2073,6 +2073,7 @@ fn credential_errors() {
     --- stderr
     acactl: [  5%] Preparing test-sp-m2lslolut7
     error: could not get an ARM token (client-secret): ClientSecretCredential authentication failed. AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '11111111-1111-1111-1111-111111111111'. Trace ID: [GUID] Correlation ID: [GUID] Timestamp: [TIME]
+      Caused by: To troubleshoot, visit https://aka.ms/azsdk/rust/identity/troubleshoot#client-secret
     --- end
     "#);
     assert_snapshot!(show(&run(h.acactl().env_remove("AZURE_CLIENT_SECRET").args(["stop", "--user", "sp"]))), @r#"
