@@ -513,7 +513,7 @@ impl<'a> Starter<'a> {
                 Err(e) => last = e.to_string(),
             }
             checks += 1;
-            if checks % 10 == 0 {
+            if checks.is_multiple_of(10) {
                 // Repeat the message so the estimate can say that Jupyter is the slow phase.
                 estimates::progress(
                     Waiting::Jupyter,

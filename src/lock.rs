@@ -357,9 +357,9 @@ mod tests {
             Err(_) => panic!("a fresh lock is free"),
         };
         assert_eq!(LockFile::holder(&p), Some(std::process::id().to_string()));
-        assert!(matches!(LockFile::open(&p).ok().unwrap().try_lock().unwrap(), Err(_)));
+        assert!(LockFile::open(&p).ok().unwrap().try_lock().unwrap().is_err());
         drop(held);
-        assert!(matches!(LockFile::open(&p).ok().unwrap().try_lock().unwrap(), Ok(_)));
+        assert!(LockFile::open(&p).ok().unwrap().try_lock().unwrap().is_ok());
         std::os::unix::fs::symlink(&p, d.path().join("link")).unwrap();
         assert!(matches!(LockFile::open(&d.path().join("link")), Err(LockFileError::Open(_))));
         fs::create_dir(d.path().join("dir")).unwrap();

@@ -19,22 +19,22 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 pub fn register_secret(value: &str) {
     // Very short values would redact ordinary words; tokens are long.
-    if value.len() >= 8 {
-        if let Ok(mut s) = SECRETS.lock() {
-            if s.iter().any(|x| x == value) {
-                return;
-            }
-            s.push(value.to_string());
-            // As it appears inside a JSON string (an ARM error echoing the request body, our own
-            // JSON output): quotes, backslashes and control characters are escaped there.
-            let escaped = serde_json::to_string(value).unwrap_or_default();
-            let escaped = &escaped[1..escaped.len().saturating_sub(1).max(1)];
-            if escaped != value && escaped.len() >= 8 {
-                s.push(escaped.to_string());
-            }
-            // Longest first, so a secret containing another is replaced whole.
-            s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    if value.len() >= 8
+        && let Ok(mut s) = SECRETS.lock()
+    {
+        if s.iter().any(|x| x == value) {
+            return;
         }
+        s.push(value.to_string());
+        // As it appears inside a JSON string (an ARM error echoing the request body, our own
+        // JSON output): quotes, backslashes and control characters are escaped there.
+        let escaped = serde_json::to_string(value).unwrap_or_default();
+        let escaped = &escaped[1..escaped.len().saturating_sub(1).max(1)];
+        if escaped != value && escaped.len() >= 8 {
+            s.push(escaped.to_string());
+        }
+        // Longest first, so a secret containing another is replaced whole.
+        s.sort_by_key(|x| std::cmp::Reverse(x.len()));
     }
 }
 
@@ -153,10 +153,10 @@ pub fn progress(pct: u8, message: &str) {
 }
 
 pub fn finish_progress() {
-    if let Ok(mut guard) = BAR.lock() {
-        if let Some(bar) = guard.take() {
-            bar.finish_and_clear();
-        }
+    if let Ok(mut guard) = BAR.lock()
+        && let Some(bar) = guard.take()
+    {
+        bar.finish_and_clear();
     }
 }
 

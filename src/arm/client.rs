@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::budget::{Budget, Class, Priority};
 use super::lro;
-use super::model::{ContainerApp, ErrorResponse, ManagedEnvironment, OperationStatus, Page, Replica, Revision};
+use super::model::ErrorResponse;
 use crate::auth::TokenProvider;
 use crate::error::{Error, ErrorCode};
 use crate::output;
@@ -124,6 +124,9 @@ pub enum DeleteStarted {
     Accepted { url: Option<String>, async_status: bool, retry_after: Option<Duration> },
 }
 
+mod resources;
+pub use resources::ListedApps;
+
 pub struct Arm {
     http: reqwest::Client,
     base: String,
@@ -229,10 +232,8 @@ impl Arm {
     }
 
     async fn bearer(&self, fresh: bool) -> Result<String, Error> {
-        if !fresh {
-            if let Some(t) = self.token.borrow().clone() {
-                return Ok(t);
-            }
+        if !fresh && let Some(t) = self.token.borrow().clone() {
+            return Ok(t);
         }
         let t = self.auth.token(fresh).await?;
         *self.token.borrow_mut() = Some(t.clone());
@@ -425,205 +426,6 @@ impl Arm {
     fn backoff(&self, attempt: u32) -> Duration {
         self.jitter(lro::backoff(self.retry.retry_base, attempt))
     }
-
-    /// GET a resource of any provider at `id` with its own api-version (doctor's lookups).
-    pub async fn get_resource(&self, id: &str, api_version: &str) -> Result<Value, ArmError> {
-        self.get_json(&format!("{}{}?api-version={api_version}", self.base, id)).await
-    }
-
-    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ArmError> {
-        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
-        if r.status.is_success() { r.json() } else { Err(r.error()) }
-    }
-
-    /// [`Arm::get_app`] only if the hub's budget has a read to spare right now (above even a
-    /// status's floor): `None` without sending anything. For guesses that may well be wasted
-    /// (is the app gone yet?), so they never delay a start's or a poll's reads.
-    pub async fn get_app_if_spare(&self, id: &str) -> Option<Result<Option<ContainerApp>, ArmError>> {
-        if let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) {
-            b.reserve(Class::Reads, Priority::Low, Duration::ZERO).ok()?;
-            // Reserved above: the request itself must not reserve again.
-            self.unpaced.set(true);
-            let r = self.get_app(id).await;
-            self.unpaced.set(false);
-            return Some(r);
-        }
-        Some(self.get_app(id).await)
-    }
-
-    /// The app, or `None` on ARM's 404 ResourceNotFound (and only then).
-    pub async fn get_app(&self, id: &str) -> Result<Option<ContainerApp>, ArmError> {
-        match self.get_json::<ContainerApp>(&self.url(id)).await {
-            Ok(app) => Ok(Some(app)),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub async fn put_app(&self, id: &str, body: &Value) -> Result<PutStarted, ArmError> {
-        let r = self.send(Method::PUT, &self.url(id), Some(body)).await.map_err(to_arm)?;
-        if r.status != StatusCode::OK && r.status != StatusCode::CREATED {
-            return Err(r.error());
-        }
-        let fqdn = r.json::<ContainerApp>().ok().and_then(|a| a.fqdn().map(str::to_string));
-        Ok(PutStarted { async_operation: r.header("azure-asyncoperation"), retry_after: r.retry_after(), fqdn })
-    }
-
-    /// GET an Azure-AsyncOperation URL (verbatim: it carries signed query parameters).
-    pub async fn operation_status(&self, url: &str) -> Result<(OperationStatus, Option<Duration>), ArmError> {
-        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
-        if !r.status.is_success() {
-            return Err(r.error());
-        }
-        Ok((r.json()?, r.retry_after()))
-    }
-
-    pub async fn delete_app(&self, id: &str) -> Result<DeleteStarted, ArmError> {
-        let r = self.send(Method::DELETE, &self.url(id), None).await.map_err(to_arm)?;
-        match r.status.as_u16() {
-            204 => Ok(DeleteStarted::Absent),
-            404 if r.error().is_not_found() => Ok(DeleteStarted::Absent),
-            200 => Ok(DeleteStarted::Done),
-            202 => {
-                let asyncop = r.header("azure-asyncoperation");
-                Ok(DeleteStarted::Accepted {
-                    async_status: asyncop.is_some(),
-                    url: asyncop.or_else(|| r.header("location")),
-                    retry_after: r.retry_after(),
-                })
-            }
-            _ => Err(r.error()),
-        }
-    }
-
-    /// Poll a Location URL once: `Ok(true)` when the operation finished.
-    pub async fn location_done(&self, url: &str) -> Result<(bool, Option<Duration>), ArmError> {
-        let r = self.send(Method::GET, url, None).await.map_err(to_arm)?;
-        match r.status.as_u16() {
-            202 => Ok((false, r.retry_after())),
-            200 | 201 | 204 => Ok((true, None)),
-            404 => Ok((true, None)),
-            _ => Err(r.error()),
-        }
-    }
-
-    pub async fn get_revision(&self, app_id: &str, revision: &str) -> Result<Option<Revision>, ArmError> {
-        match self.get_json::<Revision>(&self.url(&format!("{app_id}/revisions/{revision}"))).await {
-            Ok(r) => Ok(Some(r)),
-            Err(e) if e.status == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub async fn list_replicas(&self, app_id: &str, revision: &str) -> Result<Vec<Replica>, ArmError> {
-        match self.get_json::<Page<Replica>>(&self.url(&format!("{app_id}/revisions/{revision}/replicas"))).await {
-            Ok(p) => Ok(p.value),
-            Err(e) if e.status == Some(404) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub async fn get_environment(&self, env_id: &str) -> Result<ManagedEnvironment, ArmError> {
-        self.get_json(&self.url(env_id)).await
-    }
-
-    /// An environment storage definition, or `None` on 404.
-    pub async fn get_storage(
-        &self,
-        env_id: &str,
-        name: &str,
-    ) -> Result<Option<super::model::EnvironmentStorage>, ArmError> {
-        match self.get_json::<super::model::EnvironmentStorage>(&self.url(&format!("{env_id}/storages/{name}"))).await {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if e.status == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every container app in the resource group: one GET per page, following `nextLink` verbatim
-    /// (it carries api-version and `$skiptoken`). Any page failing (after retries) fails the list:
-    /// callers that delete must never act on a partial view.
-    pub async fn list_apps(&self, subscription: &str, resource_group: &str) -> Result<ListedApps, ArmError> {
-        let mut url = self.url(&format!(
-            "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.App/containerApps"
-        ));
-        let mut out = ListedApps::default();
-        let mut seen = std::collections::HashSet::new();
-        loop {
-            let page: Page<ContainerApp> = self.get_json(&url).await?;
-            out.pages += 1;
-            out.apps.extend(page.value);
-            seen.insert(url);
-            match page.next_link.filter(|l| !l.is_empty()) {
-                Some(next) if seen.contains(&next) => {
-                    return Err(ArmError {
-                        source: None,
-                        status: None,
-                        code: ErrorCode::PagingLoop,
-                        message: format!(
-                            "ARM's list of container apps repeated a nextLink after {} pages; the list is incomplete",
-                            out.pages
-                        ),
-                    });
-                }
-                Some(_) if out.pages >= MAX_LIST_PAGES => {
-                    return Err(ArmError {
-                        source: None,
-                        status: None,
-                        code: ErrorCode::TooManyPages,
-                        message: format!(
-                            "ARM's list of container apps went on past {MAX_LIST_PAGES} pages; the list is incomplete"
-                        ),
-                    });
-                }
-                Some(next) => url = next,
-                None => return Ok(out),
-            }
-        }
-    }
-
-    /// One DELETE of `id` without the retry loop (a 401 still refreshes the token once): for callers
-    /// that pace many deletes themselves (gc) and must see every 429.
-    pub async fn delete_once(&self, id: &str) -> Result<Response, ArmError> {
-        let url = self.url(id);
-        crate::origin::require(&url, &self.base, true, "ARM").map_err(to_arm)?;
-        let mut refreshed = false;
-        loop {
-            let token = self.bearer(refreshed).await.map_err(to_arm)?;
-            output::debug(&format!("DELETE {}", short(&url)));
-            let resp =
-                self.http.delete(&url).bearer_auth(&token).header("accept", "application/json").send().await.map_err(
-                    |e| ArmError {
-                        source: None,
-                        status: None,
-                        code: if e.is_timeout() { ErrorCode::Timeout } else { ErrorCode::ConnectionError },
-                        message: e.to_string(),
-                    },
-                )?;
-            let status = resp.status();
-            let headers = resp.headers().clone();
-            if status.is_redirection() {
-                return Err(to_arm(redirect_error(status, &headers)));
-            }
-            let body = match crate::http::read_capped(resp, crate::http::MAX_BODY).await {
-                Err(e @ crate::http::BodyError::TooLarge) => return Err(to_arm(too_large(status, e))),
-                r => r.unwrap_or_default(),
-            };
-            if status == StatusCode::UNAUTHORIZED && !refreshed {
-                refreshed = true;
-                continue;
-            }
-            return Ok(Response { status, headers, body });
-        }
-    }
-}
-
-/// The result of [`Arm::list_apps`].
-#[derive(Default)]
-pub struct ListedApps {
-    pub apps: Vec<ContainerApp>,
-    /// GET requests made (one per page).
-    pub pages: usize,
 }
 
 enum RetryFailure {
@@ -666,82 +468,4 @@ fn short(url: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::arm::model::{EnvironmentStorage, ManagedEnvironment};
-    use proptest::prelude::*;
-
-    fn response(status: u16, body: Vec<u8>, retry_after: &str) -> Response {
-        let mut headers = HeaderMap::new();
-        if let Ok(v) = reqwest::header::HeaderValue::from_str(retry_after) {
-            headers.insert("retry-after", v);
-        }
-        Response { status: StatusCode::from_u16(status).unwrap(), headers, body }
-    }
-
-    /// Every parser acactl applies to an ARM answer.
-    fn parse_all(r: &Response) {
-        let _ = r.json::<ContainerApp>();
-        let _ = r.json::<Page<ContainerApp>>();
-        let _ = r.json::<Page<Replica>>();
-        let _ = r.json::<Revision>();
-        let _ = r.json::<OperationStatus>();
-        let _ = r.json::<ManagedEnvironment>();
-        let _ = r.json::<EnvironmentStorage>();
-        let e = r.error();
-        let _ = e.is_not_found();
-        let _ = r.retry_after();
-        if let Ok(app) = r.json::<ContainerApp>() {
-            let _ = crate::phase::app_phase(&app);
-            let _ = app.fqdn();
-        }
-    }
-
-    fn json_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-            "\\PC{0,20}".prop_map(Value::String),
-            prop_oneof![Just("Succeeded"), Just("Failed"), Just("Running"), Just("Deleting"), Just("InProgress")]
-                .prop_map(|s| Value::String(s.into())),
-        ];
-        let keys = prop_oneof![
-            Just("properties".to_string()),
-            Just("value".to_string()),
-            Just("nextLink".to_string()),
-            Just("error".to_string()),
-            Just("code".to_string()),
-            Just("message".to_string()),
-            Just("status".to_string()),
-            Just("tags".to_string()),
-            Just("provisioningState".to_string()),
-            Just("runningStatus".to_string()),
-            Just("configuration".to_string()),
-            Just("ingress".to_string()),
-            Just("template".to_string()),
-            "[a-zA-Z]{1,12}",
-        ];
-        leaf.prop_recursive(6, 64, 8, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(keys.clone(), inner, 0..8)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, rng_seed: proptest::test_runner::RngSeed::Fixed(10), ..ProptestConfig::default() })]
-        #[test]
-        fn arm_parsers_never_panic_on_bytes(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..512), ra in "\\PC{0,30}") {
-            parse_all(&response(status, body, &ra));
-        }
-
-        #[test]
-        fn arm_parsers_never_panic_on_json(status in 100u16..600, v in json_value()) {
-            parse_all(&response(status, serde_json::to_vec(&v).unwrap(), "5"));
-        }
-    }
-}
+mod tests;

@@ -446,12 +446,13 @@ mod tests {
         fn walk(v: &Value, bodies: &mut usize) {
             match v {
                 Value::Object(m) => {
-                    if let Some(props) = m.get("properties") {
-                        if props.get("provisioningState").is_some() && m.get("type").is_some() {
-                            let app: ContainerApp = serde_json::from_value(v.clone()).unwrap();
-                            assert!(app.props().provisioning_state.is_some());
-                            *bodies += 1;
-                        }
+                    if let Some(props) = m.get("properties")
+                        && props.get("provisioningState").is_some()
+                        && m.get("type").is_some()
+                    {
+                        let app: ContainerApp = serde_json::from_value(v.clone()).unwrap();
+                        assert!(app.props().provisioning_state.is_some());
+                        *bodies += 1;
                     }
                     m.values().for_each(|x| walk(x, bodies));
                 }
@@ -467,7 +468,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i32>().prop_map(|n| Value::from(n)),
+            any::<i32>().prop_map(Value::from),
             "[a-zA-Z ]{0,8}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 40, 6, |inner| {

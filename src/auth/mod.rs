@@ -85,14 +85,13 @@ impl TokenProvider {
     pub async fn token(&self, fresh: bool) -> Result<String> {
         let kind = self.resolved_kind();
         let key = self.cache_key(kind);
-        if !fresh {
-            if let Some(cache) = &self.cache {
-                if let Some(t) = cache.get(&key, EARLY) {
-                    output::register_secret(&t);
-                    output::debug("using the cached ARM token");
-                    return Ok(t);
-                }
-            }
+        if !fresh
+            && let Some(cache) = &self.cache
+            && let Some(t) = cache.get(&key, EARLY)
+        {
+            output::register_secret(&t);
+            output::debug("using the cached ARM token");
+            return Ok(t);
         }
         let scope = self.cloud.token_scope.as_str();
         let token = match kind {
@@ -178,7 +177,6 @@ impl TokenProvider {
                     client_id: self.client_id(),
                     tenant_id: self.tenant(),
                     token_file_path: self.settings.federated_token_file.clone().map(Into::into),
-                    ..Default::default()
                 }))
                 .map_err(|e| {
                     unavailable(
@@ -190,7 +188,6 @@ impl TokenProvider {
             CredentialKind::ManagedIdentity => ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                 user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
                 client_options: self.client_options(),
-                ..Default::default()
             }))
             .map_err(|e| unavailable("managed identity", e))?,
             CredentialKind::Imds => {
@@ -203,7 +200,6 @@ impl TokenProvider {
                 ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                     user_assigned_id: self.client_id().map(UserAssignedId::ClientId),
                     client_options: self.client_options_with(&direct),
-                    ..Default::default()
                 }))
                 .map_err(|e| unavailable("imds", e))?
             }
