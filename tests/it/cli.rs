@@ -60,3 +60,30 @@ fn committed_completions_and_man_page_are_current() {
         );
     }
 }
+
+#[test]
+fn readme_module_map_matches_the_tree() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let map = readme.split("<!-- module-map -->").nth(1).and_then(|r| r.split("<!-- /module-map -->").next()).unwrap();
+    let mut listed: Vec<String> = map
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next().map(str::to_string))
+        .filter(|p| p.starts_with("src/"))
+        .collect();
+    listed.sort();
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "rs") && p.file_name().is_some_and(|n| n != "tests.rs") {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut tree = Vec::new();
+    walk(&root.join("src"), root, &mut tree);
+    tree.sort();
+    assert_eq!(listed, tree, "README's module map (between the module-map markers) and src/ differ");
+}
