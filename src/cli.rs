@@ -4,8 +4,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::output::ProgressMode;
-
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 1 nothing matched, 2 usage or configuration error, 3 Azure or runtime failure,
 4 another gc holds the lock.
@@ -303,4 +301,17 @@ mod tests {
         assert_eq!(d("1d"), Ok(86400));
         assert!(d("2 hours").is_err() && d("h").is_err() && d("").is_err() && d("5x").is_err());
     }
+}
+
+/// How start reports progress (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressMode {
+    /// A progress bar on a terminal, plain log lines otherwise.
+    Auto,
+    /// JupyterHub-style `{"progress": N, "message": ...}` JSON lines on stderr.
+    Json,
+    /// Plain log lines.
+    Plain,
+    /// No progress output.
+    None,
 }

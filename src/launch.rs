@@ -28,7 +28,7 @@ use crate::template::IngressKind;
 /// timeout during a blocking submit cannot orphan the app; its query loop waits for readiness.
 pub async fn submit(settings: &Settings, env: &dyn Env) -> Result<String> {
     let args = crate::cli::TargetArgs { user: None, server: None };
-    let req = request::server_request(&args, settings, env)?;
+    let req = request::server_request(&args, env)?;
     if req.api_token.is_none() {
         return Err(Error::new(
             ErrorCode::MissingApiToken,

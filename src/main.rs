@@ -35,10 +35,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ProgressMode};
 use crate::env::ProcessEnv;
 use crate::error::{Error, ErrorCode, Exit};
-use crate::output::{Outcome, ProgressMode, Verbosity};
+use crate::output::{Outcome, Verbosity};
 
 fn main() -> ExitCode {
     output::register_env_secrets(&ProcessEnv);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::OutputFormat;
+use crate::cli::{OutputFormat, ProgressMode};
 use crate::error::{Error, ErrorCode, Exit};
 use crate::table::Table;
 
@@ -67,18 +67,6 @@ pub fn redact(text: &str) -> String {
         }
     }
     out
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProgressMode {
-    /// A progress bar on a terminal, plain log lines otherwise.
-    Auto,
-    /// JupyterHub-style `{"progress": N, "message": ...}` JSON lines on stderr.
-    Json,
-    /// Plain log lines.
-    Plain,
-    /// No progress output.
-    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -157,7 +157,7 @@ pub fn check_state_scope(state: &State, settings: &Settings) -> Result<()> {
 }
 
 /// Everything `start` needs from the spawner environment.
-pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> Result<ServerRequest> {
+pub fn server_request(args: &TargetArgs, env: &dyn Env) -> Result<ServerRequest> {
     let target = target(args, env)?;
     let forward_list = env.var("ACACTL_FORWARD").or_else(|| env.batch_forward());
     let mut forward = Vec::new();
@@ -195,7 +195,6 @@ pub fn server_request(args: &TargetArgs, settings: &Settings, env: &dyn Env) -> 
             format!("JUPYTERHUB_SERVICE_PREFIX `{service_prefix}` must start and end with `/`"),
         ));
     }
-    let _ = settings;
     Ok(ServerRequest {
         target,
         forward,
@@ -358,9 +357,7 @@ mod tests {
         fn user_options_never_panic(raw in "\\PC{0,120}") {
             let env: std::collections::BTreeMap<String, String> =
                 [("JUPYTERHUB_USER", "u"), ("ACACTL_USER_OPTIONS", raw.as_str())].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let settings = crate::settings::resolve(None, "hub_id: h\nsubscription_id: 00000000-0000-0000-0000-000000000001\nresource_group: rg\nenvironment: env\n",
-                &crate::cli::GlobalArgs { config: None, subscription: None, resource_group: None, environment: None, verbose: 0, quiet: false }, &env).unwrap();
-            let _ = server_request(&TargetArgs { user: None, server: None }, &settings, &env);
+            let _ = server_request(&TargetArgs { user: None, server: None }, &env);
         }
 
         #[test]

@@ -267,7 +267,7 @@ async fn fetch(
         .with_source(anyhow::Error::new(e))),
         Err(_) => Err(Error::new(
             ErrorCode::AuthenticationFailed,
-            format!("getting an ARM token ({}) took over 30 s", kind_name(kind)),
+            format!("getting an ARM token ({}) took over {} s", kind_name(kind), limit.as_secs()),
         )),
     }
 }

@@ -20,7 +20,7 @@ use crate::settings::Settings;
 use crate::spec;
 
 pub async fn run(args: &StartArgs, settings: &Settings, env: &dyn Env) -> Result<Outcome> {
-    let req = request::server_request(&args.target, settings, env)?;
+    let req = request::server_request(&args.target, env)?;
     let suffix = naming::spawn_suffix(crate::clock::seed());
     let spec = spec::build(settings, &req, &crate::clock::now_rfc3339(), &suffix)?;
 

@@ -27,7 +27,7 @@ fn two_variables_never_share_a_secret() {
     let s = settings(
         "server:\n  init_containers:\n    - name: a\n      image: example.azurecr.io/i:1\n      env:\n        B_X:\n          secret: one-secret-value\n    - name: a-b\n      image: example.azurecr.io/i:1\n      env:\n        X:\n          secret: two-secret-value\n",
     );
-    let e = build(&s, &request(&s, HUB_ENV), "2026-01-01T00:00:00Z", "abc").unwrap_err();
+    let e = build(&s, &request(HUB_ENV), "2026-01-01T00:00:00Z", "abc").unwrap_err();
     assert_eq!(e.code, "SecretNameConflict", "{}", e.message);
     assert!(
         e.message.contains("`B_X` of init container a") && e.message.contains("`X` of init container a-b"),
@@ -40,9 +40,9 @@ fn settings(extra: &str) -> Settings {
     crate::settings::for_tests(extra)
 }
 
-fn request(s: &Settings, pairs: &[(&str, &str)]) -> ServerRequest {
+fn request(pairs: &[(&str, &str)]) -> ServerRequest {
     let env: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    crate::request::server_request(&TargetArgs { user: None, server: None }, s, &env).unwrap()
+    crate::request::server_request(&TargetArgs { user: None, server: None }, &env).unwrap()
 }
 
 const HUB_ENV: &[(&str, &str)] = &[
@@ -68,7 +68,7 @@ const HUB_ENV: &[(&str, &str)] = &[
 #[test]
 fn forwarding_secrets_and_rewrites() {
     let s = settings("hub:\n  connect_url: http://jupyterhub\n");
-    let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
+    let spec = build(&s, &request(HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
     let env: BTreeMap<_, _> = spec.env.iter().cloned().collect();
     assert_eq!(env["JUPYTERHUB_API_TOKEN"], EnvSource::Secret(TOKEN_SECRET.into()));
     assert_eq!(env["JPY_API_TOKEN"], EnvSource::Secret(TOKEN_SECRET.into()));
@@ -99,7 +99,7 @@ fn hub_spawner_args_come_after_acactls_own() {
     let s = settings("");
     let mut env = HUB_ENV.to_vec();
     env.push(("ACACTL_ARGS", r#"["--SingleUserNotebookApp.default_url=/lab/tree/x","--debug"]"#));
-    let spec = build(&s, &request(&s, &env), "2026-11-23T00:00:00Z", "s1").unwrap();
+    let spec = build(&s, &request(&env), "2026-11-23T00:00:00Z", "s1").unwrap();
     let n = spec.args.len();
     assert_eq!(spec.args[n - 2..], ["--SingleUserNotebookApp.default_url=/lab/tree/x", "--debug"]);
     assert!(spec.args[..n - 2].iter().any(|a| a.starts_with("--ServerApp.allow_origin=")));
@@ -108,13 +108,13 @@ fn hub_spawner_args_come_after_acactls_own() {
 #[test]
 fn allow_origin_modes() {
     let s = settings("hub:\n  allow_origin: 'off'\n");
-    let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+    let spec = build(&s, &request(HUB_ENV), "t", "s1").unwrap();
     assert!(!spec.args.iter().any(|a| a.contains("allow_origin")));
     let s = settings("hub:\n  public_url: https://hub.example.org:8443/\n");
-    let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+    let spec = build(&s, &request(HUB_ENV), "t", "s1").unwrap();
     assert_eq!(spec.args.last().unwrap(), "--ServerApp.allow_origin=https://hub.example.org:8443");
     let s = settings("hub:\n  allow_origin: https://other.example.org\n");
-    let spec = build(&s, &request(&s, HUB_ENV), "t", "s1").unwrap();
+    let spec = build(&s, &request(HUB_ENV), "t", "s1").unwrap();
     assert_eq!(spec.args.last().unwrap(), "--ServerApp.allow_origin=https://other.example.org");
 }
 
@@ -123,7 +123,7 @@ fn body_shape() {
     let s = settings(
         "registry:\n  server: reg.azurecr.io\n  identity: /subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/pull\n",
     );
-    let spec = build(&s, &request(&s, HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
+    let spec = build(&s, &request(HUB_ENV), "2026-11-23T00:00:00Z", "s1").unwrap();
     let v = serde_json::to_value(spec.to_arm("westeurope", true)).unwrap();
     assert_eq!(v["properties"]["configuration"]["ingress"]["transport"], "http");
     assert_eq!(v["properties"]["configuration"]["ingress"]["allowInsecure"], true);
