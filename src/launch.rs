@@ -288,24 +288,19 @@ impl<'a> Starter<'a> {
     }
 
     async fn put_with_conflict_wait(&self, body: &Value, deadline: Instant) -> Result<crate::arm::PutStarted> {
-        loop {
-            match self.arm.put_app(&self.spec.id, body).await {
-                Ok(s) => {
+        let every = self.settings.arm.poll_interval;
+        match lro::while_conflicting(every, deadline, || self.arm.put_app(&self.spec.id, body)).await {
+            Ok(s) => {
+                self.put_answered.set(true);
+                Ok(s)
+            }
+            Err(e) => {
+                if put_refused(e.status) {
+                    // ARM changed nothing: an adopted app must survive the failed start.
                     self.put_answered.set(true);
-                    return Ok(s);
+                    self.put_sent.set(false);
                 }
-                Err(e) if e.status == Some(409) && lro::fits(self.settings.arm.poll_interval, deadline) => {
-                    output::verbose(&format!("{e}; waiting"));
-                    tokio::time::sleep(self.settings.arm.poll_interval).await;
-                }
-                Err(e) => {
-                    if put_refused(e.status) {
-                        // ARM changed nothing: an adopted app must survive the failed start.
-                        self.put_answered.set(true);
-                        self.put_sent.set(false);
-                    }
-                    return Err(e.into());
-                }
+                Err(e.into())
             }
         }
     }

@@ -181,17 +181,8 @@ pub async fn delete_and_wait(arm: &Arm, settings: &Settings, r: &AppRef, budget:
         ));
     }
     output::progress(10, &format!("Deleting {}", r.name));
-    let started = loop {
-        match arm.delete_app(&r.id).await {
-            Ok(s) => break s,
-            // The retry budget ran out on "operation in progress": keep trying until our own deadline.
-            Err(e) if e.status == Some(409) && lro::fits(settings.arm.poll_interval, deadline) => {
-                output::verbose(&format!("{e}; waiting"));
-                tokio::time::sleep(settings.arm.poll_interval).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
+    // The client's retries ran out on "operation in progress": keep trying until our own deadline.
+    let started = lro::while_conflicting(settings.arm.poll_interval, deadline, || arm.delete_app(&r.id)).await?;
     match started {
         DeleteStarted::Absent => return Ok(false),
         DeleteStarted::Done => return Ok(true),

@@ -66,6 +66,29 @@ pub fn operation_in_progress(code: &str) -> bool {
     OPERATION_IN_PROGRESS.iter().any(|c| code.eq_ignore_ascii_case(c))
 }
 
+/// `op` again, every `every`, while ARM answers 409 (another operation on the resource is in
+/// progress) and the wait still fits before `deadline`: the client's own retries of the
+/// in-progress codes are bounded by attempts, a start or stop may wait out a longer operation.
+pub async fn while_conflicting<T, F, Fut>(
+    every: Duration,
+    deadline: Instant,
+    mut op: F,
+) -> Result<T, super::client::ArmError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, super::client::ArmError>>,
+{
+    loop {
+        match op().await {
+            Err(e) if e.status == Some(409) && fits(every, deadline) => {
+                crate::output::verbose(&format!("{e}; waiting"));
+                tokio::time::sleep(every).await;
+            }
+            r => return r,
+        }
+    }
+}
+
 /// An Azure-AsyncOperation status body, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
