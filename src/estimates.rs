@@ -259,14 +259,16 @@ impl Deletions {
             .unwrap_or_default()
     }
 
-    /// The shortest and the longest of the recent deletions, once there are enough of them.
+    /// The shortest and the longest of the recent deletions, once there are enough of them
+    /// (durations over an hour are not a deletion's: ignored).
     pub fn usual(&self) -> Option<(Duration, Duration)> {
         let f = self.load();
-        if f.ms.len() < MIN_SAMPLES {
+        let ms: Vec<u64> = f.ms.into_iter().filter(|&m| m <= 3_600_000).collect();
+        if ms.len() < MIN_SAMPLES {
             return None;
         }
-        let lo = f.ms.iter().min().copied()?;
-        let hi = f.ms.iter().max().copied()?;
+        let lo = ms.iter().min().copied()?;
+        let hi = ms.iter().max().copied()?;
         Some((Duration::from_millis(lo), Duration::from_millis(hi)))
     }
 
@@ -516,6 +518,13 @@ mod tests {
             del.record(Duration::from_millis(9000));
         }
         assert_eq!(del.usual(), Some((Duration::from_millis(9000), Duration::from_millis(9000))));
+        // Absurd durations (a tampered file) are not history, and never an overflow.
+        std::fs::write(
+            &del.file,
+            format!("{{\"version\":1,\"ms\":[{},{},{},{}]}}", u64::MAX, u64::MAX, u64::MAX, 5000),
+        )
+        .unwrap();
+        assert_eq!(del.usual(), None);
         // A torn file is no history, not an error.
         std::fs::write(&del.file, b"{\"version\":1,\"ms\":[1,").unwrap();
         assert_eq!(del.usual(), None);

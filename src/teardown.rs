@@ -121,7 +121,8 @@ impl Guess {
         self.next_load = lro::after(Duration::from_secs(1));
         self.usual = self.history.as_ref().and_then(Deletions::usual);
         if let Some((lo, _)) = self.usual {
-            self.next = self.accepted + lo.saturating_sub(GONE_CHECK / 5);
+            let first = lo.saturating_sub(GONE_CHECK / 5);
+            self.next = self.accepted.checked_add(first).unwrap_or_else(|| lro::after(first));
         }
     }
 
