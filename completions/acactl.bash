@@ -22,6 +22,9 @@ _acactl() {
             acactl,doctor)
                 cmd="acactl__subcmd__doctor"
                 ;;
+            acactl,fleet-refresh)
+                cmd="acactl__subcmd__fleet__subcmd__refresh"
+                ;;
             acactl,gc)
                 cmd="acactl__subcmd__gc"
                 ;;
@@ -76,6 +79,9 @@ _acactl() {
             acactl__subcmd__help,doctor)
                 cmd="acactl__subcmd__help__subcmd__doctor"
                 ;;
+            acactl__subcmd__help,fleet-refresh)
+                cmd="acactl__subcmd__help__subcmd__fleet__subcmd__refresh"
+                ;;
             acactl__subcmd__help,gc)
                 cmd="acactl__subcmd__help__subcmd__gc"
                 ;;
@@ -116,7 +122,7 @@ _acactl() {
 
     case "${cmd}" in
         acactl)
-            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor profiles generate help"
+            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor profiles generate fleet-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -397,6 +403,40 @@ _acactl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acactl__subcmd__fleet__subcmd__refresh)
+            opts="-c -v -q -h --config --subscription --resource-group --environment --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resource-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acactl__subcmd__gc)
             opts="-o -c -v -q -h --dry-run --grace --concurrency --output --config --subscription --resource-group --environment --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -482,7 +522,7 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help)
-            opts="start poll stop batch status gc doctor profiles generate help"
+            opts="start poll stop batch status gc doctor profiles generate fleet-refresh help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -552,6 +592,20 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acactl__subcmd__help__subcmd__fleet__subcmd__refresh)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
