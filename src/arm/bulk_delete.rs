@@ -1,6 +1,8 @@
 //! Deleting many apps at once (gc): a client-side mirror of ARM's delete bucket paces the
 //! DELETEs so 429s stay rare, `concurrency` workers share one queue, and each delete is one
-//! request whose every 429 the pacer sees (`Arm::delete_once`, no hidden retry loop).
+//! request whose every 429 the pacer sees (`Arm::delete_once`, no hidden retry loop). Each delete
+//! also takes its token from the hub-wide budget (`budget.rs`, at gc's low priority), so a large
+//! gc never empties ARM's delete bucket under the hub's stops.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -196,6 +196,42 @@ impl Arm {
         self.unpaced.set(on);
     }
 
+    /// Wait for room in the hub-wide budget for one request of `class` outside [`Arm::send`]
+    /// (gc's bulk deletes, which also pace themselves but share ARM's bucket with every acactl
+    /// of the hub). Past the command's deadline it sends anyway: ARM's 429s still pace it.
+    pub async fn wait_for_budget(&self, class: Class) {
+        let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) else { return };
+        loop {
+            let max_wait = self.deadline.get().map_or(lro::MAX_SERVER_DELAY, lro::remaining);
+            match b.reserve(class, self.priority.get(), max_wait) {
+                Ok(w) => {
+                    if !w.is_zero() {
+                        self.note_throttled(w);
+                        tokio::time::sleep(w).await;
+                    }
+                    return;
+                }
+                Err(w) if w <= max_wait => {
+                    if w >= Duration::from_millis(500) {
+                        self.note_throttled(w);
+                    }
+                    tokio::time::sleep(w.max(Duration::from_millis(20))).await;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// Tell the hub-wide budget what ARM answered a request of `class` sent outside [`Arm::send`].
+    pub fn observe_budget(&self, class: Class, r: &Response) {
+        if let Some(b) = &self.budget {
+            let remaining = r.header(class.header()).and_then(|v| v.trim().parse::<u64>().ok());
+            let paused = (r.status == StatusCode::TOO_MANY_REQUESTS)
+                .then(|| r.retry_after().unwrap_or(Duration::from_secs(1)).min(MAX_BUDGET_PAUSE));
+            b.observe(class, remaining, paused);
+        }
+    }
+
     /// Say "waiting for Azure's request budget" as progress at `pct` while throttled (start).
     pub fn report_throttling(&self, pct: Option<u8>) {
         self.throttle_note.set(pct);
@@ -357,12 +393,7 @@ impl Arm {
                     };
                     let r = Response { status, headers, body: bytes };
                     output::debug(&format!("-> {}", status.as_u16()));
-                    if let Some(b) = &self.budget {
-                        let remaining = r.header(class.header()).and_then(|v| v.trim().parse::<u64>().ok());
-                        let paused = (status == StatusCode::TOO_MANY_REQUESTS)
-                            .then(|| r.retry_after().unwrap_or(Duration::from_secs(1)).min(MAX_BUDGET_PAUSE));
-                        b.observe(class, remaining, paused);
-                    }
+                    self.observe_budget(class, &r);
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         // A cached token may have been revoked: fetch a fresh one once.
                         refreshed = true;

@@ -70,6 +70,9 @@ async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let http = crate::http::client(settings).map_err(|e| Error::config("").because(e))?;
     let hub = Hub::require(settings, http)?;
     let arm = crate::arm::connect(settings)?;
+    // Background work: gc's reads and deletes leave the hub's budget's floor to starts and polls.
+    arm.set_priority(crate::arm::budget::Priority::Low);
+    arm.set_deadline(crate::arm::lro::after(settings.gc_deadline));
 
     // 1. The hub's complete view, or nothing happens.
     let refuse =

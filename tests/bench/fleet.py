@@ -9,6 +9,8 @@ by one: A_STARTS, B_SERVERS, B_SECS, C_SERVERS, C_STARTS, e.g. C_SERVERS=2000 C_
   C: C_SERVERS polled servers, C_STARTS starts at once, then C_STARTS stops at once (issue: 2,000/300)
   D: during B, D_DELETE apps deleted behind acactl's back halfway through
   S: 20 stops one after the other with Retry-After 15 s (issue 10)
+BASELINE=/path/to/another/acactl adds a third column to B: the fleet view run by that binary (an
+earlier build), in the same invocation.
 """
 import asyncio, base64, hashlib, json, os, random, ssl, statistics, sys, tempfile, time, urllib.request
 
@@ -27,6 +29,7 @@ POLL_EVERY = 30.0
 PROVISION = 20.0
 DELETE_SECS = 3.3  # not a multiple of stop's 0.5 s check: honest lag figures
 MAX_AGE = 10
+BASELINE = os.environ.get("BASELINE")
 random.seed(7)
 
 
@@ -96,9 +99,12 @@ def key_of(name):
     return KEYS[name]
 
 
-def env_for(fake, tmp, fleet):
+def env_for(fake, tmp, fleet, binary=None):
     extra = f"fleet:\n  enabled: {'true' if fleet else 'false'}\n  max_age: {MAX_AGE}\n"
-    return dict(acactl_env(fake.info, tmp, "bench", extra), HTTP_PROXY=fake.info["ingress_url"])
+    env = dict(acactl_env(fake.info, tmp, "bench", extra), HTTP_PROXY=fake.info["ingress_url"])
+    if binary:
+        env["_BENCH_BIN"] = binary  # which acactl run() starts; not passed on
+    return env
 
 
 def spawner_env(base, user):
@@ -109,8 +115,10 @@ def spawner_env(base, user):
 
 
 async def run(argv, env):
+    env = dict(env)
+    binary = env.pop("_BENCH_BIN", ACACTL)
     t0 = time.time()
-    p = await asyncio.create_subprocess_exec(ACACTL, *argv, env=env, stdout=asyncio.subprocess.PIPE,
+    p = await asyncio.create_subprocess_exec(binary, *argv, env=env, stdout=asyncio.subprocess.PIPE,
                                              stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
     out, err = await p.communicate()
     t1 = time.time()
@@ -223,12 +231,12 @@ async def poll_loop(name, base, fake, until, log, probe):
         await asyncio.sleep(POLL_EVERY * random.uniform(0.9, 1.1))
 
 
-async def scenario_bd(fleet):
+async def scenario_bd(fleet, binary=None):
     tmp = tempfile.mkdtemp(prefix="acactl-fleet-b-")
     fake = Fake(tmp)
     try:
         names = fake.insert(B_SERVERS, "b")
-        base = env_for(fake, tmp, fleet)
+        base = env_for(fake, tmp, fleet, binary)
         log = []
         t0 = time.time()
         until = t0 + B_SECS
@@ -244,6 +252,9 @@ async def scenario_bd(fleet):
         await asyncio.gather(deleter(), *[poll_loop(n, base, fake, until, log, False) for n in names])
         t1 = time.time()
         st = arm_stats(fake, t0, t1)
+        if os.environ.get("B_DUMP"):
+            with open(f"{os.environ['B_DUMP']}-{'view' if fleet else 'off'}-{'base' if binary else 'new'}.json", "w") as f:
+                json.dump({"polls": log, "arm": fake.admin("requests")}, f)
         lat = [x[2] for x in log]
         unknown = sum(1 for x in log if x[3] not in ("running", "stopped", "pending"))
         # A live app reported gone: "stopped" from a poll that ended before its app's deletion began.
@@ -266,6 +277,7 @@ async def scenario_bd(fleet):
         b = {"servers": B_SERVERS, "polls": len(log), "polls/s": round(len(log) / (t1 - t0), 1),
              "ARM reads/s": st["reads/s"], "429": st["429"], "unknown polls": unknown,
              "poll p50/p99 ms": f"{pct(lat,50)*1000:.0f}/{pct(lat,99)*1000:.0f}",
+             "poll p90/p99.9/max ms": f"{pct(lat,90)*1000:.0f}/{pct(lat,99.9)*1000:.0f}/{max(lat, default=0)*1000:.0f}",
              "answered by": sources, "live apps reported gone": false_gone, "kinds": st["by kind"]}
         d = {"deleted behind acactl": len(deleted_at),
              "gone reported after s (max)": f"{max(delays):.1f}" if delays else "-",
@@ -387,17 +399,26 @@ async def main():
         for e in eoff + eon:
             print("   failure:", e.replace("\n", " | "))
     if "B" in which:
-        boff, doff = await scenario_bd(False)
+        # B_OFF=0 skips the (slow, machine-loading) fleet.enabled: false column.
+        boff, doff = await scenario_bd(False) if os.environ.get("B_OFF", "1") != "0" else ({"kinds": {}}, {})
+        if BASELINE:
+            # Run before this build's column, so neither always follows the loaded off run.
+            bb, db = await scenario_bd(True, BASELINE)
+            bb.pop("kinds")
         bon, don = await scenario_bd(True)
         ko, kn = boff.pop("kinds"), bon.pop("kinds")
-        show(f"B: {B_SERVERS} servers polled every {POLL_EVERY:.0f} s +-10% for {B_SECS} s",
-             [("fleet.enabled: false", boff), ("fleet view", bon)])
+        cols = [("fleet.enabled: false", boff), ("fleet view", bon)]
+        dcols = [("fleet.enabled: false", doff), ("fleet view", don)]
+        if BASELINE:
+            cols.append(("fleet view, BASELINE binary", bb))
+            dcols.append(("fleet view, BASELINE binary", db))
+        show(f"B: {B_SERVERS} servers polled every {POLL_EVERY:.0f} s +-10% for {B_SECS} s", cols)
         kinds_table("B", ko, kn)
         pages = -(-3000 // 100)
         print(f"   extrapolated to 3,000 servers: fleet off {3000 / POLL_EVERY:.0f} reads/s (one GET per poll, "
               f"over the 25/s refill); fleet view {pages} list pages per {MAX_AGE} s = {pages / MAX_AGE:.1f} reads/s "
               f"plus one confirm GET per app that vanished")
-        show("D: apps deleted behind acactl's back during B", [("fleet.enabled: false", doff), ("fleet view", don)])
+        show("D: apps deleted behind acactl's back during B", dcols)
     if "C" in which:
         coff, eoff = await scenario_c(False)
         con, eon = await scenario_c(True)

@@ -373,6 +373,40 @@ fn throttled_and_failing_deletes_are_retried_and_one_permanent_failure_does_not_
 }
 
 #[test]
+fn gc_deletes_take_their_tokens_from_the_hubs_budget() {
+    let (h, _hub) = setup();
+    let orphan = insert(&h, "budgeted", "", Some(OLD), None);
+    // Any ARM command creates the hub's budget file; then ARM's delete bucket is said to be
+    // empty for 1.5 s (as after a stop's 429), which every delete of the hub must respect.
+    let r = run(h.acactl().args(["status", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = h.dir.path().join("cache/fleet");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("budget-")
+                && p.extension().is_some_and(|x| x == "json")
+        })
+        .expect("a budget file");
+    let mut budget: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    budget["deletes"] = json!({"tokens": 0.0, "at_ms": now_ms, "paused_until_ms": now_ms + 1500});
+    std::fs::write(&file, budget.to_string()).unwrap();
+    let (r, _) = gc(&h, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(deleted(&h), set(&[&orphan]));
+    let sent = h.fake.requests_matching("DELETE", "/containerApps/")[0].time;
+    let sent_ms = sent.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    assert!(
+        sent_ms >= now_ms + 1500,
+        "the DELETE went out {} ms before the hub's budget allowed",
+        now_ms + 1500 - sent_ms
+    );
+}
+
+#[test]
 fn two_gc_runs_do_not_fight() {
     let (h, hub) = setup();
     let orphan = insert(&h, "locked", "", Some(OLD), None);

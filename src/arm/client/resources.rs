@@ -191,6 +191,7 @@ impl Arm {
         crate::origin::require(&url, &self.base, true, "ARM").map_err(to_arm)?;
         let mut refreshed = false;
         loop {
+            self.wait_for_budget(Class::Deletes).await;
             let token = self.bearer(refreshed).await.map_err(to_arm)?;
             output::debug(&format!("DELETE {}", short(&url)));
             let resp =
@@ -211,11 +212,13 @@ impl Arm {
                 Err(e @ crate::http::BodyError::TooLarge) => return Err(to_arm(too_large(status, e))),
                 r => r.unwrap_or_default(),
             };
+            let r = Response { status, headers, body };
+            self.observe_budget(Class::Deletes, &r);
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 refreshed = true;
                 continue;
             }
-            return Ok(Response { status, headers, body });
+            return Ok(r);
         }
     }
 }
