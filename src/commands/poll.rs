@@ -108,7 +108,10 @@ fn from_current_view(settings: &Settings, r: &AppRef) -> Option<Polled> {
 /// the view, failed, activating, or no trustworthy view).
 async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef) -> Option<Polled> {
     let fleet = fleet_for(settings, r)?;
-    let snap = fleet.fresh(arm, fleet.max_age, lro::after(FLEET_WAIT)).await?;
+    let snap = match fleet.answering() {
+        Some(s) => s,
+        None => fleet.fresh(arm, fleet.max_age, lro::after(FLEET_WAIT)).await?,
+    };
     answer_from(&fleet, &snap, settings, r)
 }
 
