@@ -9,8 +9,8 @@ by one: A_STARTS, B_SERVERS, B_SECS, C_SERVERS, C_STARTS, e.g. C_SERVERS=2000 C_
   C: C_SERVERS polled servers, C_STARTS starts at once, then C_STARTS stops at once (issue: 2,000/300)
   D: during B, D_DELETE apps deleted behind acactl's back halfway through
   S: 20 stops one after the other with Retry-After 15 s (issue 10)
-BASELINE=/path/to/another/acactl adds a third column to B: the fleet view run by that binary (an
-earlier build), in the same invocation.
+BASELINE=/path/to/acactl[,/path/to/another] adds a column to B per binary: the fleet view run by
+that build (an earlier one), in the same invocation, before this build's column.
 """
 import asyncio, base64, hashlib, json, os, random, ssl, statistics, sys, tempfile, time, urllib.request
 
@@ -266,7 +266,8 @@ async def scenario_bd(fleet, binary=None):
         # t1 - t0 would count that tail as idle time (it read 65 of the 100 polls/s it drove).
         st = arm_stats(fake, t0, until)
         if os.environ.get("B_DUMP"):
-            with open(f"{os.environ['B_DUMP']}-{'view' if fleet else 'off'}-{'base' if binary else 'new'}.json", "w") as f:
+            tag = os.path.basename(binary) if binary else "this-build"
+            with open(f"{os.environ['B_DUMP']}-{'view' if fleet else 'off'}-{tag}.json", "w") as f:
                 json.dump({"polls": log, "arm": fake.admin("requests")}, f)
         lat = [x[2] for x in log]
         unknown = sum(1 for x in log if x[3] not in ("running", "stopped", "pending"))
@@ -413,17 +414,19 @@ async def main():
     if "B" in which:
         # B_OFF=0 skips the (slow, machine-loading) fleet.enabled: false column.
         boff, doff = await scenario_bd(False) if os.environ.get("B_OFF", "1") != "0" else ({"kinds": {}}, {})
-        if BASELINE:
+        extra = []
+        for binary in BASELINE.split(",") if BASELINE else []:
             # Run before this build's column, so neither always follows the loaded off run.
-            bb, db = await scenario_bd(True, BASELINE)
+            bb, db = await scenario_bd(True, binary)
             bb.pop("kinds")
+            extra.append((f"view, {os.path.basename(binary)}", bb, db))
         bon, don = await scenario_bd(True)
         ko, kn = boff.pop("kinds"), bon.pop("kinds")
         cols = [("fleet.enabled: false", boff), ("fleet view", bon)]
         dcols = [("fleet.enabled: false", doff), ("fleet view", don)]
-        if BASELINE:
-            cols.append(("fleet view, BASELINE binary", bb))
-            dcols.append(("fleet view, BASELINE binary", db))
+        for label, bb, db in extra:
+            cols.append((label, bb))
+            dcols.append((label, db))
         show(f"B: {B_SERVERS} servers polled every {POLL_EVERY:.0f} s +-10% for {B_SECS} s", cols)
         kinds_table("B", ko, kn)
         pages = -(-3000 // 100)
