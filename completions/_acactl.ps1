@@ -43,7 +43,6 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
-            [CompletionResult]::new('fleet-refresh', 'fleet-refresh', [CompletionResultType]::ParameterValue, 'Replace the fleet view if it is due (poll starts this in the background)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -263,20 +262,6 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
-        'acactl;fleet-refresh' {
-            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
-            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)')
-            [CompletionResult]::new('--subscription', '--subscription', [CompletionResultType]::ParameterName, 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)')
-            [CompletionResult]::new('--resource-group', '--resource-group', [CompletionResultType]::ParameterName, 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)')
-            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)')
-            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
-            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'acactl;help' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Create (or adopt) the user''s container app and wait until the notebook server answers')
             [CompletionResult]::new('poll', 'poll', [CompletionResultType]::ParameterValue, 'Report whether the server''s container app is running (always exits 0 but for usage errors)')
@@ -287,7 +272,6 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it')
             [CompletionResult]::new('profiles', 'profiles', [CompletionResultType]::ParameterValue, 'List the configured profiles (JSON for the exec spawner''s options form, or a table)')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Print shell completions or the man page (used to refresh completions/ and man/)')
-            [CompletionResult]::new('fleet-refresh', 'fleet-refresh', [CompletionResultType]::ParameterValue, 'Replace the fleet view if it is due (poll starts this in the background)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -328,9 +312,6 @@ Register-ArgumentCompleter -Native -CommandName 'acactl' -ScriptBlock {
             break
         }
         'acactl;help;generate' {
-            break
-        }
-        'acactl;help;fleet-refresh' {
             break
         }
         'acactl;help;help' {

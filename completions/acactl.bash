@@ -22,9 +22,6 @@ _acactl() {
             acactl,doctor)
                 cmd="acactl__subcmd__doctor"
                 ;;
-            acactl,fleet-refresh)
-                cmd="acactl__subcmd__fleet__subcmd__refresh"
-                ;;
             acactl,gc)
                 cmd="acactl__subcmd__gc"
                 ;;
@@ -79,9 +76,6 @@ _acactl() {
             acactl__subcmd__help,doctor)
                 cmd="acactl__subcmd__help__subcmd__doctor"
                 ;;
-            acactl__subcmd__help,fleet-refresh)
-                cmd="acactl__subcmd__help__subcmd__fleet__subcmd__refresh"
-                ;;
             acactl__subcmd__help,gc)
                 cmd="acactl__subcmd__help__subcmd__gc"
                 ;;
@@ -122,7 +116,7 @@ _acactl() {
 
     case "${cmd}" in
         acactl)
-            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor profiles generate fleet-refresh help"
+            opts="-c -v -q -h -V --config --subscription --resource-group --environment --verbose --quiet --help --version start poll stop batch status gc doctor profiles generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,40 +397,6 @@ _acactl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        acactl__subcmd__fleet__subcmd__refresh)
-            opts="-c -v -q -h --config --subscription --resource-group --environment --verbose --quiet --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --subscription)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --resource-group)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --environment)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         acactl__subcmd__gc)
             opts="-o -c -v -q -h --dry-run --grace --concurrency --output --config --subscription --resource-group --environment --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -522,7 +482,7 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help)
-            opts="start poll stop batch status gc doctor profiles generate fleet-refresh help"
+            opts="start poll stop batch status gc doctor profiles generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,20 +552,6 @@ _acactl() {
             return 0
             ;;
         acactl__subcmd__help__subcmd__doctor)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        acactl__subcmd__help__subcmd__fleet__subcmd__refresh)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

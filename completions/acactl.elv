@@ -40,7 +40,6 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
-            cand fleet-refresh 'Replace the fleet view if it is due (poll starts this in the background)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'acactl;start'= {
@@ -242,19 +241,6 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
-        &'acactl;fleet-refresh'= {
-            cand -c 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
-            cand --config 'Configuration file (default: $ACACTL_CONFIG, ~/.config/acactl/config.yaml, /etc/acactl/config.yaml)'
-            cand --subscription 'Azure subscription id (overrides AZURE_SUBSCRIPTION_ID and the config file)'
-            cand --resource-group 'Resource group of the user apps (overrides AZURE_RESOURCE_GROUP and the config file)'
-            cand --environment 'Managed environment name or resource id (overrides AZURE_ACA_ENVIRONMENT_NAME and the config file)'
-            cand -v 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
-            cand --verbose 'More log output on stderr (-v: verbose, -vv: debug; secrets are never printed)'
-            cand -q 'Only errors on stderr'
-            cand --quiet 'Only errors on stderr'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'acactl;help'= {
             cand start 'Create (or adopt) the user''s container app and wait until the notebook server answers'
             cand poll 'Report whether the server''s container app is running (always exits 0 but for usage errors)'
@@ -265,7 +251,6 @@ set edit:completion:arg-completer[acactl] = {|@words|
             cand doctor 'Check configuration, credentials, Azure resources and permissions; each check says how to fix it'
             cand profiles 'List the configured profiles (JSON for the exec spawner''s options form, or a table)'
             cand generate 'Print shell completions or the man page (used to refresh completions/ and man/)'
-            cand fleet-refresh 'Replace the fleet view if it is due (poll starts this in the background)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'acactl;help;start'= {
@@ -294,8 +279,6 @@ set edit:completion:arg-completer[acactl] = {|@words|
         &'acactl;help;profiles'= {
         }
         &'acactl;help;generate'= {
-        }
-        &'acactl;help;fleet-refresh'= {
         }
         &'acactl;help;help'= {
         }

@@ -120,10 +120,6 @@ pub enum Command {
     /// Print shell completions or the man page (used to refresh completions/ and man/)
     #[command(hide = true)]
     Generate(GenerateArgs),
-
-    /// Replace the fleet view if it is due (poll starts this in the background)
-    #[command(hide = true)]
-    FleetRefresh,
 }
 
 #[derive(Debug, Args)]

@@ -109,7 +109,6 @@ async fn run(cli: Cli) -> Result<Exit, Error> {
                 Command::Status(args) => commands::status::run(args, &settings).await?,
                 Command::Gc(args) => commands::gc::run(args, &settings).await?,
                 Command::Profiles(args) => commands::profiles::run(args, &settings, &env)?,
-                Command::FleetRefresh => commands::fleet_refresh::run(&settings).await?,
                 Command::Generate(_) | Command::Doctor(_) => unreachable!("handled above"),
             }
         }

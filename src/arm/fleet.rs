@@ -169,10 +169,6 @@ pub struct Fleet {
     file: PathBuf,
     shards: PathBuf,
     lock: PathBuf,
-    /// Touched when a background refresh is started (see [`Fleet::answering`]).
-    claim: PathBuf,
-    /// The global flags another acactl needs to resolve these same settings.
-    relaunch: Vec<std::ffi::OsString>,
     key: String,
     prefix: String,
     subscription: String,
@@ -205,8 +201,6 @@ impl Fleet {
             file: dir.join(format!("view-{d}.json")),
             shards: dir.join(format!("view-{d}.shards")),
             lock: dir.join(format!("view-{d}.lock")),
-            claim: dir.join(format!("view-{d}.claim")),
-            relaunch: relaunch_args(settings),
             prefix: format!(
                 "/subscriptions/{}/resourcegroups/{}/providers/microsoft.app/containerapps/",
                 settings.subscription.to_ascii_lowercase(),
@@ -255,64 +249,19 @@ impl Fleet {
         s.age().is_some_and(|a| a <= max_age)
     }
 
-    /// The view on disk if it is within `max_age`, for a poll to answer from at once. Once it
-    /// is due (its last fifth), a detached `acactl fleet-refresh` replaces it in the background,
-    /// at most one per [`lead`], so the poll that notices never waits for the list. Past
-    /// `max_age` this is `None` and the caller refreshes in the foreground ([`Fleet::fresh`]).
+    /// The view on disk if a poll may answer from it without an ARM client: not yet due (its
+    /// last fifth, the last 2 s at most), or within `max_age` while another process refreshes
+    /// it. `None`: the caller connects and calls [`Fleet::fresh`], which refreshes it (one poll
+    /// per refresh pays for the list; the others never build a client to learn that).
     pub fn answering(&self) -> Option<Snapshot> {
         let s = self.read().filter(|s| self.is_fresh(s, self.max_age))?;
-        if !self.is_fresh(&s, self.max_age.saturating_sub(lead(self.max_age))) {
-            self.refresh_behind();
-        }
-        Some(s)
+        let due = !self.is_fresh(&s, self.max_age.saturating_sub(lead(self.max_age)));
+        (!due || self.refreshing()).then_some(s)
     }
 
-    /// Whether a background refresh was started within the last [`lead`].
-    fn claimed(&self) -> bool {
-        let at = std::fs::symlink_metadata(&self.claim).ok().and_then(|m| m.modified().ok()).and_then(unix_ms);
-        // A claim dated in the future (the clock went back) claims nothing.
-        at.is_some_and(|t| (0..=lead(self.max_age).as_millis() as i64).contains(&now_ms().saturating_sub(t)))
-    }
-
-    fn refresh_behind(&self) {
-        if self.claimed() {
-            return;
-        }
-        // Held: a refresh is under way. Ours: claim, let go, and hand the refresh to a child
-        // (which takes the lock itself and lists only if the view is still due).
-        let Ok(Some(guard)) = FileLock::try_exclusive(&self.lock) else { return };
-        if self.claimed() || lock::write_atomic(&self.claim, b"").is_err() {
-            return;
-        }
-        drop(guard);
-        if let Err(e) = self.spawn_refresher() {
-            output::debug(&format!("cannot start a background refresh of the fleet view: {e}"));
-        }
-    }
-
-    fn spawn_refresher(&self) -> std::io::Result<()> {
-        use std::os::unix::process::CommandExt;
-        use std::process::{Command, Stdio};
-        if cfg!(test) {
-            // current_exe is the test harness, not acactl.
-            return Ok(());
-        }
-        Command::new(std::env::current_exe()?)
-            .args(&self.relaunch)
-            .arg("fleet-refresh")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // What the spawner handed this poll is not the refresher's business.
-            .env_remove("JUPYTERHUB_API_TOKEN")
-            .env_remove("JPY_API_TOKEN")
-            .env_remove("ACACTL_STATE")
-            .env_remove("ACACTL_USER_OPTIONS")
-            // Its own process group: the hub's signals to this poll do not cut the list short.
-            .process_group(0)
-            .spawn()
-            // Not waited for: it outlives this poll and is reaped by init.
-            .map(drop)
+    /// Whether another process holds the refresh lock right now.
+    fn refreshing(&self) -> bool {
+        matches!(FileLock::try_exclusive(&self.lock), Ok(None))
     }
 
     /// A snapshot no older than `max_age`: the one on disk, or a new one if this process wins the
@@ -468,23 +417,6 @@ impl Fleet {
 /// How long before `max_age` a view is refreshed: its last fifth, at most 2 s.
 fn lead(max_age: Duration) -> Duration {
     (max_age / 5).min(Duration::from_secs(2))
-}
-
-/// `--config`, `--subscription`, `--resource-group` and `--environment` as resolved: with the
-/// same environment and file, another acactl resolves the same hub, subscription and group.
-fn relaunch_args(settings: &Settings) -> Vec<std::ffi::OsString> {
-    let mut args: Vec<std::ffi::OsString> = Vec::new();
-    if let Some(p) = &settings.config_path {
-        args.extend(["--config".into(), std::path::absolute(p).unwrap_or_else(|_| p.clone()).into()]);
-    }
-    for (flag, value) in [
-        ("--subscription", &settings.subscription),
-        ("--resource-group", &settings.resource_group),
-        ("--environment", &settings.environment_id),
-    ] {
-        args.extend([flag.into(), value.into()]);
-    }
-    args
 }
 
 /// ARM said 404 for the app `name`, or a start just made it ready: older views no longer speak

@@ -2,7 +2,6 @@
 
 pub mod batch;
 pub mod doctor;
-pub mod fleet_refresh;
 pub mod gc;
 pub mod generate;
 pub mod poll;

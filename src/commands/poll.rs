@@ -96,8 +96,8 @@ fn fleet_for(settings: &Settings, r: &AppRef) -> Option<Fleet> {
     }
 }
 
-/// [`from_fleet`] from the view on disk only, when it is within `max_age`: no ARM client at all
-/// (a view that is due is refreshed behind this poll, see [`Fleet::answering`]).
+/// [`from_fleet`] from the view on disk only, when it needs no refresh by this poll: no ARM client
+/// at all (see [`Fleet::answering`]).
 fn from_current_view(settings: &Settings, r: &AppRef) -> Option<Polled> {
     let fleet = fleet_for(settings, r)?;
     let snap = fleet.answering()?;

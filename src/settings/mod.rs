@@ -69,9 +69,6 @@ pub struct Settings {
     /// `gc.deadline`: one gc run's overall time limit.
     pub gc_deadline: Duration,
     pub fleet: FleetSettings,
-    /// The configuration file these settings came from (another acactl process started for the
-    /// same hub, the fleet view's refresher, is pointed at it).
-    pub config_path: Option<PathBuf>,
 }
 
 /// The shared fleet view (`src/arm/fleet.rs`) and its refresh period.

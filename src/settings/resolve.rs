@@ -172,7 +172,6 @@ pub fn resolve(path: Option<PathBuf>, text: &str, flags: &GlobalArgs, env: &dyn 
         arm,
         gc_deadline,
         fleet,
-        config_path: path,
     })
 }
 
