@@ -6,7 +6,7 @@
 //! 200 + 10/s), refilled at 90% of ARM's rate. Each request *reserves* a token: the bucket may go negative, and a reservation
 //! waits until the refill covers it, so waiters are served in the order they asked (FIFO), each
 //! knowing its wait up front. Priorities keep a floor: a poll (normal) only gets a slot that
-//! leaves 10% of the burst for starts, status (low) one that leaves 30%. ARM's
+//! leaves 10% of the burst for starts, status and gc (low) one that leaves 30%. ARM's
 //! `x-ms-ratelimit-remaining-subscription-*` headers lower the bucket when ARM has seen more
 //! traffic than we counted (other tools, other machines); a 429's Retry-After empties it for that
 //! long. Wall-clock jumps never create tokens: time going backwards refills nothing.

@@ -1,13 +1,14 @@
 //! Deleting many apps at once (gc): a client-side mirror of ARM's delete bucket paces the
 //! DELETEs so 429s stay rare, `concurrency` workers share one queue, and each delete is one
 //! request whose every 429 the pacer sees (`Arm::delete_once`, no hidden retry loop). Each delete
-//! also takes its token from the hub-wide budget (`budget.rs`, at gc's low priority), so a large
-//! gc never empties ARM's delete bucket under the hub's stops.
+//! first takes its token from the hub-wide budget (`budget.rs`, at gc's low priority, which leaves
+//! 30% of the bucket to the hub's stops), and goes out by `send_by` or not at all.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::budget::Class;
 use super::{Arm, lro};
 use crate::join::join_all;
 use crate::output;
@@ -102,11 +103,13 @@ impl Pacer {
     }
 }
 
+/// Delete `ids`; a delete that cannot be sent by `send_by` is not sent (failed, for the next run).
 pub async fn delete_all(
     arm: &Arm,
     cfg: &ArmSettings,
     ids: &[String],
     concurrency: usize,
+    send_by: Instant,
     stats: &mut DeleteStats,
 ) -> Vec<DeleteOutcome> {
     // Until ARM tells us its remaining budget, allow one request per worker.
@@ -120,7 +123,7 @@ pub async fn delete_all(
     let worker = || async {
         loop {
             let Some(i) = queue.borrow_mut().pop_front() else { break };
-            let r = delete_one(arm, cfg, &ids[i], &pacer, &requests, &throttled).await;
+            let r = delete_one(arm, cfg, &ids[i], send_by, &pacer, &requests, &throttled).await;
             results.borrow_mut()[i] = Some(r);
             done.set(done.get() + 1);
             if done.get().is_multiple_of(progress_every) {
@@ -138,19 +141,31 @@ async fn delete_one(
     arm: &Arm,
     cfg: &ArmSettings,
     id: &str,
+    send_by: Instant,
     pacer: &RefCell<Pacer>,
     requests: &Cell<usize>,
     throttled: &Cell<usize>,
 ) -> DeleteOutcome {
     let mut attempts = 0u32;
     let mut throttles = 0u32;
+    let late = || {
+        "not sent: no room in the hub's ARM budget before its server's re-check went stale; the next run deletes it"
+            .to_string()
+    };
     loop {
+        // The hub's token first, then the pacer's slot: `seq` then numbers requests as they go out.
+        if let Err(e) = arm.wait_for_budget(Class::Deletes, send_by).await {
+            return Err(format!("{} ({})", late(), e.message));
+        }
         loop {
             let wait = pacer.borrow_mut().try_take();
             match wait {
                 None => break,
                 Some(d) => tokio::time::sleep(d).await,
             }
+        }
+        if Instant::now() > send_by {
+            return Err(late());
         }
         let seq = pacer.borrow().sent;
         requests.set(requests.get() + 1);

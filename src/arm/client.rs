@@ -196,20 +196,20 @@ impl Arm {
         self.unpaced.set(on);
     }
 
-    /// Wait for room in the hub-wide budget for one request of `class` outside [`Arm::send`]
-    /// (gc's bulk deletes, which also pace themselves but share ARM's bucket with every acactl
-    /// of the hub). Past the command's deadline it sends anyway: ARM's 429s still pace it.
-    pub async fn wait_for_budget(&self, class: Class) {
-        let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) else { return };
+    /// Wait for room in the hub-wide budget for one request of `class` sent outside
+    /// [`Arm::send`] (gc's bulk deletes, which also pace themselves but share ARM's bucket with
+    /// every acactl of the hub). An error when no room comes before `give_up`: nothing is sent.
+    pub async fn wait_for_budget(&self, class: Class, give_up: Instant) -> Result<(), Error> {
+        let Some(b) = self.budget.as_ref().filter(|_| !self.unpaced.get()) else { return Ok(()) };
         loop {
-            let max_wait = self.deadline.get().map_or(lro::MAX_SERVER_DELAY, lro::remaining);
+            let max_wait = lro::remaining(give_up);
             match b.reserve(class, self.priority.get(), max_wait) {
                 Ok(w) => {
                     if !w.is_zero() {
                         self.note_throttled(w);
                         tokio::time::sleep(w).await;
                     }
-                    return;
+                    return Ok(());
                 }
                 Err(w) if w <= max_wait => {
                     if w >= Duration::from_millis(500) {
@@ -217,7 +217,15 @@ impl Arm {
                     }
                     tokio::time::sleep(w.max(Duration::from_millis(20))).await;
                 }
-                Err(_) => return,
+                Err(w) => {
+                    return Err(Error::new(
+                        ErrorCode::RequestBudgetExhausted,
+                        format!(
+                            "the hub's ARM request budget has no room within the time left ({:.1} s needed)",
+                            w.as_secs_f64()
+                        ),
+                    ));
+                }
             }
         }
     }

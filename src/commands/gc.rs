@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::arm::bulk_delete::{self, DeleteStats};
+use crate::arm::lro;
 use crate::arm::model::ContainerApp;
 use crate::cli::GcArgs;
 use crate::error::{Error, ErrorCode, Exit, Result};
@@ -65,6 +66,11 @@ pub async fn run(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     })
 }
 
+/// A delete goes out at most this long after its server's re-check (or not at all, for the next
+/// run): a user who starts the server meanwhile gets a new app of the same name, which a late
+/// delete would take down. (The hub's budget, at gc's low priority, can hold deletes back.)
+const RECHECK_VALID: Duration = Duration::from_secs(300);
+
 async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let grace = args.grace.unwrap_or_else(|| default_grace(settings));
     let http = crate::http::client(settings).map_err(|e| Error::config("").because(e))?;
@@ -72,7 +78,7 @@ async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
     let arm = crate::arm::connect(settings)?;
     // Background work: gc's reads and deletes leave the hub's budget's floor to starts and polls.
     arm.set_priority(crate::arm::budget::Priority::Low);
-    arm.set_deadline(crate::arm::lro::after(settings.gc_deadline));
+    arm.set_deadline(lro::after(settings.gc_deadline));
 
     // 1. The hub's complete view, or nothing happens.
     let refuse =
@@ -125,7 +131,9 @@ async fn run_locked(args: &GcArgs, settings: &Settings) -> Result<Outcome> {
         }
     } else if !to_delete.is_empty() {
         let ids: Vec<String> = to_delete.iter().map(|&i| entries[i].id.clone()).collect();
-        let outcomes = bulk_delete::delete_all(&arm, &settings.arm, &ids, args.concurrency as usize, &mut stats).await;
+        let send_by = lro::after(RECHECK_VALID);
+        let outcomes =
+            bulk_delete::delete_all(&arm, &settings.arm, &ids, args.concurrency as usize, send_by, &mut stats).await;
         for (&i, outcome) in to_delete.iter().zip(outcomes) {
             let e = &mut entries[i];
             match outcome {

@@ -55,7 +55,8 @@ pub async fn run(target: &TargetArgs, settings: &Settings, env: &dyn Env) -> Res
         {
             return Polled::new(PollStatus::Running, &r.name).from("ingress");
         }
-        if let Some(v) = from_fleet(&arm, settings, &r).await {
+        // Without a probe, the view on disk was just tried (`from_current_view`).
+        if let Some(v) = from_fleet(&arm, settings, &r, probe.is_some()).await {
             return v;
         }
         poll(&arm, settings, &r).await
@@ -106,9 +107,10 @@ fn from_current_view(settings: &Settings, r: &AppRef) -> Option<Polled> {
 
 /// running/pending from a fresh fleet view; `None` when only ARM itself can tell (missing from
 /// the view, failed, activating, or no trustworthy view).
-async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef) -> Option<Polled> {
+async fn from_fleet(arm: &Arm, settings: &Settings, r: &AppRef, try_disk: bool) -> Option<Polled> {
     let fleet = fleet_for(settings, r)?;
-    let snap = match fleet.answering() {
+    let on_disk = if try_disk { fleet.answering() } else { None };
+    let snap = match on_disk {
         Some(s) => s,
         None => fleet.fresh(arm, fleet.max_age, lro::after(FLEET_WAIT)).await?,
     };

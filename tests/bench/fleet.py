@@ -412,15 +412,15 @@ async def main():
         for e in eoff + eon:
             print("   failure:", e.replace("\n", " | "))
     if "B" in which:
-        # B_OFF=0 skips the (slow, machine-loading) fleet.enabled: false column.
-        boff, doff = await scenario_bd(False) if os.environ.get("B_OFF", "1") != "0" else ({"kinds": {}}, {})
+        # The view columns first (BASELINE builds, then this one), the machine-loading
+        # fleet.enabled: false run last, so no view column follows it; B_OFF=0 skips it.
         extra = []
         for binary in BASELINE.split(",") if BASELINE else []:
-            # Run before this build's column, so neither always follows the loaded off run.
             bb, db = await scenario_bd(True, binary)
             bb.pop("kinds")
             extra.append((f"view, {os.path.basename(binary)}", bb, db))
         bon, don = await scenario_bd(True)
+        boff, doff = await scenario_bd(False) if os.environ.get("B_OFF", "1") != "0" else ({"kinds": {}}, {})
         ko, kn = boff.pop("kinds"), bon.pop("kinds")
         cols = [("fleet.enabled: false", boff), ("fleet view", bon)]
         dcols = [("fleet.enabled: false", doff), ("fleet view", don)]

@@ -1,7 +1,7 @@
 """Benchmark (not a test): the wall time and CPU of one fresh-process `acactl poll` answered by the
 fleet view, for a hub of N apps (the view's size is what grows), in two moments: a view that needs
-no refresh, and a due view (its last fifth) while another process holds the refresh lock, as ~5% of
-a busy hub's polls find it. Usage, after
+no refresh, and a due view (its last fifth) while another process holds the refresh lock (the
+share of polls that find it so is the list's duration / max_age). Usage, after
 `cargo build --release --bin acactl -p acactl && cargo build --release -p fake-arm`:
     python3 tests/bench/pollcost.py 3000
     BINARIES=/tmp/old-acactl,target/release/acactl python3 tests/bench/pollcost.py 3000   (side by side)

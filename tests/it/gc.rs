@@ -372,14 +372,8 @@ fn throttled_and_failing_deletes_are_retried_and_one_permanent_failure_does_not_
     assert_eq!(r.code, 0, "{v}");
 }
 
-#[test]
-fn gc_deletes_take_their_tokens_from_the_hubs_budget() {
-    let (h, _hub) = setup();
-    let orphan = insert(&h, "budgeted", "", Some(OLD), None);
-    // Any ARM command creates the hub's budget file; then ARM's delete bucket is said to be
-    // empty for 1.5 s (as after a stop's 429), which every delete of the hub must respect.
-    let r = run(h.acactl().args(["status", "-o", "json"]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+/// The hub's budget file (made by any ARM command) with its delete bucket set to `deletes`.
+fn set_delete_bucket(h: &Harness, deletes: Value) {
     let dir = h.dir.path().join("cache/fleet");
     let file = std::fs::read_dir(&dir)
         .unwrap()
@@ -391,19 +385,59 @@ fn gc_deletes_take_their_tokens_from_the_hubs_budget() {
         })
         .expect("a budget file");
     let mut budget: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
-    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    budget["deletes"] = json!({"tokens": 0.0, "at_ms": now_ms, "paused_until_ms": now_ms + 1500});
+    budget["deletes"] = deletes;
     std::fs::write(&file, budget.to_string()).unwrap();
+}
+
+fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[test]
+fn gc_deletes_take_their_tokens_from_the_hubs_budget() {
+    let (h, _hub) = setup();
+    let first = insert(&h, "budgeted", "", Some(OLD), None);
+    let r = run(h.acactl().args(["status", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // ARM's delete bucket was just found empty for 1.5 s (a stop's 429): gc waits it out too.
+    // 61 tokens: above gc's floor (30% of 200), so only the pause holds it back.
+    let now = unix_ms(std::time::SystemTime::now());
+    set_delete_bucket(&h, json!({"tokens": 61.0, "at_ms": now, "paused_until_ms": now + 1500}));
     let (r, _) = gc(&h, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(deleted(&h), set(&[&orphan]));
-    let sent = h.fake.requests_matching("DELETE", "/containerApps/")[0].time;
-    let sent_ms = sent.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    assert!(
-        sent_ms >= now_ms + 1500,
-        "the DELETE went out {} ms before the hub's budget allowed",
-        now_ms + 1500 - sent_ms
-    );
+    assert_eq!(deleted(&h), set(&[&first]));
+    let sent = unix_ms(h.fake.requests_matching("DELETE", "/containerApps/")[0].time);
+    assert!(sent >= now + 1500, "the DELETE went out {} ms before the hub's pause ended", now + 1500 - sent);
+    // 55 tokens, no pause: gc leaves the bucket's last 60 to the hub's stops, so it waits for
+    // the refill (6 tokens at 9/s: ~0.67 s) where a stop would send at once.
+    let second = insert(&h, "floored", "", Some(OLD), None);
+    h.fake.reset_log();
+    let now = unix_ms(std::time::SystemTime::now());
+    set_delete_bucket(&h, json!({"tokens": 55.0, "at_ms": now, "paused_until_ms": 0}));
+    let (r, _) = gc(&h, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(deleted(&h), set(&[&second]));
+    let sent = unix_ms(h.fake.requests_matching("DELETE", "/containerApps/")[0].time);
+    assert!(sent >= now + 500, "gc dug below its floor: the DELETE went out after {} ms", sent - now);
+}
+
+#[test]
+fn a_delete_the_budget_cannot_send_while_its_recheck_holds_is_not_sent() {
+    let (h, _hub) = setup();
+    let orphan = insert(&h, "stale", "", Some(OLD), None);
+    let r = run(h.acactl().args(["status", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Nothing for 400 s: past the 300 s a re-check holds (the user may start the server again).
+    let now = unix_ms(std::time::SystemTime::now());
+    set_delete_bucket(&h, json!({"tokens": 0.0, "at_ms": now, "paused_until_ms": now + 400_000}));
+    let t = std::time::Instant::now();
+    let (r, v) = gc(&h, &[]);
+    assert!(t.elapsed() < std::time::Duration::from_secs(30), "{:?}", t.elapsed());
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(h.fake.requests_matching("DELETE", "").is_empty(), "nothing was sent");
+    let app = v["apps"].as_array().unwrap().iter().find(|a| a["name"] == orphan.as_str()).unwrap().clone();
+    assert_eq!(app["action"], "failed", "{app}");
+    assert!(app["reason"].as_str().unwrap().contains("the next run deletes it"), "{app}");
 }
 
 #[test]

@@ -191,7 +191,6 @@ impl Arm {
         crate::origin::require(&url, &self.base, true, "ARM").map_err(to_arm)?;
         let mut refreshed = false;
         loop {
-            self.wait_for_budget(Class::Deletes).await;
             let token = self.bearer(refreshed).await.map_err(to_arm)?;
             output::debug(&format!("DELETE {}", short(&url)));
             let resp =
