@@ -136,6 +136,14 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
+def window_p99(log, t0):
+    wins = {}
+    for x in log:
+        wins.setdefault(int((x[1] - t0) // 10), []).append(x[2])
+    w = [pct(v, 99) * 1000 for _, v in sorted(wins.items()) if len(v) >= 100]
+    return f"median {statistics.median(w):.0f} of [{' '.join(f'{x:.0f}' for x in w)}]" if w else "-"
+
+
 def arm_stats(fake, t0, t1):
     reqs = [r for r in fake.admin("requests") if r["kind"] == "Arm" and t0 <= r["time"] <= t1]
     span = max(t1 - t0, 1e-9)
@@ -292,6 +300,9 @@ async def scenario_bd(fleet, binary=None):
              "ARM reads/s": st["reads/s"], "429": st["429"], "unknown polls": unknown,
              "poll p50/p99 ms": f"{pct(lat,50)*1000:.0f}/{pct(lat,99)*1000:.0f}",
              "poll p90/p99.9/max ms": f"{pct(lat,90)*1000:.0f}/{pct(lat,99.9)*1000:.0f}/{max(lat, default=0)*1000:.0f}",
+             # A stall of the (shared, 2-core) machine slows every poll of its window, whatever the
+             # build: the p99 of each 10 s window shows whether slow polls are spread or bunched.
+             "poll p99 per 10 s window ms": window_p99(log, t0),
              "answered by": sources, "live apps reported gone": false_gone, "kinds": st["by kind"]}
         d = {"deleted behind acactl": len(deleted_at),
              "gone reported after s (max)": f"{max(delays):.1f}" if delays else "-",
